@@ -1,0 +1,30 @@
+from __future__ import annotations
+
+from django.urls import re_path
+
+from accounts.api import views
+from flame.api.routers import OptionalSlashRouter
+
+router = OptionalSlashRouter()
+router.register("users", views.UserViewSet, basename="user")
+
+urlpatterns = [
+    re_path(r"^auth/register/?$", views.RegisterView.as_view(), name="auth-register"),
+    re_path(r"^auth/login/?$", views.LoginView.as_view(), name="auth-login"),
+    re_path(
+        r"^auth/(?:refresh|refresh-token)/?$", views.RefreshView.as_view(), name="auth-refresh"
+    ),
+    re_path(r"^auth/logout/?$", views.LogoutView.as_view(), name="auth-logout"),
+    re_path(r"^auth/me/?$", views.MeView.as_view(), name="auth-me"),
+    re_path(r"^auth/profile/?$", views.ProfileView.as_view(), name="auth-profile"),
+    re_path(
+        r"^auth/change-password/?$", views.ChangePasswordView.as_view(), name="auth-change-password"
+    ),
+    re_path(
+        r"^auth/forgot-password/?$", views.ForgotPasswordView.as_view(), name="auth-forgot-password"
+    ),
+    re_path(
+        r"^auth/reset-password/?$", views.ResetPasswordView.as_view(), name="auth-reset-password"
+    ),
+    *router.urls,
+]

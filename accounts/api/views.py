@@ -1,0 +1,180 @@
+"""Auth and member-management endpoints. Thin: validate, call one service, serialize."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.auth import logout as session_logout
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts import selectors, services
+from accounts.api import serializers as s
+from accounts.api.permissions import IsWorkspaceAdmin
+from accounts.models import User
+from flame.ratelimits import client_ip, enforce
+
+
+def _login_payload(user) -> dict:
+    return {**services.tokens_for(user), "user": s.UserSerializer(user).data}
+
+
+class PublicAuthView(APIView):
+    """Endpoints reachable without a token; a stale Authorization header must not 401 them."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+
+    def limit(self, group: str, rate: str, *keys: str) -> None:
+        for key in keys:
+            enforce(self.request, group=group, key=key, rate=rate)
+
+
+class RegisterView(PublicAuthView):
+    @extend_schema(request=s.RegisterSerializer, responses={201: s.LoginResponseSerializer})
+    def post(self, request):
+        self.limit("register", settings.RATELIMIT_REGISTER, client_ip(request))
+        data = s.RegisterSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        user = services.workspace_register(**data.validated_data)
+        return Response(_login_payload(user), status=status.HTTP_201_CREATED)
+
+
+class LoginView(PublicAuthView):
+    @extend_schema(request=s.LoginSerializer, responses={200: s.LoginResponseSerializer})
+    def post(self, request):
+        email = (
+            str(request.data.get("email", "")).strip().lower()
+            if hasattr(request.data, "get")
+            else ""
+        )
+        self.limit("login-ip", settings.RATELIMIT_LOGIN, client_ip(request))
+        if email:
+            self.limit("login-email", settings.RATELIMIT_LOGIN, email)
+        data = s.LoginSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        user = services.user_authenticate(request=request, **data.validated_data)
+        return Response(_login_payload(user))
+
+
+class RefreshView(PublicAuthView):
+    @extend_schema(request=s.RefreshSerializer, responses={200: s.TokenPairSerializer})
+    def post(self, request):
+        data = s.RefreshSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        return Response(services.token_refresh(refresh=data.validated_data["refresh"]))
+
+
+class LogoutView(PublicAuthView):
+    @extend_schema(request=s.RefreshSerializer, responses={200: s.DetailSerializer})
+    def post(self, request):
+        data = s.RefreshSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.token_revoke(refresh=data.validated_data["refresh"])
+        session_logout(request._request)
+        return Response({"detail": "Logged out."})
+
+
+class ForgotPasswordView(PublicAuthView):
+    @extend_schema(request=s.ForgotPasswordSerializer, responses={200: s.DetailSerializer})
+    def post(self, request):
+        self.limit("password-reset-ip", settings.RATELIMIT_PASSWORD_RESET, client_ip(request))
+        data = s.ForgotPasswordSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        email = data.validated_data["email"].lower()
+        self.limit("password-reset-email", settings.RATELIMIT_PASSWORD_RESET, email)
+        services.password_reset_request(email=email)
+        # Same answer whether or not the address exists: no account enumeration.
+        return Response({"detail": "If the address has an account, a reset link is on its way."})
+
+
+class ResetPasswordView(PublicAuthView):
+    @extend_schema(request=s.ResetPasswordSerializer, responses={200: s.DetailSerializer})
+    def post(self, request):
+        self.limit("password-reset-confirm", settings.RATELIMIT_PASSWORD_RESET, client_ip(request))
+        data = s.ResetPasswordSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.password_reset_confirm(**data.validated_data)
+        return Response({"detail": "Password changed. Sign in with the new password."})
+
+
+class MeView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(responses={200: s.UserSerializer})
+    def get(self, request):
+        return Response(s.UserSerializer(request.user).data)
+
+
+class ProfileView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(responses={200: s.UserSerializer})
+    def get(self, request):
+        return Response(s.UserSerializer(request.user).data)
+
+    @extend_schema(request=s.ProfileSerializer, responses={200: s.UserSerializer})
+    def put(self, request):
+        data = s.ProfileSerializer(data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        user = services.user_update_profile(user=request.user, data=data.validated_data)
+        return Response(s.UserSerializer(user).data)
+
+    patch = put
+
+
+class ChangePasswordView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=s.ChangePasswordSerializer, responses={200: s.TokenPairSerializer})
+    def post(self, request):
+        data = s.ChangePasswordSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        user = services.user_change_password(user=request.user, **data.validated_data)
+        # Every earlier token is revoked; hand the caller a fresh pair so it stays signed in.
+        return Response(services.tokens_for(user))
+
+
+class UserViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.UpdateModelMixin,
+    mixins.DestroyModelMixin,
+    mixins.CreateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Workspace members, managed by the workspace's admins."""
+
+    permission_classes = [IsWorkspaceAdmin]
+    serializer_class = s.MemberSerializer
+    queryset = User.objects.none()  # for schema generation; requests use get_queryset()
+    lookup_value_regex = "[0-9a-fA-F-]{32,36}"
+    filterset_fields = ("role", "is_active")
+
+    def get_queryset(self):
+        return selectors.user_list_for(actor=self.request.user)
+
+    def get_object(self):
+        return selectors.user_get_for(actor=self.request.user, user_id=self.kwargs["pk"])
+
+    @extend_schema(request=s.MemberCreateSerializer, responses={201: s.MemberSerializer})
+    def create(self, request, *args, **kwargs):
+        data = s.MemberCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        user = services.user_invite(by=request.user, **data.validated_data)
+        return Response(s.MemberSerializer(user).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=s.MemberUpdateSerializer, responses={200: s.MemberSerializer})
+    def update(self, request, *args, **kwargs):
+        member = self.get_object()
+        data = s.MemberUpdateSerializer(data=request.data, partial=kwargs.get("partial", False))
+        data.is_valid(raise_exception=True)
+        user = services.user_update_membership(by=request.user, user=member, **data.validated_data)
+        return Response(s.MemberSerializer(user).data)
+
+    def destroy(self, request, *args, **kwargs):
+        """Deactivate: history (messages, assignments) keeps pointing at the person."""
+        services.user_deactivate(by=request.user, user=self.get_object())
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -1,0 +1,47 @@
+"""``manage.py seed_demo``: idempotent demo data for trying the product.
+
+Each app that has demo data exposes ``<app>/demo.py`` with ``seed_into(context)``; accounts
+creates the workspace and users first, then every other app adds its rows. Running it twice
+changes nothing the second time.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from accounts import demo
+
+# Order matters: conversations need integrations' sandbox channel, assistants their inboxes.
+DEMO_APPS = ("integrations", "assistants", "conversations", "analytics")
+
+
+def _seed_apps(context: demo.DemoContext) -> None:
+    for app in DEMO_APPS:
+        try:
+            module = import_module(f"{app}.demo")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"{app}.demo":
+                raise
+            continue
+        module.seed_into(context)
+
+
+class Command(BaseCommand):
+    help = "Create (or complete) the demo workspace with its admin, an agent and sample data."
+
+    def handle(self, *args, **options) -> None:
+        with transaction.atomic():
+            context = demo.seed()
+            _seed_apps(context)
+        self.stdout.write(self.style.SUCCESS(f"Demo workspace ready: {context.workspace.name}"))
+        self.stdout.write(f"  admin: {demo.DEMO_ADMIN_EMAIL} / {demo.DEMO_ADMIN_PASSWORD}")
+        self.stdout.write(f"  agent: {demo.DEMO_AGENT_EMAIL} / {demo.DEMO_AGENT_PASSWORD}")
+        self.stdout.write(
+            self.style.WARNING(
+                "WARNING: these demo passwords are public. Change them (or delete the demo "
+                "workspace) before exposing this instance."
+            )
+        )

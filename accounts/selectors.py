@@ -1,0 +1,26 @@
+"""Reads of accounts data, scoped to the caller's workspace (the only place scoping lives)."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+
+from accounts.models import User, Workspace
+from flame.exceptions import NotFoundError
+
+
+def user_list_for(*, actor: User) -> QuerySet[User]:
+    if actor.workspace_id is None:
+        return User.objects.none()
+    return User.objects.filter(workspace_id=actor.workspace_id).select_related("workspace")
+
+
+def user_get_for(*, actor: User, user_id) -> User:
+    """A member of the actor's workspace; anyone else's user is "not found", never "forbidden"."""
+    user = user_list_for(actor=actor).filter(pk=user_id).first()
+    if user is None:
+        raise NotFoundError("Not found.")
+    return user
+
+
+def workspace_for(*, actor: User) -> Workspace | None:
+    return actor.workspace

@@ -1,0 +1,24 @@
+from __future__ import annotations
+
+from celery import shared_task
+
+from accounts import emails
+
+_SENDERS = {"password_reset": emails.send_password_reset, "invitation": emails.send_invitation}
+
+
+@shared_task(
+    acks_late=True,
+    autoretry_for=(OSError,),
+    retry_backoff=True,
+    retry_jitter=True,
+    max_retries=5,
+)
+def send_account_email_task(user_id: str, kind: str) -> None:
+    """Build the link inside the task so no token ever travels through the broker."""
+    from accounts.models import User
+
+    user = User.objects.select_related("workspace").filter(pk=user_id, is_active=True).first()
+    if user is None:
+        return
+    _SENDERS[kind](user)

@@ -1,0 +1,33 @@
+from __future__ import annotations
+
+import pytest
+from django.core.management import call_command
+
+from accounts.models import User, Workspace
+
+pytestmark = pytest.mark.django_db
+
+
+def test_seed_demo_is_idempotent_and_warns(capsys, client):
+    call_command("seed_demo")
+    counts = (User.objects.count(), Workspace.objects.count())
+    call_command("seed_demo")
+
+    assert (User.objects.count(), Workspace.objects.count()) == counts == (2, 1)
+    admin = User.objects.get(email="admin@flame-assistant.com")
+    assert admin.check_password("admin123")
+    assert admin.role == "admin"
+    assert User.objects.get(email="agent@flame-assistant.com").role == "agent"
+    assert "WARNING" in capsys.readouterr().out
+    response = client.post(
+        "/api/auth/login",
+        {"email": "admin@flame-assistant.com", "password": "admin123"},
+        content_type="application/json",
+    )
+    assert response.status_code == 200
+    assert client.login(username="admin@flame-assistant.com", password="admin123")
+    assert client.get("/admin/").status_code == 200
+
+
+def test_nothing_else_creates_the_demo_admin(admin_user):
+    assert not User.objects.filter(email="admin@flame-assistant.com").exists()

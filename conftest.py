@@ -1,0 +1,118 @@
+"""Shared fixtures: personas (admin and agent of workspace A, an outsider from workspace B),
+API clients authenticated with real JWTs, and the service gates for PostgreSQL and Redis.
+
+In CI (``CI`` set) a test marked ``postgres`` or ``redis`` fails when the service is missing;
+locally, on the embedded default, it is skipped with a reason.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from django.conf import settings
+from django.core.cache import cache
+from django.db import connection
+from rest_framework.test import APIClient
+
+from accounts.services import tokens_for
+from accounts.tests.factories import UserFactory, WorkspaceFactory
+from flame.celery import app as celery_app
+
+IN_CI = bool(os.environ.get("CI"))
+
+
+def pytest_sessionstart(session) -> None:
+    if IN_CI and not (os.environ.get("DATABASE_URL") and os.environ.get("REDIS_URL")):
+        raise pytest.UsageError(
+            "CI must run against PostgreSQL and Redis (DATABASE_URL, REDIS_URL)"
+        )
+
+
+def _require(available: bool, what: str) -> None:
+    if available:
+        return
+    if IN_CI:
+        pytest.fail(f"{what} is required in CI but is not configured")
+    pytest.skip(f"{what} not configured (embedded default)")
+
+
+@pytest.fixture(autouse=True)
+def _service_gates(request) -> None:
+    if request.node.get_closest_marker("postgres"):
+        _require(connection.vendor == "postgresql", "PostgreSQL (DATABASE_URL)")
+    if request.node.get_closest_marker("redis"):
+        _require(bool(settings.REDIS_URL), "Redis (REDIS_URL)")
+
+
+@pytest.fixture(autouse=True)
+def _test_defaults(settings) -> None:
+    # Hashing with PBKDF2 at full strength costs ~0.3 s per password; tests need many.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    cache.clear()
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _celery_inline():
+    """Tasks run inline unless a test starts a real worker (those tests say so)."""
+    previous = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = True
+    yield
+    celery_app.conf.task_always_eager = previous
+
+
+@pytest.fixture
+def workspace(db):
+    return WorkspaceFactory(name="Workspace A")
+
+
+@pytest.fixture
+def admin_user(workspace):
+    return UserFactory(workspace=workspace, role="admin", email="admin@a.example", name="Ana Admin")
+
+
+@pytest.fixture
+def agent_user(workspace):
+    return UserFactory(
+        workspace=workspace, role="agent", email="agent@a.example", name="Aldo Agent"
+    )
+
+
+@pytest.fixture
+def other_agent(workspace):
+    return UserFactory(
+        workspace=workspace, role="agent", email="other@a.example", name="Olga Agent"
+    )
+
+
+@pytest.fixture
+def outsider(db):
+    """Admin of another workspace: every object of workspace A must be invisible to them."""
+    other = WorkspaceFactory(name="Workspace B")
+    return UserFactory(workspace=other, role="admin", email="outsider@b.example", name="Otto Out")
+
+
+def api_client_for(user) -> APIClient:
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {tokens_for(user)['access']}")
+    return client
+
+
+@pytest.fixture
+def anonymous_client() -> APIClient:
+    return APIClient()
+
+
+@pytest.fixture
+def admin_client(admin_user) -> APIClient:
+    return api_client_for(admin_user)
+
+
+@pytest.fixture
+def agent_client(agent_user) -> APIClient:
+    return api_client_for(agent_user)
+
+
+@pytest.fixture
+def outsider_client(outsider) -> APIClient:
+    return api_client_for(outsider)

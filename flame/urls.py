@@ -1,0 +1,24 @@
+"""Root URLconf. API paths accept an optional trailing slash (DESIGN §7)."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.urls import include, path, re_path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+
+from flame.health import health
+
+handler400 = "flame.views.bad_request"
+handler403 = "flame.views.permission_denied"
+handler404 = "flame.views.page_not_found"
+handler500 = "flame.views.server_error"
+
+urlpatterns = [
+    re_path(r"^health/?$", health, name="health"),
+    path("admin/", admin.site.urls),
+    re_path(r"^api/schema/?$", SpectacularAPIView.as_view(), name="schema"),
+    re_path(
+        r"^api/docs/?$", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"
+    ),
+    path("api/", include("accounts.api.urls")),
+]
