@@ -1,1 +1,300 @@
 from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.search import SearchVector
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Lower
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from integrations.models import Platform
+
+# 'simple' text search: customers mix Spanish and English in one thread, and names, phone
+# numbers and product codes must match as typed rather than be stemmed for one language.
+SEARCH_CONFIG = "simple"
+
+
+class Contact(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    workspace = models.ForeignKey(
+        "accounts.Workspace", on_delete=models.CASCADE, related_name="contacts"
+    )
+    name = models.CharField(max_length=200, blank=True)
+    phone = models.CharField(max_length=32, blank=True)
+    email = models.EmailField(max_length=254, blank=True)
+    avatar_url = models.URLField(max_length=1000, blank=True)
+    metadata = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ("name",)
+        indexes = [
+            models.Index(fields=("workspace", "created_at")),
+            GinIndex(
+                SearchVector("name", "email", "phone", config=SEARCH_CONFIG),
+                name="contact_search_gin",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name or self.phone or self.email or str(self.id)
+
+
+class ContactIdentity(models.Model):
+    """How a channel knows a contact: (integration, platform user id) → contact."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="identities")
+    integration = models.ForeignKey(
+        "integrations.Integration", on_delete=models.CASCADE, related_name="identities"
+    )
+    external_id = models.CharField(max_length=128)
+    # Secondary platform ids (e.g. WhatsApp's BSUID beside wa_id), kept for lookups only.
+    metadata = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=("integration", "external_id"), name="identity_unique_per_integration"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.integration_id}:{self.external_id}"
+
+
+class Tag(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    workspace = models.ForeignKey(
+        "accounts.Workspace", on_delete=models.CASCADE, related_name="tags"
+    )
+    name = models.CharField(max_length=50)
+    color = models.CharField(max_length=7, default="#6b7280")
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ("name",)
+        constraints = [
+            models.UniqueConstraint(
+                "workspace", Lower("name"), name="tag_name_unique_per_workspace"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Conversation(models.Model):
+    class Status(models.TextChoices):
+        ACTIVE = "active", _("Active")
+        PENDING = "pending", _("Pending")
+        RESOLVED = "resolved", _("Resolved")
+        ARCHIVED = "archived", _("Archived")
+
+    class Priority(models.TextChoices):
+        LOW = "low", _("Low")
+        MEDIUM = "medium", _("Medium")
+        HIGH = "high", _("High")
+        URGENT = "urgent", _("Urgent")
+
+    OPEN_STATUSES = (Status.ACTIVE, Status.PENDING)
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    workspace = models.ForeignKey(
+        "accounts.Workspace", on_delete=models.CASCADE, related_name="conversations"
+    )
+    integration = models.ForeignKey(
+        "integrations.Integration",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="conversations",
+    )
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="conversations")
+    platform = models.CharField(max_length=16, choices=Platform.choices)
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.ACTIVE)
+    priority = models.CharField(max_length=8, choices=Priority.choices, default=Priority.MEDIUM)
+    assigned_agent = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="assigned_conversations",
+    )
+    assigned_assistant = models.ForeignKey(
+        "assistants.Assistant",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="conversations",
+    )
+    tags = models.ManyToManyField(Tag, blank=True, related_name="conversations")
+    last_message = models.TextField(blank=True)
+    # Never null: set at creation, so cursor pagination by last activity has a total order.
+    last_message_at = models.DateTimeField(default=timezone.now)
+    last_customer_message_at = models.DateTimeField(null=True, blank=True)
+    last_agent_reply_at = models.DateTimeField(null=True, blank=True)
+    unread_count = models.PositiveIntegerField(default=0)
+    message_count = models.PositiveIntegerField(default=0)
+    ai_summary = models.CharField(max_length=200, blank=True)
+    ai_priority = models.CharField(max_length=8, choices=Priority.choices, blank=True)
+    ai_tags = models.JSONField(default=list, blank=True)
+    ai_analyzed_at = models.DateTimeField(null=True, blank=True)
+    first_response_at = models.DateTimeField(null=True, blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ("-last_message_at", "-id")
+        indexes = [
+            models.Index(
+                "workspace", "status", models.F("last_message_at").desc(), name="inbox_by_status"
+            ),
+            models.Index(
+                "assigned_agent", "status", models.F("last_message_at").desc(), name="agent_inbox"
+            ),
+            models.Index("workspace", models.F("last_message_at").desc(), name="inbox_all"),
+            models.Index(fields=("workspace", "created_at"), name="conversation_created"),
+        ]
+        constraints = [
+            # One open conversation per customer and channel, enforced by the database so two
+            # workers ingesting the customer's first messages at once cannot open two.
+            models.UniqueConstraint(
+                fields=("integration", "contact"),
+                condition=Q(status__in=("active", "pending")) & Q(integration__isnull=False),
+                name="one_open_conversation_per_contact_and_channel",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.contact} ({self.platform})"
+
+
+class Message(models.Model):
+    class Sender(models.TextChoices):
+        USER = "user", _("Customer")
+        ASSISTANT = "assistant", _("Assistant")
+        AGENT = "agent", _("Agent")
+
+    class Type(models.TextChoices):
+        TEXT = "text", _("Text")
+        IMAGE = "image", _("Image")
+        FILE = "file", _("File")
+        AUDIO = "audio", _("Audio")
+        VIDEO = "video", _("Video")
+        LOCATION = "location", _("Location")
+        INTERACTIVE = "interactive", _("Interactive")
+        REACTION = "reaction", _("Reaction")
+        UNSUPPORTED = "unsupported", _("Unsupported")
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        SENT = "sent", _("Sent")
+        DELIVERED = "delivered", _("Delivered")
+        READ = "read", _("Read")
+        FAILED = "failed", _("Failed")
+
+    # Forward-only order of delivery states; FAILED stands apart and is terminal.
+    STATUS_RANK = {Status.QUEUED: 0, Status.SENT: 1, Status.DELIVERED: 2, Status.READ: 3}
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    conversation = models.ForeignKey(
+        Conversation, on_delete=models.CASCADE, related_name="messages"
+    )
+    # Denormalised from the conversation: scoping and the (integration, external_id) key.
+    workspace = models.ForeignKey("accounts.Workspace", on_delete=models.CASCADE, related_name="+")
+    integration = models.ForeignKey(
+        "integrations.Integration",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    sender = models.CharField(max_length=10, choices=Sender.choices)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    assistant = models.ForeignKey(
+        "assistants.Assistant", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    type = models.CharField(max_length=12, choices=Type.choices, default=Type.TEXT)
+    content = models.TextField(blank=True)
+    media_url = models.URLField(max_length=2000, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.SENT)
+    error_code = models.CharField(max_length=64, blank=True)
+    error_message = models.TextField(blank=True)
+    external_id = models.CharField(max_length=191, null=True, blank=True)
+    reply_to = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="replies"
+    )
+    metadata = models.JSONField(default=dict, blank=True)
+    is_edited = models.BooleanField(default=False)
+    is_deleted = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now, db_index=False)
+    status_changed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ("created_at", "id")
+        indexes = [
+            models.Index(fields=("conversation", "created_at"), name="message_thread"),
+            models.Index(fields=("workspace", "created_at"), name="message_workspace_time"),
+            GinIndex(SearchVector("content", config=SEARCH_CONFIG), name="message_search_gin"),
+        ]
+        constraints = [
+            # Provider message ids are unique per channel account: the database, not a
+            # check-then-insert, is what makes a redelivered webhook a no-op.
+            models.UniqueConstraint(
+                fields=("integration", "external_id"),
+                condition=Q(external_id__isnull=False),
+                name="message_external_id_unique_per_integration",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.sender}: {self.content[:40]}"
+
+    @property
+    def is_outbound(self) -> bool:
+        return self.sender != self.Sender.USER
+
+
+class Event(models.Model):
+    """Realtime outbox: written in the transaction of the change, published after commit.
+
+    The id is the global, monotonic sequence clients resume from with ``/api/events?after=``.
+    ``conversation_id`` and ``user_id`` are plain columns (not foreign keys) so an event can
+    outlive what it describes, e.g. the deletion of a conversation.
+    """
+
+    class Audience(models.TextChoices):
+        WORKSPACE = "workspace", _("Workspace")
+        CONVERSATION = "conversation", _("Conversation")
+        USER = "user", _("User")
+
+    id = models.BigAutoField(primary_key=True)
+    workspace = models.ForeignKey("accounts.Workspace", on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=40)
+    audience = models.CharField(max_length=12, choices=Audience.choices)
+    conversation_id = models.UUIDField(null=True, blank=True)
+    # For conversation events: who could see the conversation when the event happened.
+    assigned_agent_id = models.UUIDField(null=True, blank=True)
+    user_id = models.UUIDField(null=True, blank=True)
+    payload = models.JSONField(default=dict)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ("id",)
+        indexes = [
+            models.Index(fields=("workspace", "id"), name="event_catch_up"),
+            models.Index(fields=("created_at",), name="event_prune"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.id} {self.kind}"

@@ -194,7 +194,10 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 900),
 }
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE: dict = {
+    "prune-events": {"task": "conversations.tasks.prune_events_task", "schedule": 3600.0},
+}
+EVENT_RETENTION_DAYS = env_int("EVENT_RETENTION_DAYS", 7)
 
 # ---------------------------------------------------------------------------------------------
 # Auth, JWT, passwords
@@ -262,6 +265,13 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/",
+    "ENUM_NAME_OVERRIDES": {
+        "ConversationStatusEnum": "conversations.models.Conversation.Status",
+        "MessageStatusEnum": "conversations.models.Message.Status",
+        "PriorityEnum": "conversations.models.Conversation.Priority",
+        "IntegrationStatusEnum": "integrations.models.Integration.Status",
+        "AssistantStatusEnum": "assistants.models.Assistant.Status",
+    },
 }
 
 # Rate limits (django-ratelimit syntax "count/period", e.g. "100/15m"), all on the shared cache.

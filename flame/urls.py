@@ -21,4 +21,5 @@ urlpatterns = [
         r"^api/docs/?$", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"
     ),
     path("api/", include("accounts.api.urls")),
+    path("api/", include("conversations.api.urls")),
 ]

@@ -1,0 +1,77 @@
+"""WebSocket authentication and Origin checks.
+
+Browsers use the session cookie (Channels' AuthMiddlewareStack fills ``scope["user"]``). API
+clients send their JWT access token as a subprotocol, ``["flame.jwt", <access>]``, or as
+``?token=`` when their library cannot set subprotocols. A token wins over a cookie.
+
+Origin: a browser always sends it, so a cookie-authenticated socket must come from an allowed
+origin (cross-site WebSocket hijacking is exactly a foreign page riding the cookie). Non-browser
+clients may omit Origin; they are accepted only with a token, which a foreign page cannot read.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qs, urlsplit
+
+from channels.db import database_sync_to_async
+from channels.middleware import BaseMiddleware
+from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
+from django.http.request import validate_host
+from rest_framework_simplejwt.authentication import JWTAuthentication
+from rest_framework_simplejwt.exceptions import AuthenticationFailed, InvalidToken, TokenError
+
+JWT_SUBPROTOCOL = "flame.jwt"
+
+
+def token_from_scope(scope) -> str | None:
+    protocols = scope.get("subprotocols") or []
+    if JWT_SUBPROTOCOL in protocols:
+        index = protocols.index(JWT_SUBPROTOCOL)
+        if index + 1 < len(protocols):
+            return protocols[index + 1]
+    query = parse_qs(scope.get("query_string", b"").decode())
+    return (query.get("token") or [None])[0]
+
+
+@database_sync_to_async
+def user_for_token(raw: str):
+    authenticator = JWTAuthentication()
+    try:
+        return authenticator.get_user(authenticator.get_validated_token(raw))
+    except (InvalidToken, TokenError, AuthenticationFailed):
+        return AnonymousUser()
+
+
+class JwtAuthMiddleware(BaseMiddleware):
+    async def __call__(self, scope, receive, send):
+        raw = token_from_scope(scope)
+        if raw:
+            scope = dict(scope, user=await user_for_token(raw), auth_method="jwt")
+        else:
+            scope = dict(scope, auth_method="session")
+        return await super().__call__(scope, receive, send)
+
+
+def origin_allowed(origin: str | None) -> bool:
+    if not origin:
+        return False
+    parsed = urlsplit(origin)
+    if f"{parsed.scheme}://{parsed.netloc}" in settings.CORS_ALLOWED_ORIGINS:
+        return True
+    return bool(parsed.hostname) and validate_host(parsed.hostname, settings.ALLOWED_HOSTS)
+
+
+def scope_origin(scope) -> str | None:
+    for name, value in scope.get("headers", []):
+        if name == b"origin":
+            return value.decode("latin1")
+    return None
+
+
+def socket_admissible(scope) -> bool:
+    """Origin policy for an authenticated socket (see the module docstring)."""
+    origin = scope_origin(scope)
+    if origin is not None:
+        return origin_allowed(origin)
+    return scope.get("auth_method") == "jwt"

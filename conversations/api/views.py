@@ -1,0 +1,292 @@
+"""Conversations, messages, tags, contacts and the event catch-up feed. Thin interfaces:
+every queryset comes from ``conversations.selectors``, every write from ``services``."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.api.permissions import IsWorkspaceAdminOrReadOnly, IsWorkspaceMember
+from accounts.selectors import user_get_for
+from assistants.selectors import assistant_get_for
+from conversations import selectors, services
+from conversations.api import serializers as s
+from conversations.models import Contact, Conversation, Message, Tag
+from conversations.realtime import event_wire
+from conversations.serializers import (
+    ContactSerializer,
+    ConversationSerializer,
+    MessageSerializer,
+    TagSerializer,
+)
+from flame.api.pagination import CreatedCursorPagination
+from flame.exceptions import InvalidInput, NotFoundError
+from integrations.selectors import integration_get_for
+
+UUID_PATTERN = "[0-9a-fA-F-]{32,36}"
+
+
+class ConversationPagination(CreatedCursorPagination):
+    ordering = ("-last_message_at", "-id")
+
+
+class MessagePagination(CreatedCursorPagination):
+    """Newest page first; ``previous`` walks back in time as the thread scrolls up."""
+
+    ordering = ("-created_at", "-id")
+    page_size = 50
+
+
+def _related_or_400(getter, field: str, **kwargs):
+    """Resolve an id from the request body inside the caller's scope; unknown → 400."""
+    try:
+        return getter(**kwargs)
+    except NotFoundError as exc:
+        raise InvalidInput("Invalid input.", details={field: ["Not found."]}) from exc
+
+
+class ConversationViewSet(viewsets.GenericViewSet):
+    permission_classes = [IsWorkspaceMember]
+    serializer_class = ConversationSerializer
+    pagination_class = ConversationPagination
+    lookup_value_regex = UUID_PATTERN
+    queryset = Conversation.objects.none()  # schema only; requests use the selectors
+
+    def _conversation(self, *, for_update: bool = False) -> Conversation:
+        return selectors.conversation_get_for(
+            user=self.request.user, conversation_id=self.kwargs["pk"], for_update=for_update
+        )
+
+    def _respond(self, conversation: Conversation, code: int = status.HTTP_200_OK) -> Response:
+        return Response(ConversationSerializer(conversation).data, status=code)
+
+    @extend_schema(parameters=[s.ConversationFilterSerializer])
+    def list(self, request):
+        params = s.ConversationFilterSerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        filters = selectors.ConversationFilters(**params.validated_data)
+        queryset = selectors.conversation_list_for(user=request.user, filters=filters)
+        page = self.paginate_queryset(queryset)
+        return self.get_paginated_response(ConversationSerializer(page, many=True).data)
+
+    @extend_schema(request=s.ConversationCreateSerializer, responses={201: ConversationSerializer})
+    def create(self, request):
+        data = s.ConversationCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = dict(data.validated_data)
+        integration_id = values.pop("integration_id", None)
+        integration = None
+        if integration_id:
+            integration = _related_or_400(
+                integration_get_for,
+                "integration_id",
+                user=request.user,
+                integration_id=integration_id,
+            )
+        conversation = services.conversation_create(
+            by=request.user, integration=integration, **values
+        )
+        return self._respond(conversation, status.HTTP_201_CREATED)
+
+    def retrieve(self, request, pk=None):
+        return self._respond(self._conversation())
+
+    @extend_schema(request=s.ConversationUpdateSerializer, responses={200: ConversationSerializer})
+    def update(self, request, pk=None, partial=False):
+        data = s.ConversationUpdateSerializer(data=request.data, partial=partial)
+        data.is_valid(raise_exception=True)
+        values = dict(data.validated_data)
+        contact = {
+            key.removeprefix("contact_"): values.pop(key)
+            for key in ("contact_name", "contact_phone", "contact_email")
+            if key in values
+        }
+        with transaction.atomic():
+            conversation = services.conversation_update(
+                by=request.user,
+                conversation=self._conversation(for_update=True),
+                contact=contact,
+                **values,
+            )
+        return self._respond(conversation)
+
+    @extend_schema(request=s.ConversationUpdateSerializer, responses={200: ConversationSerializer})
+    def partial_update(self, request, pk=None):
+        return self.update(request, pk=pk, partial=True)
+
+    def destroy(self, request, pk=None):
+        services.conversation_delete(by=request.user, conversation=self._conversation())
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(request=s.StatusSerializer, responses={200: ConversationSerializer})
+    @action(detail=True, methods=["put", "post", "patch"])
+    def status(self, request, pk=None):
+        data = s.StatusSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        with transaction.atomic():
+            conversation = services.conversation_set_status(
+                by=request.user,
+                conversation=self._conversation(for_update=True),
+                status=data.validated_data["status"],
+            )
+        return self._respond(conversation)
+
+    @extend_schema(request=s.AssignSerializer, responses={200: ConversationSerializer})
+    @action(detail=True, methods=["post", "put"])
+    def assign(self, request, pk=None):
+        data = s.AssignSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        conversation = self._conversation()
+        targets = {}
+        if "agent_id" in data.validated_data:
+            agent_id = data.validated_data["agent_id"]
+            targets["agent"] = agent_id and _related_or_400(
+                user_get_for, "agent_id", actor=request.user, user_id=agent_id
+            )
+        if "assistant_id" in data.validated_data:
+            assistant_id = data.validated_data["assistant_id"]
+            targets["assistant"] = assistant_id and _related_or_400(
+                assistant_get_for, "assistant_id", user=request.user, assistant_id=assistant_id
+            )
+        conversation = services.conversation_assign(
+            by=request.user, conversation=conversation, **targets
+        )
+        return self._respond(conversation)
+
+    @extend_schema(request=None, responses={200: ConversationSerializer})
+    @action(detail=True, methods=["post"])
+    def read(self, request, pk=None):
+        conversation = services.conversation_mark_read(
+            by=request.user, conversation=self._conversation()
+        )
+        return self._respond(conversation)
+
+    @extend_schema(
+        methods=["GET"],
+        responses={200: MessageSerializer(many=True)},
+        parameters=[OpenApiParameter("limit", int), OpenApiParameter("cursor", str)],
+    )
+    @extend_schema(
+        methods=["POST"], request=s.MessageCreateSerializer, responses={201: MessageSerializer}
+    )
+    @action(detail=True, methods=["get", "post"], pagination_class=MessagePagination)
+    def messages(self, request, pk=None):
+        if request.method == "POST":
+            return self._send_message(request)
+        queryset = selectors.message_list_for(user=request.user, conversation_id=pk)
+        page = self.paginate_queryset(queryset)
+        return self.get_paginated_response(MessageSerializer(page, many=True).data)
+
+    def _send_message(self, request) -> Response:
+        data = s.MessageCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        conversation = self._conversation()
+        values = dict(data.validated_data)
+        reply_to_id = values.pop("reply_to", None)
+        reply_to = None
+        if reply_to_id:
+            reply_to = Message.objects.filter(pk=reply_to_id, conversation=conversation).first()
+            if reply_to is None:
+                raise InvalidInput(
+                    "Invalid input.", details={"reply_to": ["Not in this conversation."]}
+                )
+        message = services.message_send_agent(
+            by=request.user,
+            conversation=conversation,
+            draft=services.OutboundDraft(reply_to=reply_to, **values),
+        )
+        message.refresh_from_db()
+        return Response(MessageSerializer(message).data, status=status.HTTP_201_CREATED)
+
+
+class TagViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.DestroyModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Workspace tags: members read, admins write."""
+
+    permission_classes = [IsWorkspaceAdminOrReadOnly]
+    serializer_class = TagSerializer
+    lookup_value_regex = UUID_PATTERN
+    queryset = Tag.objects.none()
+    pagination_class = None
+
+    def get_queryset(self):
+        return selectors.tag_list_for(user=self.request.user)
+
+    def get_object(self):
+        return selectors.tag_get_for(user=self.request.user, tag_id=self.kwargs["pk"])
+
+    @extend_schema(request=s.TagWriteSerializer, responses={201: TagSerializer})
+    def create(self, request):
+        data = s.TagWriteSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        tag = services.tag_create(by=request.user, **data.validated_data)
+        return Response(TagSerializer(tag).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=s.TagWriteSerializer, responses={200: TagSerializer})
+    def update(self, request, pk=None, partial=False):
+        data = s.TagWriteSerializer(data=request.data, partial=partial)
+        data.is_valid(raise_exception=True)
+        tag = services.tag_update(tag=self.get_object(), **data.validated_data)
+        return Response(TagSerializer(tag).data)
+
+    @extend_schema(request=s.TagWriteSerializer, responses={200: TagSerializer})
+    def partial_update(self, request, pk=None):
+        return self.update(request, pk=pk, partial=True)
+
+    def perform_destroy(self, instance):
+        services.tag_delete(tag=instance)
+
+
+class ContactViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    permission_classes = [IsWorkspaceMember]
+    serializer_class = ContactSerializer
+    lookup_value_regex = UUID_PATTERN
+    queryset = Contact.objects.none()
+
+    def get_queryset(self):
+        return selectors.contact_list_for(
+            user=self.request.user, search=self.request.query_params.get("search")
+        )
+
+    def get_object(self):
+        return selectors.contact_get_for(user=self.request.user, contact_id=self.kwargs["pk"])
+
+    @extend_schema(request=s.ContactUpdateSerializer, responses={200: ContactSerializer})
+    def update(self, request, pk=None, partial=False):
+        data = s.ContactUpdateSerializer(data=request.data, partial=partial)
+        data.is_valid(raise_exception=True)
+        contact = services.contact_update(contact=self.get_object(), data=data.validated_data)
+        return Response(ContactSerializer(contact).data)
+
+    @extend_schema(request=s.ContactUpdateSerializer, responses={200: ContactSerializer})
+    def partial_update(self, request, pk=None):
+        return self.update(request, pk=pk, partial=True)
+
+
+class EventListView(APIView):
+    """Catch-up feed: every event the caller would have received live after ``after``."""
+
+    permission_classes = [IsWorkspaceMember]
+
+    @extend_schema(parameters=[s.EventQuerySerializer], responses={200: s.EventPageSerializer})
+    def get(self, request):
+        query = s.EventQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        after, limit = query.validated_data["after"], query.validated_data["limit"]
+        events = list(selectors.event_list_for(user=request.user, after=after)[: limit + 1])
+        page = events[:limit]
+        return Response(
+            {
+                "results": [event_wire(event) for event in page],
+                "last_id": page[-1].id if page else after,
+                "has_more": len(events) > limit,
+            }
+        )

@@ -1,0 +1,139 @@
+"""The only module that touches the channel layer.
+
+Services record an ``Event`` row inside their transaction with :func:`event_record`; after
+commit it is pushed to the channel-layer groups of everyone allowed to see it. The channel layer
+is at-most-once, so the pushed copy is a notification: clients that were away resume from
+``GET /api/events?after=<last id>``, which reads the same rows.
+
+Groups:
+- ``user.<id>``: every socket of one person;
+- ``workspace.<id>.admins``: admins see every conversation of their workspace;
+- ``workspace.<id>.queue``: agents allowed to see unassigned conversations;
+- ``conversation.<id>``: sockets that opened a thread (typing indicators only).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.db import transaction
+from django.utils import timezone
+
+from conversations.models import Conversation, Event
+
+logger = logging.getLogger(__name__)
+
+EVENT_MESSAGE_TYPE = "flame.event"
+TYPING_MESSAGE_TYPE = "flame.typing"
+
+
+def user_group(user_id) -> str:
+    return f"user.{user_id}"
+
+
+def admins_group(workspace_id) -> str:
+    return f"workspace.{workspace_id}.admins"
+
+
+def queue_group(workspace_id) -> str:
+    return f"workspace.{workspace_id}.queue"
+
+
+def conversation_group(conversation_id) -> str:
+    return f"conversation.{conversation_id}"
+
+
+def event_wire(event: Event) -> dict[str, Any]:
+    """What a client receives, live or from /api/events: ``{type, id, data}``."""
+    return {"type": event.kind, "id": event.id, "data": event.payload}
+
+
+def event_groups(event: Event) -> list[str]:
+    if event.audience == Event.Audience.USER:
+        return [user_group(event.user_id)]
+    groups = [admins_group(event.workspace_id)]
+    if event.audience == Event.Audience.CONVERSATION:
+        if event.assigned_agent_id:
+            groups.append(user_group(event.assigned_agent_id))
+        else:
+            groups.append(queue_group(event.workspace_id))
+    return groups
+
+
+def publish(event: Event) -> None:
+    """Send ``event`` to its groups now. Failures are logged, never raised: clients catch up."""
+    layer = get_channel_layer()
+    message = {"type": EVENT_MESSAGE_TYPE, "event": event_wire(event)}
+    for group in event_groups(event):
+        try:
+            async_to_sync(layer.group_send)(group, message)
+        except Exception:
+            logger.exception(
+                "Could not publish event", extra={"event_id": event.id, "group": group}
+            )
+
+
+def publish_on_commit(event: Event) -> None:
+    transaction.on_commit(lambda: publish(event), robust=True)
+
+
+def event_record(
+    *,
+    workspace_id,
+    kind: str,
+    payload: dict[str, Any],
+    conversation: Conversation | None = None,
+    user_id=None,
+) -> Event:
+    """Write an outbox row in the current transaction and publish it once that commits."""
+    if user_id is not None:
+        audience = Event.Audience.USER
+    elif conversation is not None:
+        audience = Event.Audience.CONVERSATION
+    else:
+        audience = Event.Audience.WORKSPACE
+    event = Event.objects.create(
+        workspace_id=workspace_id,
+        kind=kind,
+        audience=audience,
+        conversation_id=conversation.pk if conversation is not None else None,
+        assigned_agent_id=conversation.assigned_agent_id if conversation is not None else None,
+        user_id=user_id,
+        payload=payload,
+        created_at=timezone.now(),
+    )
+    publish_on_commit(event)
+    return event
+
+
+# --- socket-side helpers (called by consumers) ---------------------------------------------------
+
+
+async def join(channel_name: str, group: str) -> None:
+    await get_channel_layer().group_add(group, channel_name)
+
+
+async def leave(channel_name: str, group: str) -> None:
+    await get_channel_layer().group_discard(group, channel_name)
+
+
+async def relay_typing(*, conversation_id, kind: str, user, sender_channel: str) -> None:
+    """Typing indicators are ephemeral: straight to the thread's group, no outbox row."""
+    await get_channel_layer().group_send(
+        conversation_group(conversation_id),
+        {
+            "type": TYPING_MESSAGE_TYPE,
+            "sender_channel": sender_channel,
+            "event": {
+                "type": kind,
+                "data": {
+                    "conversation_id": str(conversation_id),
+                    "user_id": str(user.pk),
+                    "user_name": user.name,
+                },
+            },
+        },
+    )

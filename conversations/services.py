@@ -1,0 +1,588 @@
+"""Every write to contacts, conversations, messages and tags.
+
+Each service is one transaction that also records its realtime Event (conversations.realtime),
+so the outbox row commits or rolls back with the change it describes. Counters move with F()
+expressions; idempotency comes from unique constraints, never from check-then-insert.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Case, F, TextField, Value, When
+from django.db.models.functions import Coalesce, Greatest
+from django.utils import timezone
+
+from accounts.models import User
+from conversations import realtime
+from conversations.models import Contact, ContactIdentity, Conversation, Event, Message, Tag
+from conversations.selectors import agents_see_unassigned
+from conversations.serializers import ConversationSerializer, MessageSerializer
+from flame.exceptions import ConflictError, InvalidInput, PermissionDeniedError
+
+logger = logging.getLogger(__name__)
+
+PREVIEW_LENGTH = 200
+OPEN_CONFLICT = "This customer already has an open conversation on this channel."
+
+
+# --- payloads and events -------------------------------------------------------------------------
+
+
+def _reloaded(conversation: Conversation) -> Conversation:
+    return (
+        Conversation.objects.select_related("contact", "assigned_agent", "assigned_assistant")
+        .prefetch_related("tags")
+        .get(pk=conversation.pk)
+    )
+
+
+def _conversation_updated(conversation: Conversation, **extra: Any) -> Conversation:
+    """Reload (F() values, tags) and record ``conversation:updated`` for its audience."""
+    fresh = _reloaded(conversation)
+    realtime.event_record(
+        workspace_id=fresh.workspace_id,
+        kind="conversation:updated",
+        payload={"conversation": ConversationSerializer(fresh).data, **extra},
+        conversation=fresh,
+    )
+    return fresh
+
+
+def _message_new(message: Message, conversation: Conversation) -> None:
+    fresh = _reloaded(conversation)
+    realtime.event_record(
+        workspace_id=fresh.workspace_id,
+        kind="message:new",
+        payload={
+            "conversation_id": str(fresh.pk),
+            "message": MessageSerializer(message).data,
+            "conversation": ConversationSerializer(fresh).data,
+        },
+        conversation=fresh,
+    )
+
+
+def _preview(message: Message) -> str:
+    if message.content:
+        return message.content[:PREVIEW_LENGTH]
+    return f"[{message.type}]"
+
+
+# --- conversations -------------------------------------------------------------------------------
+
+
+def _ensure_can_act(*, by: User, conversation: Conversation) -> None:
+    """Agents act on conversations they can see; selectors already hid the rest (404)."""
+    if by.workspace_id != conversation.workspace_id:
+        raise PermissionDeniedError("Not your workspace.")
+
+
+@transaction.atomic
+def conversation_create(
+    *,
+    by: User,
+    contact_name: str,
+    platform: str,
+    contact_phone: str = "",
+    contact_email: str = "",
+    integration=None,
+) -> Conversation:
+    """A conversation opened by hand (API/inbox). An agent who opens one is assigned to it."""
+    contact = Contact.objects.create(
+        workspace_id=by.workspace_id, name=contact_name, phone=contact_phone, email=contact_email
+    )
+    assignee = None if by.is_workspace_admin else by
+    try:
+        with transaction.atomic():
+            conversation = Conversation.objects.create(
+                workspace_id=by.workspace_id,
+                integration=integration,
+                contact=contact,
+                platform=integration.platform if integration else platform,
+                assigned_agent=assignee,
+            )
+    except IntegrityError as exc:  # pragma: no cover - a brand-new contact has no open one
+        raise ConflictError(OPEN_CONFLICT, code="open_conversation_exists") from exc
+    return _conversation_updated(conversation, created=True)
+
+
+def _status_fields(conversation: Conversation, status: str) -> dict[str, Any]:
+    fields: dict[str, Any] = {"status": status}
+    if status == Conversation.Status.RESOLVED:
+        fields["resolved_at"] = timezone.now()
+    elif status in Conversation.OPEN_STATUSES:
+        fields["resolved_at"] = None
+    return fields
+
+
+def _tags_named(workspace_id, names: list[str]) -> list[Tag]:
+    tags = []
+    for name in dict.fromkeys(n.strip() for n in names if n.strip()):
+        existing = Tag.objects.filter(workspace_id=workspace_id, name__iexact=name).first()
+        if existing is None:
+            try:
+                with transaction.atomic():
+                    existing = Tag.objects.create(workspace_id=workspace_id, name=name)
+            except IntegrityError:
+                existing = Tag.objects.get(workspace_id=workspace_id, name__iexact=name)
+        tags.append(existing)
+    return tags
+
+
+def _apply_changes(conversation: Conversation, changes: dict[str, Any]) -> None:
+    try:
+        with transaction.atomic():
+            Conversation.objects.filter(pk=conversation.pk).update(
+                **changes, updated_at=timezone.now()
+            )
+    except IntegrityError as exc:
+        # Reopening while the customer already started a new open conversation on the channel.
+        raise ConflictError(OPEN_CONFLICT, code="open_conversation_exists") from exc
+
+
+@transaction.atomic
+def conversation_update(
+    *,
+    by: User,
+    conversation: Conversation,
+    status: str | None = None,
+    priority: str | None = None,
+    tags: list[str] | None = None,
+    contact: dict[str, str] | None = None,
+) -> Conversation:
+    _ensure_can_act(by=by, conversation=conversation)
+    changes: dict[str, Any] = {}
+    if status is not None and status != conversation.status:
+        changes.update(_status_fields(conversation, status))
+    if priority is not None:
+        changes["priority"] = priority
+    if changes:
+        _apply_changes(conversation, changes)
+    if tags is not None:
+        conversation.tags.set(_tags_named(conversation.workspace_id, tags))
+    if contact:
+        Contact.objects.filter(pk=conversation.contact_id).update(
+            **contact, updated_at=timezone.now()
+        )
+    return _conversation_updated(conversation)
+
+
+def conversation_set_status(*, by: User, conversation: Conversation, status: str) -> Conversation:
+    return conversation_update(by=by, conversation=conversation, status=status)
+
+
+def _check_agent_assignment(*, by: User, conversation: Conversation, agent: User | None) -> None:
+    if by.is_workspace_admin:
+        return
+    # Agents may only claim an unassigned conversation from the shared queue for themselves.
+    claiming = (
+        agent is not None
+        and agent.pk == by.pk
+        and conversation.assigned_agent_id is None
+        and agents_see_unassigned(by.workspace)
+    )
+    if not claiming:
+        raise PermissionDeniedError("Only workspace admins can assign conversations to agents.")
+
+
+_UNSET = object()
+
+
+@transaction.atomic
+def conversation_assign(
+    *, by: User, conversation: Conversation, agent: Any = _UNSET, assistant: Any = _UNSET
+) -> Conversation:
+    """Assign (or with None, unassign) an agent and/or an assistant."""
+    _ensure_can_act(by=by, conversation=conversation)
+    changes: dict[str, Any] = {}
+    previous_agent_id = conversation.assigned_agent_id
+    if agent is not _UNSET:
+        _check_agent_assignment(by=by, conversation=conversation, agent=agent)
+        if agent is not None and (agent.workspace_id != by.workspace_id or not agent.is_active):
+            raise InvalidInput("Invalid input.", details={"agent_id": ["Unknown agent."]})
+        changes["assigned_agent"] = agent
+    if assistant is not _UNSET:
+        if assistant is not None and assistant.workspace_id != by.workspace_id:
+            raise InvalidInput("Invalid input.", details={"assistant_id": ["Unknown assistant."]})
+        changes["assigned_assistant"] = assistant
+    if changes:
+        _apply_changes(conversation, changes)
+    fresh = _conversation_updated(conversation)
+    if previous_agent_id and previous_agent_id != fresh.assigned_agent_id:
+        # The previous assignee no longer sees the conversation: tell them to drop it.
+        realtime.event_record(
+            workspace_id=fresh.workspace_id,
+            kind="conversation:removed",
+            payload={"conversation_id": str(fresh.pk)},
+            user_id=previous_agent_id,
+        )
+    return fresh
+
+
+@transaction.atomic
+def conversation_mark_read(*, by: User, conversation: Conversation) -> Conversation:
+    _ensure_can_act(by=by, conversation=conversation)
+    changed = Conversation.objects.filter(pk=conversation.pk, unread_count__gt=0).update(
+        unread_count=0
+    )
+    return _conversation_updated(conversation) if changed else _reloaded(conversation)
+
+
+@transaction.atomic
+def conversation_delete(*, by: User, conversation: Conversation) -> None:
+    if not by.is_workspace_admin:
+        raise PermissionDeniedError("Only workspace admins can delete conversations.")
+    _ensure_can_act(by=by, conversation=conversation)
+    realtime.event_record(
+        workspace_id=conversation.workspace_id,
+        kind="conversation:deleted",
+        payload={"conversation_id": str(conversation.pk)},
+        conversation=conversation,
+    )
+    conversation.delete()
+
+
+# --- messages ------------------------------------------------------------------------------------
+
+
+def _count_new_message(conversation: Conversation, message: Message) -> None:
+    """Move counters and the preview with F() so concurrent writers never lose an update."""
+    at = message.created_at
+    changes: dict[str, Any] = {
+        "message_count": F("message_count") + 1,
+        "last_message": Case(
+            When(last_message_at__lte=at, then=Value(_preview(message))),
+            default=F("last_message"),
+            output_field=TextField(),
+        ),
+        "last_message_at": Greatest(F("last_message_at"), Value(at)),
+        "updated_at": timezone.now(),
+    }
+    if message.sender == Message.Sender.USER:
+        changes["unread_count"] = F("unread_count") + 1
+        changes["last_customer_message_at"] = Greatest(
+            Coalesce(F("last_customer_message_at"), Value(at)), Value(at)
+        )
+    else:
+        changes["unread_count"] = 0
+        changes["first_response_at"] = Coalesce(F("first_response_at"), Value(at))
+        if message.sender == Message.Sender.AGENT:
+            changes["last_agent_reply_at"] = Value(at)
+    Conversation.objects.filter(pk=conversation.pk).update(**changes)
+
+
+@dataclass(frozen=True)
+class OutboundDraft:
+    content: str = ""
+    type: str = Message.Type.TEXT
+    media_url: str = ""
+    metadata: dict | None = None
+    reply_to: Message | None = None
+
+
+def message_store_outbound(
+    *,
+    conversation: Conversation,
+    sender: str,
+    draft: OutboundDraft,
+    author: User | None = None,
+    assistant=None,
+) -> Message:
+    """Store an agent's or assistant's message as ``queued`` and hand it to delivery on commit.
+
+    Callers hold the transaction (``message_send_agent``, the assistants' auto-reply).
+    """
+    from conversations.tasks import deliver_message_task
+
+    if not draft.content.strip() and not draft.media_url:
+        raise InvalidInput(
+            "Invalid input.", details={"content": ["A message needs text or media."]}
+        )
+    message = Message.objects.create(
+        conversation=conversation,
+        workspace_id=conversation.workspace_id,
+        integration_id=conversation.integration_id,
+        sender=sender,
+        author=author,
+        assistant=assistant,
+        type=draft.type,
+        content=draft.content,
+        media_url=draft.media_url,
+        metadata=draft.metadata or {},
+        reply_to=draft.reply_to,
+        status=Message.Status.QUEUED,
+    )
+    _count_new_message(conversation, message)
+    _message_new(message, conversation)
+    transaction.on_commit(lambda: deliver_message_task.delay(str(message.pk)), robust=True)
+    return message
+
+
+@transaction.atomic
+def message_send_agent(*, by: User, conversation: Conversation, draft: OutboundDraft) -> Message:
+    _ensure_can_act(by=by, conversation=conversation)
+    if draft.reply_to is not None and draft.reply_to.conversation_id != conversation.pk:
+        raise InvalidInput("Invalid input.", details={"reply_to": ["Not in this conversation."]})
+    return message_store_outbound(
+        conversation=conversation, sender=Message.Sender.AGENT, draft=draft, author=by
+    )
+
+
+def _may_move(current: str, new: str) -> bool:
+    if current == Message.Status.FAILED:
+        return False
+    if new == Message.Status.FAILED:
+        return current in (Message.Status.QUEUED, Message.Status.SENT)
+    return Message.STATUS_RANK[new] > Message.STATUS_RANK[current]
+
+
+def _statuses_before(new: str) -> list[str]:
+    return [status for status in Message.Status if _may_move(status, new)]
+
+
+@transaction.atomic
+def message_update_status(
+    *,
+    message: Message,
+    status: str,
+    error_code: str = "",
+    error_message: str = "",
+    external_id: str | None = None,
+) -> bool:
+    """Move a message's delivery status forward; a late or repeated update changes nothing.
+
+    The conditional UPDATE is the guard: a ``delivered`` that arrives after ``read`` matches no
+    row. Returns whether the status moved.
+    """
+    changes: dict[str, Any] = {"status": status, "status_changed_at": timezone.now()}
+    if status == Message.Status.FAILED:
+        changes.update(error_code=error_code[:64], error_message=error_message)
+    if external_id:
+        changes["external_id"] = external_id
+    moved = Message.objects.filter(pk=message.pk, status__in=_statuses_before(status)).update(
+        **changes
+    )
+    if not moved:
+        return False
+    message.refresh_from_db()
+    conversation = message.conversation
+    realtime.event_record(
+        workspace_id=message.workspace_id,
+        kind="message:status",
+        payload={
+            "conversation_id": str(message.conversation_id),
+            "message_id": str(message.pk),
+            "status": message.status,
+            "error_code": message.error_code,
+            "error_message": message.error_message,
+        },
+        conversation=conversation,
+    )
+    return True
+
+
+# --- inbound -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class InboundMessage:
+    """A customer message normalized by a channel parser (integrations/providers/*/parse.py)."""
+
+    external_contact_id: str
+    external_id: str
+    content: str = ""
+    type: str = Message.Type.TEXT
+    media_url: str = ""
+    contact_name: str = ""
+    contact_phone: str = ""
+    metadata: dict | None = None
+    reply_to_external_id: str | None = None
+
+
+@dataclass(frozen=True)
+class InboundResult:
+    message: Message
+    created: bool
+
+
+def _identity_contact(integration, inbound: InboundMessage) -> Contact:
+    identity = (
+        ContactIdentity.objects.select_related("contact")
+        .filter(integration=integration, external_id=inbound.external_contact_id)
+        .first()
+    )
+    if identity is not None:
+        contact = identity.contact
+        if inbound.contact_name and contact.name != inbound.contact_name and not contact.name:
+            Contact.objects.filter(pk=contact.pk).update(name=inbound.contact_name)
+        return contact
+    try:
+        with transaction.atomic():
+            contact = Contact.objects.create(
+                workspace_id=integration.workspace_id,
+                name=inbound.contact_name,
+                phone=inbound.contact_phone,
+            )
+            ContactIdentity.objects.create(
+                contact=contact, integration=integration, external_id=inbound.external_contact_id
+            )
+            return contact
+    except IntegrityError:
+        # Another worker created this identity a moment ago: use theirs.
+        return ContactIdentity.objects.get(
+            integration=integration, external_id=inbound.external_contact_id
+        ).contact
+
+
+def _open_conversation(integration, contact: Contact) -> tuple[Conversation, bool]:
+    """The customer's open conversation on this channel: reuse, reopen the last, or create."""
+    open_now = Conversation.objects.filter(
+        integration=integration, contact=contact, status__in=Conversation.OPEN_STATUSES
+    ).first()
+    if open_now is not None:
+        return open_now, False
+    last_resolved = (
+        Conversation.objects.filter(
+            integration=integration, contact=contact, status=Conversation.Status.RESOLVED
+        )
+        .order_by("-last_message_at")
+        .first()
+    )
+    try:
+        with transaction.atomic():
+            if last_resolved is not None:
+                Conversation.objects.filter(pk=last_resolved.pk).update(
+                    status=Conversation.Status.ACTIVE, resolved_at=None
+                )
+                last_resolved.refresh_from_db()
+                return last_resolved, True
+            created = Conversation.objects.create(
+                workspace_id=integration.workspace_id,
+                integration=integration,
+                contact=contact,
+                platform=integration.platform,
+                assigned_assistant_id=integration.default_assistant_id,
+            )
+            return created, True
+    except IntegrityError:
+        # Lost the race to open it: the partial unique index guarantees exactly one exists.
+        return Conversation.objects.get(
+            integration=integration, contact=contact, status__in=Conversation.OPEN_STATUSES
+        ), False
+
+
+def _insert_inbound(
+    conversation: Conversation, integration, inbound: InboundMessage
+) -> Message | None:
+    reply_to = None
+    if inbound.reply_to_external_id:
+        reply_to = Message.objects.filter(
+            integration=integration, external_id=inbound.reply_to_external_id
+        ).first()
+    try:
+        with transaction.atomic():
+            return Message.objects.create(
+                conversation=conversation,
+                workspace_id=conversation.workspace_id,
+                integration=integration,
+                sender=Message.Sender.USER,
+                type=inbound.type,
+                content=inbound.content,
+                media_url=inbound.media_url,
+                metadata=inbound.metadata or {},
+                external_id=inbound.external_id,
+                reply_to=reply_to,
+                status=Message.Status.DELIVERED,
+            )
+    except IntegrityError:
+        return None
+
+
+@transaction.atomic
+def message_receive_inbound(*, integration, inbound: InboundMessage) -> InboundResult:
+    """Store a customer message exactly once, whatever the number of deliveries or workers.
+
+    The UNIQUE (integration, external_id) constraint decides: a repeated delivery inserts
+    nothing and returns the stored message with ``created=False``.
+    """
+    existing = Message.objects.filter(
+        integration=integration, external_id=inbound.external_id
+    ).first()
+    if existing is not None:
+        return InboundResult(message=existing, created=False)
+    contact = _identity_contact(integration, inbound)
+    conversation, _opened = _open_conversation(integration, contact)
+    message = _insert_inbound(conversation, integration, inbound)
+    if message is None:
+        transaction.set_rollback(True)
+        stored = Message.objects.get(integration=integration, external_id=inbound.external_id)
+        return InboundResult(message=stored, created=False)
+    _count_new_message(conversation, message)
+    _message_new(message, conversation)
+    return InboundResult(message=message, created=True)
+
+
+# --- tags and contacts ---------------------------------------------------------------------------
+
+
+def _tag_conflict(exc: IntegrityError) -> ConflictError:
+    return ConflictError(
+        "A tag with this name already exists.",
+        code="tag_exists",
+        details={"name": ["Already exists."]},
+    )
+
+
+@transaction.atomic
+def tag_create(*, by: User, name: str, color: str | None = None) -> Tag:
+    try:
+        with transaction.atomic():
+            return Tag.objects.create(
+                workspace_id=by.workspace_id,
+                name=name.strip(),
+                **({"color": color} if color else {}),
+            )
+    except IntegrityError as exc:
+        raise _tag_conflict(exc) from exc
+
+
+@transaction.atomic
+def tag_update(*, tag: Tag, name: str | None = None, color: str | None = None) -> Tag:
+    if name is not None:
+        tag.name = name.strip()
+    if color is not None:
+        tag.color = color
+    try:
+        with transaction.atomic():
+            tag.save(update_fields=["name", "color"])
+    except IntegrityError as exc:
+        raise _tag_conflict(exc) from exc
+    return tag
+
+
+@transaction.atomic
+def tag_delete(*, tag: Tag) -> None:
+    tag.delete()
+
+
+@transaction.atomic
+def contact_update(*, contact: Contact, data: dict[str, Any]) -> Contact:
+    allowed = {"name", "phone", "email", "avatar_url", "metadata"}
+    for field, value in data.items():
+        if field in allowed:
+            setattr(contact, field, value)
+    contact.save(update_fields=[*sorted(set(data) & allowed), "updated_at"])
+    return contact
+
+
+def events_prune(*, older_than_days: int | None = None) -> int:
+    """Delete outbox rows past retention; clients older than that reload their state."""
+    days = older_than_days if older_than_days is not None else settings.EVENT_RETENTION_DAYS
+    deleted, _ = Event.objects.filter(created_at__lt=timezone.now() - timedelta(days=days)).delete()
+    return deleted
