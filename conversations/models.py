@@ -35,10 +35,6 @@ class Contact(models.Model):
         ordering = ("name",)
         indexes = [
             models.Index(fields=("workspace", "created_at")),
-            GinIndex(
-                SearchVector("name", "email", "phone", config=SEARCH_CONFIG),
-                name="contact_search_gin",
-            ),
         ]
 
     def __str__(self) -> str:

@@ -66,29 +66,40 @@ def _prefix_query(terms: list[str]) -> SearchQuery:
     )
 
 
+def _contains_all(terms: list[str], fields: tuple[str, ...]) -> Q:
+    condition = Q()
+    for term in terms:
+        any_field = Q()
+        for field in fields:
+            any_field |= Q(**{f"{field}__icontains": term})
+        condition &= any_field
+    return condition
+
+
 def _search_filter(text: str) -> Q:
+    """Contact name / phone / e-mail or message text, every word present.
+
+    Messages, the big table, go through the GIN full-text index on PostgreSQL. Contact fields
+    are matched by substring as well, because people search by a fragment of a phone number or
+    e-mail address, which full-text tokens (whole addresses, whole numbers) do not match; that
+    check is cheap since it only looks at each candidate conversation's own contact.
+    """
     terms = _search_terms(text)
     if not terms:
         return Q()
+    contact_fields = ("name", "email", "phone")
+    contacts = Contact.objects.filter(
+        _contains_all(terms, contact_fields), pk=OuterRef("contact_id")
+    )
     if connection.vendor == "postgresql":
-        query = _prefix_query(terms)
-        contacts = Contact.objects.annotate(
-            document=SearchVector("name", "email", "phone", config=SEARCH_CONFIG)
-        ).filter(pk=OuterRef("contact_id"), document=query)
-        messages = Message.objects.annotate(
+        # An uncorrelated semi-join, so the planner starts from the GIN index of messages.
+        matching = Message.objects.annotate(
             document=SearchVector("content", config=SEARCH_CONFIG)
-        ).filter(conversation_id=OuterRef("pk"), document=query)
-    else:
-        # Embedded SQLite default: plain containment on the same fields.
-        contact_match = Q()
-        message_match = Q()
-        for term in terms:
-            contact_match &= (
-                Q(name__icontains=term) | Q(email__icontains=term) | Q(phone__icontains=term)
-            )
-            message_match &= Q(content__icontains=term)
-        contacts = Contact.objects.filter(contact_match, pk=OuterRef("contact_id"))
-        messages = Message.objects.filter(message_match, conversation_id=OuterRef("pk"))
+        ).filter(document=_prefix_query(terms))
+        return Q(Exists(contacts)) | Q(pk__in=matching.values("conversation_id"))
+    messages = Message.objects.filter(
+        _contains_all(terms, ("content",)), conversation_id=OuterRef("pk")
+    )
     return Q(Exists(contacts)) | Q(Exists(messages))
 
 
@@ -190,10 +201,9 @@ def contact_list_for(*, user: User, search: str | None = None) -> QuerySet[Conta
     if not user.is_workspace_admin:
         visible = Conversation.objects.filter(conversation_scope(user), contact_id=OuterRef("pk"))
         queryset = queryset.filter(Exists(visible))
-    for term in _search_terms(search or ""):
-        queryset = queryset.filter(
-            Q(name__icontains=term) | Q(email__icontains=term) | Q(phone__icontains=term)
-        )
+    terms = _search_terms(search or "")
+    if terms:
+        queryset = queryset.filter(_contains_all(terms, ("name", "email", "phone")))
     return queryset.prefetch_related("identities")
 
 

@@ -477,55 +477,55 @@ def _open_conversation(integration, contact: Contact) -> tuple[Conversation, boo
         ), False
 
 
-def _insert_inbound(
-    conversation: Conversation, integration, inbound: InboundMessage
-) -> Message | None:
+def _insert_inbound(conversation: Conversation, integration, inbound: InboundMessage) -> Message:
     reply_to = None
     if inbound.reply_to_external_id:
         reply_to = Message.objects.filter(
             integration=integration, external_id=inbound.reply_to_external_id
         ).first()
-    try:
-        with transaction.atomic():
-            return Message.objects.create(
-                conversation=conversation,
-                workspace_id=conversation.workspace_id,
-                integration=integration,
-                sender=Message.Sender.USER,
-                type=inbound.type,
-                content=inbound.content,
-                media_url=inbound.media_url,
-                metadata=inbound.metadata or {},
-                external_id=inbound.external_id,
-                reply_to=reply_to,
-                status=Message.Status.DELIVERED,
-            )
-    except IntegrityError:
-        return None
+    return Message.objects.create(
+        conversation=conversation,
+        workspace_id=conversation.workspace_id,
+        integration=integration,
+        sender=Message.Sender.USER,
+        type=inbound.type,
+        content=inbound.content,
+        media_url=inbound.media_url,
+        metadata=inbound.metadata or {},
+        external_id=inbound.external_id,
+        reply_to=reply_to,
+        status=Message.Status.DELIVERED,
+    )
+
+
+def _store_inbound(integration, inbound: InboundMessage) -> Message:
+    contact = _identity_contact(integration, inbound)
+    conversation, _opened = _open_conversation(integration, contact)
+    message = _insert_inbound(conversation, integration, inbound)
+    _count_new_message(conversation, message)
+    _message_new(message, conversation)
+    return message
 
 
 @transaction.atomic
 def message_receive_inbound(*, integration, inbound: InboundMessage) -> InboundResult:
     """Store a customer message exactly once, whatever the number of deliveries or workers.
 
-    The UNIQUE (integration, external_id) constraint decides: a repeated delivery inserts
-    nothing and returns the stored message with ``created=False``.
+    The UNIQUE (integration, external_id) constraint decides: a concurrent or repeated delivery
+    fails its insert, its savepoint (contact, counters, events and their on-commit publishing)
+    rolls back, and the stored message is returned with ``created=False``.
     """
-    existing = Message.objects.filter(
-        integration=integration, external_id=inbound.external_id
-    ).first()
-    if existing is not None:
-        return InboundResult(message=existing, created=False)
-    contact = _identity_contact(integration, inbound)
-    conversation, _opened = _open_conversation(integration, contact)
-    message = _insert_inbound(conversation, integration, inbound)
-    if message is None:
-        transaction.set_rollback(True)
-        stored = Message.objects.get(integration=integration, external_id=inbound.external_id)
+    existing = Message.objects.filter(integration=integration, external_id=inbound.external_id)
+    if existing.exists():
+        return InboundResult(message=existing.get(), created=False)
+    try:
+        with transaction.atomic():
+            return InboundResult(message=_store_inbound(integration, inbound), created=True)
+    except IntegrityError:
+        stored = existing.first()
+        if stored is None:
+            raise  # not the duplicate we expected: let the task retry and surface it
         return InboundResult(message=stored, created=False)
-    _count_new_message(conversation, message)
-    _message_new(message, conversation)
-    return InboundResult(message=message, created=True)
 
 
 # --- tags and contacts ---------------------------------------------------------------------------

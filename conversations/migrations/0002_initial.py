@@ -102,12 +102,6 @@ class Migration(migrations.Migration):
             model_name='contact',
             index=models.Index(fields=['workspace', 'created_at'], name='conversatio_workspa_500ea6_idx'),
         ),
-        PostgresOnly(
-            migrations.AddIndex(
-                model_name='contact',
-                index=django.contrib.postgres.indexes.GinIndex(django.contrib.postgres.search.SearchVector('name', 'email', 'phone', config='simple'), name='contact_search_gin'),
-            )
-        ),
         migrations.AddConstraint(
             model_name='contactidentity',
             constraint=models.UniqueConstraint(fields=('integration', 'external_id'), name='identity_unique_per_integration'),
