@@ -119,11 +119,10 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
     # --- channel-layer handlers ("flame.event" → flame_event) ----------------------------------
 
     async def flame_event(self, message) -> None:
-        event = message["event"]
-        if event["id"] in self.recent_event_ids:
+        if message["id"] in self.recent_event_ids:
             return
-        self.recent_event_ids.append(event["id"])
-        await self.send_json(event)
+        self.recent_event_ids.append(message["id"])
+        await self.send(text_data=message["text"])
 
     async def flame_typing(self, message) -> None:
         if message.get("sender_channel") != self.channel_name:

@@ -294,9 +294,12 @@ def message_store_outbound(
     author: User | None = None,
     assistant=None,
 ) -> Message:
-    """Store an agent's or assistant's message as ``queued`` and hand it to delivery on commit.
+    """Store an agent's or assistant's message and hand it to delivery on commit.
 
-    Callers hold the transaction (``message_send_agent``, the assistants' auto-reply).
+    A conversation with a channel behind it gets the message ``queued`` until the provider
+    accepts it. One without (opened by hand) has nowhere to deliver to: the message is ``sent``
+    as stored, with no task and no second event. Callers hold the transaction
+    (``message_send_agent``, the assistants' auto-reply).
     """
     from conversations.tasks import deliver_message_task
 
@@ -316,11 +319,12 @@ def message_store_outbound(
         media_url=draft.media_url,
         metadata=draft.metadata or {},
         reply_to=draft.reply_to,
-        status=Message.Status.QUEUED,
+        status=Message.Status.QUEUED if conversation.integration_id else Message.Status.SENT,
     )
     _count_new_message(conversation, message)
     _message_new(message, conversation)
-    transaction.on_commit(lambda: deliver_message_task.delay(str(message.pk)), robust=True)
+    if message.status == Message.Status.QUEUED:
+        transaction.on_commit(lambda: deliver_message_task.delay(str(message.pk)), robust=True)
     return message
 
 

@@ -167,9 +167,10 @@ else:
 # ---------------------------------------------------------------------------------------------
 # Celery (flame/celery.py reads every CELERY_* name below)
 # ---------------------------------------------------------------------------------------------
-CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", REDIS_URL)
+_broker = env_str("CELERY_BROKER_URL", REDIS_URL)
 # No broker means the embedded default: tasks run inline in the process that enqueues them.
-CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", not CELERY_BROKER_URL)
+CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", not _broker)
+CELERY_BROKER_URL = _broker or "memory://"
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"

@@ -18,8 +18,7 @@ def message_deliver(*, message_id: str) -> None:
         return  # deleted meanwhile, or a repeated task: already handed over
     integration = message.integration
     if integration is None or integration.platform == Platform.SANDBOX:
-        # No external channel behind the conversation: storing it is delivering it (the
-        # sandbox simulator reads replies straight from the thread).
+        # The sandbox has no external API: the simulator reads replies from the thread.
         message_update_status(message=message, status=Message.Status.SENT)
         return
     client = provider_client(integration.platform)

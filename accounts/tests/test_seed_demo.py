@@ -4,16 +4,31 @@ import pytest
 from django.core.management import call_command
 
 from accounts.models import User, Workspace
+from conversations.models import Conversation, Message
 
 pytestmark = pytest.mark.django_db
 
 
 def test_seed_demo_is_idempotent_and_warns(capsys, client):
     call_command("seed_demo")
-    counts = (User.objects.count(), Workspace.objects.count())
+    counts = (
+        User.objects.count(),
+        Workspace.objects.count(),
+        Conversation.objects.count(),
+        Message.objects.count(),
+    )
     call_command("seed_demo")
 
-    assert (User.objects.count(), Workspace.objects.count()) == counts == (2, 1)
+    assert counts == (2, 1, 5, 12)
+    assert (
+        User.objects.count(),
+        Workspace.objects.count(),
+        Conversation.objects.count(),
+        Message.objects.count(),
+    ) == counts
+    languages = " ".join(Message.objects.values_list("content", flat=True))
+    assert "¿Tienen envío" in languages
+    assert "order #4821" in languages
     admin = User.objects.get(email="admin@flame-assistant.com")
     assert admin.check_password("admin123")
     assert admin.role == "admin"

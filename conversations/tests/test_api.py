@@ -294,10 +294,11 @@ def test_message_list_query_count_is_constant(
 # --- send / status / assign / read through the API ---------------------------------------------
 
 
-def test_send_message_returns_queued_then_sent(
+def test_send_message_on_a_channel_returns_queued_then_sent(
     admin_client, workspace, django_capture_on_commit_callbacks
 ):
-    conversation = ConversationFactory(workspace=workspace, unread_count=2)
+    sandbox = IntegrationFactory(workspace=workspace, platform="sandbox")
+    conversation = ConversationFactory(workspace=workspace, integration=sandbox, unread_count=2)
 
     with django_capture_on_commit_callbacks(execute=True):
         response = admin_client.post(
@@ -309,7 +310,7 @@ def test_send_message_returns_queued_then_sent(
     assert response.status_code == 201
     assert (response.json()["sender"], response.json()["status"]) == ("agent", "queued")
     message = Message.objects.get()
-    assert message.status == "sent"  # no channel behind a manual conversation
+    assert message.status == "sent"  # the sandbox delivery task ran on commit
     conversation.refresh_from_db()
     assert (conversation.unread_count, conversation.last_message) == (0, "Claro que sí")
 
@@ -333,6 +334,17 @@ def test_send_bad_message_is_400(admin_client, workspace, body):
 
     assert response.status_code == 400
     assert Message.objects.count() == 0
+
+
+def test_send_message_without_channel_is_sent_at_once(admin_client, workspace):
+    conversation = ConversationFactory(workspace=workspace)
+
+    response = admin_client.post(
+        f"/api/conversations/{conversation.pk}/messages", {"content": "Hola"}, format="json"
+    )
+
+    assert response.json()["status"] == "sent"
+    assert list(Event.objects.values_list("kind", flat=True)) == ["message:new"]
 
 
 def test_status_endpoint_validates(admin_client, workspace):

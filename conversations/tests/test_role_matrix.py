@@ -248,3 +248,26 @@ def test_contact_list_scope(
     assert response.status_code == 200
     assert len(response.json()["results"]) == count
     assert Contact.objects.count() == 2
+
+
+def test_admin_pages_for_conversations(client, conversation, db):
+    from accounts.tests.factories import UserFactory
+
+    operator = UserFactory(workspace=None, is_staff=True, is_superuser=True)
+    client.force_login(operator)
+
+    pages = [
+        "/admin/conversations/conversation/?status__exact=active&q=env",
+        f"/admin/conversations/conversation/{conversation.pk}/change/",
+        f"/admin/conversations/contact/{conversation.contact_id}/change/",
+        "/admin/conversations/contact/?q=5215",
+        "/admin/conversations/tag/",
+        "/admin/conversations/message/?q=Hola",
+        "/admin/conversations/event/",
+        "/admin/integrations/integration/",
+        "/admin/assistants/assistant/",
+    ]
+
+    assert [client.get(page).status_code for page in pages] == [200] * len(pages)
+    detail = client.get(f"/admin/conversations/conversation/{conversation.pk}/change/")
+    assert "Hola, ¿tienen envíos?" in detail.content.decode()

@@ -1,0 +1,103 @@
+"""Demo conversations in Spanish and English on the sandbox channel.
+
+Inbound messages go through ``message_receive_inbound`` with fixed external ids, so seeding
+twice changes nothing (the unique key on (integration, external_id) makes them no-ops); agent
+replies and tags are only added the first time a thread is created.
+"""
+
+from __future__ import annotations
+
+from conversations import services
+from conversations.models import Conversation
+from integrations.demo import sandbox_for
+
+THREADS = [
+    {
+        "contact": ("María González", "+5215512345678"),
+        "messages": [
+            "Hola, buenas tardes",
+            "¿Tienen envío a Guadalajara? Quiero pedir dos pasteles de chocolate",
+        ],
+        "reply": (
+            "¡Hola María! Sí, enviamos a Guadalajara en 48 horas. ¿Para qué fecha los necesitas?"
+        ),
+        "tags": ["envíos", "pedido"],
+        "assign": "agent",
+        "priority": "high",
+    },
+    {
+        "contact": ("John Carter", "+14155550123"),
+        "messages": [
+            "Hi! My order #4821 arrived damaged.",
+            "The box was crushed and the cake is ruined :(",
+        ],
+        "reply": None,
+        "tags": ["complaint"],
+        "assign": None,
+        "priority": "urgent",
+    },
+    {
+        "contact": ("Lucía Fernández", "+34611223344"),
+        "messages": ["¿A qué hora abren los domingos?"],
+        "reply": "Abrimos de 9:00 a 14:00 los domingos. ¡Te esperamos!",
+        "tags": ["horarios"],
+        "assign": "agent",
+        "status": "resolved",
+    },
+    {
+        "contact": ("Emily Johnson", "+447700900123"),
+        "messages": ["Do you have gluten-free options?", "Also, can I pay by card on delivery?"],
+        "reply": None,
+        "tags": [],
+        "assign": None,
+    },
+    {
+        "contact": ("Carlos Ruiz", "+5215598765432"),
+        "messages": ["Necesito factura de mi compra de ayer", "Mi RFC es RUCC800101XXX"],
+        "reply": "Claro Carlos, en un momento te la enviamos por correo.",
+        "tags": ["facturación"],
+        "assign": "admin",
+        "status": "pending",
+    },
+]
+
+
+def _seed_thread(context, sandbox, index: int, thread: dict) -> None:
+    name, phone = thread["contact"]
+    created = False
+    for position, text in enumerate(thread["messages"]):
+        inbound = services.InboundMessage(
+            external_contact_id=phone,
+            external_id=f"demo-{index}-{position}",
+            content=text,
+            contact_name=name,
+            contact_phone=phone,
+        )
+        created |= services.message_receive_inbound(integration=sandbox, inbound=inbound).created
+    if not created:
+        return
+    conversation = Conversation.objects.get(integration=sandbox, contact__phone=phone)
+    assignee = {"agent": context.agent, "admin": context.admin}.get(thread["assign"])
+    if assignee is not None:
+        conversation = services.conversation_assign(
+            by=context.admin, conversation=conversation, agent=assignee
+        )
+    if thread["reply"]:
+        services.message_send_agent(
+            by=assignee or context.admin,
+            conversation=conversation,
+            draft=services.OutboundDraft(content=thread["reply"]),
+        )
+    services.conversation_update(
+        by=context.admin,
+        conversation=conversation,
+        tags=thread["tags"],
+        status=thread.get("status"),
+        priority=thread.get("priority"),
+    )
+
+
+def seed_into(context) -> None:
+    sandbox = sandbox_for(context.workspace)
+    for index, thread in enumerate(THREADS):
+        _seed_thread(context, sandbox, index, thread)
