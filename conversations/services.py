@@ -301,7 +301,7 @@ def message_store_outbound(
     as stored, with no task and no second event. Callers hold the transaction
     (``message_send_agent``, the assistants' auto-reply).
     """
-    from conversations.tasks import deliver_message_task
+    from integrations.tasks import deliver_message_task
 
     if not draft.content.strip() and not draft.media_url:
         raise InvalidInput(
@@ -336,6 +336,41 @@ def message_send_agent(*, by: User, conversation: Conversation, draft: OutboundD
     return message_store_outbound(
         conversation=conversation, sender=Message.Sender.AGENT, draft=draft, author=by
     )
+
+
+def _status_event(message: Message) -> None:
+    realtime.event_record(
+        workspace_id=message.workspace_id,
+        kind="message:status",
+        payload={
+            "conversation_id": str(message.conversation_id),
+            "message_id": str(message.pk),
+            "status": message.status,
+            "error_code": message.error_code,
+            "error_message": message.error_message,
+        },
+        conversation=message.conversation,
+    )
+
+
+@transaction.atomic
+def message_mark_sent(*, message: Message, external_id: str, metadata: dict | None = None) -> bool:
+    """The platform accepted the message and gave it ``external_id``.
+
+    Instagram may echo our send back before this runs; that echo was stored as a separate
+    message with the same id, so it is removed here and the id moves to the real message.
+    """
+    echo_copies = Message.objects.filter(
+        integration_id=message.integration_id, external_id=external_id, metadata__origin="echo"
+    ).exclude(pk=message.pk)
+    removed = echo_copies.delete()[0]
+    if removed:
+        Conversation.objects.filter(pk=message.conversation_id).update(
+            message_count=F("message_count") - removed
+        )
+    if metadata:
+        Message.objects.filter(pk=message.pk).update(metadata={**message.metadata, **metadata})
+    return message_update_status(message=message, status=Message.Status.SENT, external_id=external_id)
 
 
 def _may_move(current: str, new: str) -> bool:
@@ -375,19 +410,7 @@ def message_update_status(
     if not moved:
         return False
     message.refresh_from_db()
-    conversation = message.conversation
-    realtime.event_record(
-        workspace_id=message.workspace_id,
-        kind="message:status",
-        payload={
-            "conversation_id": str(message.conversation_id),
-            "message_id": str(message.pk),
-            "status": message.status,
-            "error_code": message.error_code,
-            "error_message": message.error_message,
-        },
-        conversation=conversation,
-    )
+    _status_event(message)
     return True
 
 
@@ -590,3 +613,206 @@ def events_prune(*, older_than_days: int | None = None) -> int:
     days = older_than_days if older_than_days is not None else settings.EVENT_RETENTION_DAYS
     deleted, _ = Event.objects.filter(created_at__lt=timezone.now() - timedelta(days=days)).delete()
     return deleted
+
+
+# --- changes reported by channels (reactions, edits, deletions, echoes, receipts) --------------
+
+
+def _message_updated(message: Message) -> None:
+    realtime.event_record(
+        workspace_id=message.workspace_id,
+        kind="message:updated",
+        payload={
+            "conversation_id": str(message.conversation_id),
+            "message": MessageSerializer(message).data,
+        },
+        conversation=message.conversation,
+    )
+
+
+def _locked_channel_message(integration, external_id: str) -> Message | None:
+    return (
+        Message.objects.select_for_update(of=("self",))
+        .select_related("conversation")
+        .filter(integration=integration, external_id=external_id)
+        .first()
+    )
+
+
+@transaction.atomic
+def message_react(*, integration, target_external_id: str, reactor: str, emoji: str) -> bool:
+    """Store a reaction on the message it reacts to (not as a message); empty emoji removes it."""
+    message = _locked_channel_message(integration, target_external_id)
+    if message is None:
+        return False
+    reactions = dict(message.metadata.get("reactions", {}))
+    if reactions.get(reactor, "") == emoji or (not emoji and reactor not in reactions):
+        return True  # a repeated delivery: nothing changes
+    if emoji:
+        reactions[reactor] = emoji
+    else:
+        reactions.pop(reactor, None)
+    message.metadata = {**message.metadata, "reactions": reactions}
+    message.save(update_fields=["metadata"])
+    _message_updated(message)
+    return True
+
+
+@transaction.atomic
+def message_edit_from_channel(*, integration, target_external_id: str, content: str) -> bool:
+    message = _locked_channel_message(integration, target_external_id)
+    if message is None:
+        return False
+    if message.content == content:
+        return True
+    history = [*message.metadata.get("edits", []), message.content][-10:]
+    message.metadata = {**message.metadata, "edits": history}
+    message.content = content
+    message.is_edited = True
+    message.save(update_fields=["content", "is_edited", "metadata"])
+    _message_updated(message)
+    return True
+
+
+@transaction.atomic
+def message_delete_from_channel(*, integration, target_external_id: str) -> bool:
+    message = _locked_channel_message(integration, target_external_id)
+    if message is None:
+        return False
+    if not message.is_deleted:
+        message.is_deleted = True
+        message.save(update_fields=["is_deleted"])
+        _message_updated(message)
+    return True
+
+
+@transaction.atomic
+def message_status_from_channel(
+    *, integration, external_id: str, status: str, error_code: str = "", error_message: str = ""
+) -> bool:
+    """Apply a receipt; False when no message of ours carries ``external_id`` (yet)."""
+    message = Message.objects.filter(integration=integration, external_id=external_id).first()
+    if message is None:
+        return False
+    message_update_status(
+        message=message, status=status, error_code=error_code, error_message=error_message
+    )
+    return True
+
+
+@transaction.atomic
+def messages_apply_watermark(
+    *, integration, external_contact_id: str, status: str, watermark
+) -> int:
+    """Messenger receipts: everything we sent this contact up to ``watermark`` moves forward."""
+    identity = ContactIdentity.objects.filter(
+        integration=integration, external_id=external_contact_id
+    ).first()
+    if identity is None:
+        return 0
+    candidates = Message.objects.filter(
+        integration=integration,
+        conversation__contact_id=identity.contact_id,
+        created_at__lte=watermark,
+        status__in=_statuses_before(status),
+    ).exclude(sender=Message.Sender.USER)[:200]
+    return sum(message_update_status(message=message, status=status) for message in candidates)
+
+
+@dataclass(frozen=True)
+class EchoedMessage:
+    external_id: str
+    external_contact_id: str
+    content: str = ""
+    type: str = Message.Type.TEXT
+    media_url: str = ""
+    our_message_id: str | None = None
+    metadata: dict | None = None
+
+
+def _echo_is_ours(integration, echo: EchoedMessage) -> bool:
+    if Message.objects.filter(integration=integration, external_id=echo.external_id).exists():
+        return True
+    if not echo.our_message_id:
+        return False
+    # The platform echoed our send before delivery stored its id: adopt the id now.
+    return bool(
+        Message.objects.filter(
+            pk=echo.our_message_id, integration=integration, external_id__isnull=True
+        ).update(external_id=echo.external_id)
+    )
+
+
+@transaction.atomic
+def message_record_echo(*, integration, echo: EchoedMessage) -> bool:
+    """A message the business sent outside FLAME (Page inbox, phone app): store it once.
+
+    Our own sends come back as echoes too; they are recognised and change nothing. Returns
+    whether a new message was stored.
+    """
+    if _echo_is_ours(integration, echo):
+        return False
+    identity = ContactIdentity.objects.filter(
+        integration=integration, external_id=echo.external_contact_id
+    ).first()
+    if identity is None:
+        return False  # we never talked to this customer: nothing to attach the echo to
+    conversation, _opened = _open_conversation(integration, identity.contact)
+    try:
+        with transaction.atomic():
+            message = Message.objects.create(
+                conversation=conversation,
+                workspace_id=conversation.workspace_id,
+                integration=integration,
+                sender=Message.Sender.AGENT,
+                type=echo.type,
+                content=echo.content,
+                media_url=echo.media_url,
+                metadata={**(echo.metadata or {}), "origin": "echo"},
+                external_id=echo.external_id,
+                status=Message.Status.SENT,
+            )
+    except IntegrityError:
+        return False
+    _count_new_message(conversation, message)
+    _message_new(message, conversation)
+    return True
+
+
+@transaction.atomic
+def message_retry(*, by: User, message: Message) -> Message:
+    """Send a failed outbound message again (the agent's explicit decision)."""
+    from integrations.tasks import deliver_message_task
+
+    _ensure_can_act(by=by, conversation=message.conversation)
+    reset = Message.objects.filter(
+        pk=message.pk,
+        status=Message.Status.FAILED,
+        sender__in=(Message.Sender.AGENT, Message.Sender.ASSISTANT),
+    ).update(
+        status=Message.Status.QUEUED,
+        error_code="",
+        error_message="",
+        status_changed_at=timezone.now(),
+    )
+    if not reset:
+        raise ConflictError("Only failed outbound messages can be retried.", code="not_retryable")
+    message.refresh_from_db()
+    _status_event(message)
+    transaction.on_commit(lambda: deliver_message_task.delay(str(message.pk)), robust=True)
+    return message
+
+
+@transaction.atomic
+def contact_identity_flag(*, integration, external_id: str, blocked: bool) -> bool:
+    """Remember that a customer blocked the bot (or came back), shown beside the contact."""
+    identity = (
+        ContactIdentity.objects.select_for_update()
+        .filter(integration=integration, external_id=external_id)
+        .first()
+    )
+    if identity is None:
+        return False
+    identity.metadata = {**identity.metadata, "blocked": blocked, "blocked_at": timezone.now().isoformat()}
+    identity.save(update_fields=["metadata"])
+    return True

@@ -93,14 +93,18 @@ class RequestBodyLimitMiddleware:
             declared = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:
             return error_response(400, "bad_request", "Content-Length is not a number.")
-        if declared > settings.MAX_REQUEST_BODY_BYTES:
+        limit = body_limit_for(request.path)
+        if declared > limit:
             return error_response(
-                413,
-                "request_too_large",
-                "The request body is too large.",
-                {"max_bytes": settings.MAX_REQUEST_BODY_BYTES},
+                413, "request_too_large", "The request body is too large.", {"max_bytes": limit}
             )
         return self.get_response(request)
+
+
+def body_limit_for(path: str) -> int:
+    if path.startswith("/api/webhooks/"):
+        return settings.WEBHOOK_MAX_BODY_BYTES
+    return settings.MAX_REQUEST_BODY_BYTES
 
 
 class AnonymousApiRateLimitMiddleware:

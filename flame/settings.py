@@ -185,8 +185,8 @@ CELERY_TASK_DEFAULT_QUEUE = "default"
 # Routed by module so a task's queue is decided in one place, next to the queue list.
 CELERY_TASK_ROUTES = {
     "integrations.tasks.ingest_*": {"queue": "ingest"},
+    "integrations.tasks.sweep_*": {"queue": "ingest"},
     "integrations.tasks.deliver_*": {"queue": "outbound"},
-    "conversations.tasks.deliver_*": {"queue": "outbound"},
     "assistants.tasks.*": {"queue": "ai"},
 }
 # A late-acked task that is not acked within the visibility timeout is delivered again, so it
@@ -197,6 +197,11 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BEAT_SCHEDULE: dict = {
     "prune-events": {"task": "conversations.tasks.prune_events_task", "schedule": 3600.0},
+    # Events left "received" (broker was down) or claimed by a worker that died.
+    "sweep-webhook-events": {
+        "task": "integrations.tasks.sweep_webhook_events_task",
+        "schedule": 60.0,
+    },
 }
 EVENT_RETENTION_DAYS = env_int("EVENT_RETENTION_DAYS", 7)
 
@@ -289,7 +294,6 @@ CORS_URLS_REGEX = r"^/(api|health)(/.*)?$"
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
 MAX_REQUEST_BODY_BYTES = env_int("MAX_REQUEST_BODY_BYTES", 1024 * 1024)
-DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_REQUEST_BODY_BYTES
 
 # ---------------------------------------------------------------------------------------------
 # Internationalisation
@@ -333,11 +337,22 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "FLAME Assistant <no-reply@lo
 GRAPH_API_BASE_URL = env_str("GRAPH_API_BASE_URL", "https://graph.facebook.com").rstrip("/")
 GRAPH_API_VERSION = env_str("GRAPH_API_VERSION", "v21.0")
 TELEGRAM_API_BASE_URL = env_str("TELEGRAM_API_BASE_URL", "https://api.telegram.org").rstrip("/")
+# Optional: the app secret of one Meta app serving every workspace (else each integration's own).
+META_APP_SECRET = env_str("META_APP_SECRET")
+# Seconds for connecting to and reading from platform APIs; a read timeout after the request
+# was sent is "ambiguous" and never resent automatically.
+PROVIDER_CONNECT_TIMEOUT = env_float("PROVIDER_CONNECT_TIMEOUT", 5.0)
+PROVIDER_READ_TIMEOUT = env_float("PROVIDER_READ_TIMEOUT", 15.0)
+DELIVERY_MAX_ATTEMPTS = env_int("DELIVERY_MAX_ATTEMPTS", 6)
+# Meta sends webhook bodies of up to 3 MB; every other request keeps MAX_REQUEST_BODY_BYTES.
+WEBHOOK_MAX_BODY_BYTES = env_int("WEBHOOK_MAX_BODY_BYTES", 3 * 1024 * 1024)
 OPENAI_API_KEY = env_str("OPENAI_API_KEY")
 OPENAI_BASE_URL = env_str("OPENAI_BASE_URL")
 OPENAI_MODEL = env_str("OPENAI_MODEL", "gpt-4o-mini")
 OPENAI_TIMEOUT_SECONDS = env_float("OPENAI_TIMEOUT_SECONDS", 30.0)
 OPENAI_MAX_RETRIES = env_int("OPENAI_MAX_RETRIES", 2)
+# Django's own cap on reading a body; the per-path limits in flame.middleware are stricter.
+DATA_UPLOAD_MAX_MEMORY_SIZE = max(MAX_REQUEST_BODY_BYTES, WEBHOOK_MAX_BODY_BYTES)
 
 # ---------------------------------------------------------------------------------------------
 # Security headers (strict outside DEBUG; `manage.py check --deploy` must stay silent)

@@ -22,4 +22,5 @@ urlpatterns = [
     ),
     path("api/", include("accounts.api.urls")),
     path("api/", include("conversations.api.urls")),
+    path("api/", include("integrations.api.urls")),
 ]

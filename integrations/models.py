@@ -61,6 +61,15 @@ class Integration(models.Model):
     class Meta:
         ordering = ("name",)
         indexes = [models.Index(fields=("platform", "external_account_id"))]
+        constraints = [
+            # One WhatsApp number / Page / IG account / bot belongs to one integration, or
+            # webhooks could not be routed unambiguously.
+            models.UniqueConstraint(
+                fields=("platform", "external_account_id"),
+                condition=~models.Q(external_account_id=""),
+                name="integration_account_unique",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.get_platform_display()})"
@@ -71,3 +80,57 @@ class Integration(models.Model):
         if self.platform in (Platform.TELEGRAM, Platform.SANDBOX):
             return f"{base}/{self.webhook_secret}"
         return base
+
+
+class WebhookEvent(models.Model):
+    """One webhook delivery as received: stored before it is acknowledged, processed after.
+
+    ``body_sha256`` is unique per platform, so a platform re-delivering the identical body is
+    acknowledged without being stored or processed twice. Messages inside are deduplicated again
+    by their own platform ids, which covers retries that re-batch updates differently.
+    """
+
+    class Status(models.TextChoices):
+        RECEIVED = "received", _("Received")
+        PROCESSING = "processing", _("Processing")
+        PROCESSED = "processed", _("Processed")
+        IGNORED = "ignored", _("Ignored")
+        FAILED = "failed", _("Failed")
+
+    id = models.BigAutoField(primary_key=True)
+    platform = models.CharField(max_length=16, choices=Platform.choices)
+    # Set when the delivery can only belong to one integration (per-integration URL, or one
+    # verified signer); Meta batches are routed per entry during processing.
+    integration = models.ForeignKey(
+        Integration, on_delete=models.CASCADE, null=True, blank=True, related_name="webhook_events"
+    )
+    workspace = models.ForeignKey(
+        "accounts.Workspace", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    # Integrations whose secret verified the signature: the only ones this body may touch.
+    verified_integration_ids = models.JSONField(default=list, blank=True)
+    body = models.BinaryField()
+    body_sha256 = models.CharField(max_length=64)
+    headers = models.JSONField(default=dict, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.RECEIVED)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    error = models.TextField(blank=True)
+    items_count = models.PositiveIntegerField(default=0)
+    received_at = models.DateTimeField(default=timezone.now)
+    processing_started_at = models.DateTimeField(null=True, blank=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ("-id",)
+        constraints = [
+            models.UniqueConstraint(
+                fields=("platform", "body_sha256"), name="webhook_event_body_unique"
+            )
+        ]
+        indexes = [
+            models.Index(fields=("status", "received_at"), name="webhook_event_sweep"),
+            models.Index(fields=("workspace", "platform", "received_at"), name="webhook_event_stats"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.platform} #{self.pk} ({self.status})"

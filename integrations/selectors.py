@@ -1,10 +1,10 @@
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Count, Max, Q, QuerySet
 
 from accounts.models import User
 from flame.exceptions import NotFoundError
-from integrations.models import Integration
+from integrations.models import Integration, WebhookEvent
 
 
 def integration_list_for(*, user: User) -> QuerySet[Integration]:
@@ -18,3 +18,44 @@ def integration_get_for(*, user: User, integration_id) -> Integration:
     if integration is None:
         raise NotFoundError("Integration not found.")
     return integration
+
+
+def webhook_events_for(*, user: User) -> QuerySet[WebhookEvent]:
+    if user.workspace_id is None:
+        return WebhookEvent.objects.none()
+    return WebhookEvent.objects.filter(workspace_id=user.workspace_id)
+
+
+def _median(values: list[float]) -> float | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+
+
+def _processing_delays_ms(events: QuerySet[WebhookEvent], platform: str) -> list[float]:
+    # The last 500 processed events are a fair, bounded sample of the current delay.
+    recent = (
+        events.filter(platform=platform, processed_at__isnull=False)
+        .order_by("-id")
+        .values_list("received_at", "processed_at")[:500]
+    )
+    return [(done - received).total_seconds() * 1000 for received, done in recent]
+
+
+def webhook_stats_for(*, user: User) -> list[dict]:
+    events = webhook_events_for(user=user)
+    statuses = WebhookEvent.Status
+    rows = events.values("platform").annotate(
+        received=Count("id"),
+        processed=Count("id", filter=Q(status=statuses.PROCESSED)),
+        ignored=Count("id", filter=Q(status=statuses.IGNORED)),
+        failed=Count("id", filter=Q(status=statuses.FAILED)),
+        pending=Count("id", filter=Q(status__in=(statuses.RECEIVED, statuses.PROCESSING))),
+        last_received_at=Max("received_at"),
+    ).order_by("platform")
+    return [
+        {**row, "median_processing_ms": _median(_processing_delays_ms(events, row["platform"]))}
+        for row in rows
+    ]

@@ -1,18 +1,82 @@
 """Channel providers are plugins: ``integrations/providers/<platform>/`` with ``parse.py``
-(webhook body → normalized items) and ``client.py`` (send, validate credentials).
+(webhook body → normalized items) and ``client.py`` (send, connect, disconnect); the contract is
+in ``base.py``.
 
-``PROVIDERS`` maps a platform to its package path; adding a channel means adding a folder and
-one line here.
+``PROVIDERS`` lists each platform's package, the credentials it needs and which credential is
+the platform account id that webhooks are routed by. Adding a channel means adding a folder and
+one entry here.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from importlib import import_module
 from types import ModuleType
 
-PROVIDERS: dict[str, str] = {}
+
+@dataclass(frozen=True)
+class ProviderSpec:
+    package: str
+    required_credentials: tuple[str, ...]
+    optional_credentials: tuple[str, ...] = ()
+    # The credential holding the platform account id (phone_number_id, page id, ...).
+    account_id_credential: str | None = None
+    # Credentials holding app secrets that may sign this platform's webhooks.
+    signing_secret_credentials: tuple[str, ...] = ()
+
+
+PROVIDERS: dict[str, ProviderSpec] = {
+    "whatsapp": ProviderSpec(
+        package="integrations.providers.whatsapp",
+        required_credentials=("access_token", "phone_number_id", "app_secret"),
+        optional_credentials=("waba_id", "verify_token"),
+        account_id_credential="phone_number_id",
+        signing_secret_credentials=("app_secret",),
+    ),
+    "facebook": ProviderSpec(
+        package="integrations.providers.messenger",
+        required_credentials=("page_id", "page_access_token", "app_secret"),
+        optional_credentials=("verify_token",),
+        account_id_credential="page_id",
+        signing_secret_credentials=("app_secret",),
+    ),
+    "instagram": ProviderSpec(
+        package="integrations.providers.instagram",
+        required_credentials=("instagram_account_id", "access_token", "app_secret"),
+        optional_credentials=("verify_token", "instagram_app_secret", "page_id"),
+        account_id_credential="instagram_account_id",
+        # Instagram-Login apps sign with the Instagram app secret, Page-linked ones with the
+        # Facebook app secret: accept either (channels.md §3.1).
+        signing_secret_credentials=("app_secret", "instagram_app_secret"),
+    ),
+    "telegram": ProviderSpec(
+        package="integrations.providers.telegram",
+        required_credentials=("bot_token",),
+        optional_credentials=("secret_token",),
+    ),
+    "sandbox": ProviderSpec(package="integrations.providers.sandbox", required_credentials=()),
+}
+
+
+def provider_spec(platform: str) -> ProviderSpec:
+    return PROVIDERS[platform]
+
+
+def _module(platform: str, name: str) -> ModuleType | None:
+    spec = PROVIDERS.get(platform)
+    if spec is None:
+        return None
+    try:
+        return import_module(f"{spec.package}.{name}")
+    except ModuleNotFoundError as exc:
+        if exc.name and exc.name.startswith(spec.package):
+            return None
+        raise
 
 
 def provider_client(platform: str) -> ModuleType | None:
-    path = PROVIDERS.get(platform)
-    return import_module(f"{path}.client") if path else None
+    return _module(platform, "client")
+
+
+def provider_parser(platform: str) -> ModuleType | None:
+    return _module(platform, "parse")

@@ -1,0 +1,83 @@
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from integrations.models import Integration, Platform
+
+
+class IntegrationSerializer(serializers.ModelSerializer):
+    """Never carries credential values: only which ones are set."""
+
+    default_assistant_id = serializers.UUIDField(read_only=True, allow_null=True)
+    webhook_url = serializers.CharField(read_only=True)
+    credentials_set = serializers.SerializerMethodField()
+    verify_token = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Integration
+        fields = (
+            "id", "platform", "name", "status", "external_account_id", "webhook_url",
+            "verify_token", "default_assistant_id", "credentials_set", "last_sync",
+            "last_webhook_at", "last_error", "created_at", "updated_at",
+        )
+        read_only_fields = fields
+
+    def get_credentials_set(self, integration: Integration) -> list[str]:
+        return sorted(name for name, value in integration.credentials.items() if value)
+
+    def get_verify_token(self, integration: Integration) -> str | None:
+        # Pasted into Meta's webhook settings; meaningless for the other platforms.
+        meta = (Platform.WHATSAPP, Platform.FACEBOOK, Platform.INSTAGRAM)
+        return integration.verify_token if integration.platform in meta else None
+
+
+class IntegrationCreateSerializer(serializers.Serializer):
+    platform = serializers.ChoiceField(choices=Platform.choices)
+    name = serializers.CharField(max_length=200)
+    credentials = serializers.DictField(
+        child=serializers.CharField(max_length=4096, allow_blank=True), required=False, default=dict
+    )
+    default_assistant_id = serializers.UUIDField(required=False, allow_null=True)
+
+
+class IntegrationUpdateSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=200, required=False)
+    credentials = serializers.DictField(
+        child=serializers.CharField(max_length=4096, allow_blank=True), required=False
+    )
+    default_assistant_id = serializers.UUIDField(required=False, allow_null=True)
+
+
+class IntegrationStatusSerializer(serializers.Serializer):
+    status = serializers.CharField()
+    last_webhook_at = serializers.DateTimeField(allow_null=True)
+    last_sync = serializers.DateTimeField(allow_null=True)
+    last_error = serializers.CharField()
+    counts = serializers.DictField(child=serializers.IntegerField())
+
+
+class SandboxMessageSerializer(serializers.Serializer):
+    # "from" is a keyword in Python; the field keeps the wire name through source mapping.
+    sender = serializers.CharField(max_length=64)
+    name = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    text = serializers.CharField(max_length=4096)
+
+    def to_internal_value(self, data):
+        if hasattr(data, "get") and "from" in data and "sender" not in data:
+            data = {**data, "sender": data.get("from")}
+        return super().to_internal_value(data)
+
+
+class WebhookRetrySerializer(serializers.Serializer):
+    ids = serializers.ListField(child=serializers.IntegerField(min_value=1), required=False, max_length=1000)
+
+
+class PlatformStatsSerializer(serializers.Serializer):
+    platform = serializers.CharField()
+    received = serializers.IntegerField()
+    processed = serializers.IntegerField()
+    ignored = serializers.IntegerField()
+    failed = serializers.IntegerField()
+    pending = serializers.IntegerField()
+    last_received_at = serializers.DateTimeField(allow_null=True)
+    median_processing_ms = serializers.FloatField(allow_null=True)

@@ -1,0 +1,173 @@
+"""The contract between channel providers and the rest of FLAME.
+
+A provider package ``integrations/providers/<platform>/`` has:
+
+``parse.py``
+    ``parse(payload: dict, *, account_ids: set[str]) -> list[Routed]``: turn one webhook body
+    into normalized items, each tagged with the platform account id it belongs to
+    (phone_number_id / page id / IG account id; Telegram and sandbox use the integration's
+    ``external_account_id``). Every entry, change, message and status is visited — never only
+    ``[0]``. Items for accounts not in ``account_ids`` may be skipped by the parser or are
+    dropped by ingestion. Unknown shapes yield nothing (or an ``unsupported`` message); a parser
+    never raises on a well-formed JSON object it does not understand.
+
+``client.py``
+    ``send(*, integration, message) -> SendResult`` — one HTTP call to the platform's send API
+    with explicit timeouts, raising ``RetryableSendError`` / ``PermanentSendError`` /
+    ``AmbiguousSendError`` on failure;
+    ``connect(*, integration) -> ConnectResult`` — validate credentials (and register the
+    webhook where the platform allows it);
+    ``disconnect(*, integration) -> None``;
+    ``rate_limits(*, integration, message) -> list[RateLimit]`` — buckets a send must fit in;
+    ``answer_callback(*, integration, callback_id) -> None`` (Telegram only).
+
+Ingestion (``integrations/ingest.py``) applies the items through conversations services, which
+are idempotent on the platform ids, so parsing the same body twice changes nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from conversations.services import EchoedMessage, InboundMessage
+
+
+@dataclass(frozen=True)
+class StatusUpdate:
+    """A delivery receipt for one of our messages, by its platform id."""
+
+    external_id: str
+    status: str  # sent | delivered | read | failed
+    error_code: str = ""
+    error_message: str = ""
+
+
+@dataclass(frozen=True)
+class WatermarkUpdate:
+    """Messenger-style receipt: every message to this contact sent at or before ``watermark``."""
+
+    external_contact_id: str
+    status: str  # delivered | read
+    watermark: datetime
+
+
+@dataclass(frozen=True)
+class Reaction:
+    """A customer's reaction to a message; an empty ``emoji`` removes it."""
+
+    target_external_id: str
+    external_contact_id: str
+    emoji: str
+
+
+@dataclass(frozen=True)
+class Edit:
+    target_external_id: str
+    content: str
+
+
+@dataclass(frozen=True)
+class Deletion:
+    target_external_id: str
+
+
+# A message the business sent from elsewhere (our own send echoed back, the Page inbox, the
+# phone app). Our own sends are recognised by ``external_id`` (or ``our_message_id`` when the
+# platform echoes metadata back) and change nothing; others are stored as agent messages.
+Echo = EchoedMessage
+
+
+@dataclass(frozen=True)
+class CallbackAnswer:
+    """Telegram callback queries must be answered or the button keeps spinning."""
+
+    callback_id: str
+
+
+@dataclass(frozen=True)
+class ContactBlocked:
+    """The customer blocked the bot / left: outbound sends will fail until they return."""
+
+    external_contact_id: str
+
+
+Item = InboundMessage | StatusUpdate | WatermarkUpdate | Reaction | Edit | Deletion | Echo | CallbackAnswer | ContactBlocked
+
+
+@dataclass(frozen=True)
+class Routed:
+    account_id: str
+    item: Item
+
+
+# --- sending -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SendResult:
+    external_id: str
+    # e.g. WhatsApp's normalised wa_id, stored in the message metadata.
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ConnectResult:
+    external_account_id: str
+    display_name: str = ""
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RateLimit:
+    """At most ``count`` sends per ``per_seconds`` for ``key`` (e.g. one Telegram chat)."""
+
+    key: str
+    count: int
+    per_seconds: int = 1
+
+
+class SendError(Exception):
+    def __init__(self, reason: str, *, code: str = "") -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.code = code
+
+
+class RetryableSendError(SendError):
+    """Rate limited, 5xx, connection refused: nothing was accepted, sending again is safe."""
+
+    def __init__(self, reason: str, *, code: str = "", retry_after: float | None = None) -> None:
+        super().__init__(reason, code=code)
+        self.retry_after = retry_after
+
+
+class PermanentSendError(SendError):
+    """Bad token, window closed, blocked, chat not found: retrying cannot help."""
+
+
+class AmbiguousSendError(SendError):
+    """The request may have been accepted (timeout after sending): never resend blindly."""
+
+
+class ConnectError(Exception):
+    """The platform refused the credentials; the message is the platform's, made readable."""
+
+
+def recipient_external_id(message) -> str:
+    """The platform id of the customer a message goes to (their identity on its channel)."""
+    from conversations.models import ContactIdentity
+
+    identity = (
+        ContactIdentity.objects.filter(
+            contact_id=message.conversation.contact_id, integration_id=message.integration_id
+        )
+        .order_by("created_at")
+        .first()
+    )
+    if identity is None:
+        raise PermanentSendError(
+            "This contact has no address on this channel.", code="no_recipient"
+        )
+    return identity.external_id

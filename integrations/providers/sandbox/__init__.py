@@ -1,0 +1,1 @@
+"""Sandbox channel: a customer simulator that needs no external account."""

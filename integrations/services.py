@@ -1,0 +1,182 @@
+"""Every write to integrations: create, update, connect, disconnect, delete, key rotation.
+
+Calls to platform APIs (connect, disconnect) happen outside database transactions; their
+results are saved afterwards in a short transaction of their own.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+
+from django.db import IntegrityError, transaction
+from django.db.models import ProtectedError
+from django.utils import timezone
+
+from accounts.models import User
+from flame.exceptions import ConflictError, InvalidInput
+from integrations.models import Integration, Platform
+from integrations.providers import base, provider_client, provider_spec
+
+logger = logging.getLogger(__name__)
+
+ACCOUNT_TAKEN = "This channel account is already connected to a workspace."
+
+
+def _missing_credentials(platform: str, credentials: dict) -> list[str]:
+    spec = provider_spec(platform)
+    return [name for name in spec.required_credentials if not str(credentials.get(name, "")).strip()]
+
+
+def _clean_credentials(platform: str, credentials: dict) -> dict:
+    spec = provider_spec(platform)
+    allowed = set(spec.required_credentials) | set(spec.optional_credentials)
+    unknown = sorted(set(credentials) - allowed)
+    if unknown:
+        raise InvalidInput(
+            "Invalid input.", details={"credentials": [f"Unknown field(s): {', '.join(unknown)}."]}
+        )
+    cleaned = {name: str(value).strip() for name, value in credentials.items()}
+    missing = _missing_credentials(platform, cleaned)
+    if missing:
+        raise InvalidInput(
+            "Invalid input.", details={"credentials": [f"Missing: {', '.join(missing)}."]}
+        )
+    if platform == Platform.TELEGRAM and not cleaned.get("secret_token"):
+        # Telegram echoes this in X-Telegram-Bot-Api-Secret-Token: [A-Za-z0-9_-], ≤ 256.
+        cleaned["secret_token"] = secrets.token_urlsafe(32)
+    return cleaned
+
+
+def _account_id(platform: str, credentials: dict, fallback: str) -> str:
+    spec = provider_spec(platform)
+    if spec.account_id_credential:
+        return credentials[spec.account_id_credential]
+    if platform == Platform.TELEGRAM:
+        # The bot id is the token's prefix ("123456:ABC…"); routing uses the per-integration
+        # URL, but the id keeps one bot from being connected twice.
+        return credentials["bot_token"].split(":", 1)[0]
+    return fallback
+
+
+def _save(integration: Integration) -> Integration:
+    try:
+        with transaction.atomic():
+            integration.save()
+    except IntegrityError as exc:
+        raise ConflictError(ACCOUNT_TAKEN, code="account_taken") from exc
+    return integration
+
+
+@transaction.atomic
+def integration_create(
+    *, by: User, platform: str, name: str, credentials: dict, default_assistant=None
+) -> Integration:
+    cleaned = _clean_credentials(platform, credentials)
+    integration = Integration(
+        workspace_id=by.workspace_id,
+        platform=platform,
+        name=name,
+        credentials=cleaned,
+        default_assistant=default_assistant,
+    )
+    if cleaned.get("verify_token"):
+        integration.verify_token = cleaned["verify_token"]
+    integration.external_account_id = _account_id(platform, cleaned, f"sandbox-{integration.pk}")
+    if platform == Platform.SANDBOX:
+        integration.status = Integration.Status.ACTIVE
+    return _save(integration)
+
+
+_UNSET = object()
+
+
+@transaction.atomic
+def integration_update(
+    *, integration: Integration, name: str | None = None, credentials: dict | None = None,
+    default_assistant=_UNSET,
+) -> Integration:
+    """Change name, default assistant or credentials (merged: send only what changes)."""
+    if name is not None:
+        integration.name = name
+    if default_assistant is not _UNSET:
+        integration.default_assistant = default_assistant
+    if credentials is not None:
+        merged = _clean_credentials(integration.platform, {**integration.credentials, **credentials})
+        integration.credentials = merged
+        integration.external_account_id = _account_id(
+            integration.platform, merged, integration.external_account_id
+        )
+        if merged.get("verify_token"):
+            integration.verify_token = merged["verify_token"]
+        if integration.platform != Platform.SANDBOX:
+            # New credentials have not been checked against the platform yet.
+            integration.status = Integration.Status.INACTIVE
+    return _save(integration)
+
+
+def _record_connection(integration: Integration, *, status: str, error: str = "", account_id: str = "") -> Integration:
+    with transaction.atomic():
+        fields = {"status": status, "last_error": error, "last_sync": timezone.now()}
+        if account_id:
+            fields["external_account_id"] = account_id
+        Integration.objects.filter(pk=integration.pk).update(**fields, updated_at=timezone.now())
+    integration.refresh_from_db()
+    return integration
+
+
+def integration_connect(*, integration: Integration) -> Integration:
+    """Check the credentials with the platform (and register the webhook where it can).
+
+    The outcome is saved either way: ``active``, or ``error`` with the platform's message, which
+    the caller then reports. Raises ConflictError with ``connect_failed`` on refusal.
+    """
+    client = provider_client(integration.platform)
+    if client is None:
+        raise ConflictError("This channel cannot be connected here.", code="channel_unavailable")
+    try:
+        result = client.connect(integration=integration)
+    except (base.ConnectError, base.SendError) as exc:
+        _record_connection(integration, status=Integration.Status.ERROR, error=str(exc))
+        raise ConflictError(
+            "The platform refused the connection.", code="connect_failed",
+            details={"provider_message": str(exc)},
+        ) from exc
+    return _record_connection(
+        integration, status=Integration.Status.ACTIVE, account_id=result.external_account_id
+    )
+
+
+def integration_disconnect(*, integration: Integration) -> Integration:
+    client = provider_client(integration.platform)
+    error = ""
+    if client is not None:
+        try:
+            client.disconnect(integration=integration)
+        except (base.ConnectError, base.SendError) as exc:
+            # Still mark it inactive locally: the business asked to stop using it.
+            error = f"Disconnect on the platform failed: {exc}"
+            logger.warning("Disconnect failed", extra={"integration_id": str(integration.pk)})
+    return _record_connection(integration, status=Integration.Status.INACTIVE, error=error)
+
+
+@transaction.atomic
+def integration_delete(*, integration: Integration) -> None:
+    try:
+        integration.delete()
+    except ProtectedError as exc:
+        raise ConflictError(
+            "This channel has conversations; disconnect it instead of deleting it.",
+            code="integration_in_use",
+        ) from exc
+
+
+def credentials_reencrypt() -> int:
+    """Re-save every integration so its credentials use the current (first) encryption key."""
+    count = 0
+    for integration_id in Integration.objects.values_list("pk", flat=True):
+        with transaction.atomic():
+            integration = Integration.objects.select_for_update().get(pk=integration_id)
+            integration.save(update_fields=["credentials"])
+        count += 1
+    return count
