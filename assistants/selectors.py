@@ -1,16 +1,64 @@
+"""Reads of the assistants app; the only place that scopes them to a workspace.
+
+Another workspace's assistant, schedule or document does not exist for the caller (404).
+"""
+
 from __future__ import annotations
 
-from django.db.models import QuerySet
+import functools
+import operator
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
 
-from accounts.models import User
-from assistants.models import Assistant
+from django.contrib.postgres.search import SearchQuery, SearchRank
+from django.db import connection
+from django.db.models import (
+    Case,
+    Count,
+    F,
+    FloatField,
+    Prefetch,
+    Q,
+    QuerySet,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce, TruncDate
+
+from accounts.models import User, Workspace
+from assistants import conf, knowledge, llm
+from assistants.models import (
+    AIDailyUsage,
+    AIUsage,
+    Assistant,
+    KnowledgeChunk,
+    KnowledgeDocument,
+    Schedule,
+)
+from assistants.schedule import workspace_zone
+from conversations.models import Conversation, Message
 from flame.exceptions import NotFoundError
+
+# The portable (non-PostgreSQL) retrieval scores chunks in Python; an assistant's knowledge
+# base is small, but the read stays bounded whatever an admin uploads.
+PORTABLE_SEARCH_MAX_CHUNKS = 2000
+
+# --- assistants, schedules, knowledge ------------------------------------------------------------
 
 
 def assistant_list_for(*, user: User) -> QuerySet[Assistant]:
     if user.workspace_id is None:
         return Assistant.objects.none()
-    return Assistant.objects.filter(workspace_id=user.workspace_id)
+    return (
+        Assistant.objects.filter(workspace_id=user.workspace_id)
+        .prefetch_related(
+            Prefetch(
+                "schedules", queryset=Schedule.objects.order_by("day_of_week", "start_time", "id")
+            )
+        )
+        .annotate(knowledge_count=Count("knowledge", distinct=True))
+    )
 
 
 def assistant_get_for(*, user: User, assistant_id) -> Assistant:
@@ -18,3 +66,215 @@ def assistant_get_for(*, user: User, assistant_id) -> Assistant:
     if assistant is None:
         raise NotFoundError("Assistant not found.")
     return assistant
+
+
+def schedule_list(*, assistant: Assistant) -> QuerySet[Schedule]:
+    return Schedule.objects.filter(assistant=assistant)
+
+
+def schedule_get(*, assistant: Assistant, schedule_id) -> Schedule:
+    schedule = schedule_list(assistant=assistant).filter(pk=schedule_id).first()
+    if schedule is None:
+        raise NotFoundError("Schedule not found.")
+    return schedule
+
+
+def knowledge_list(*, assistant: Assistant) -> QuerySet[KnowledgeDocument]:
+    return KnowledgeDocument.objects.filter(assistant=assistant).select_related("assistant")
+
+
+def knowledge_get(*, assistant: Assistant, document_id) -> KnowledgeDocument:
+    document = knowledge_list(assistant=assistant).filter(pk=document_id).first()
+    if document is None:
+        raise NotFoundError("Knowledge document not found.")
+    return document
+
+
+# --- retrieval -----------------------------------------------------------------------------------
+
+
+def _word_query(word: str) -> SearchQuery:
+    return SearchQuery(word, config="spanish") | SearchQuery(word, config="english")
+
+
+def _postgres_search(assistant: Assistant, words: list[str], limit: int) -> list:
+    """Coverage computed by PostgreSQL: one @@ test per word, candidates through the GIN index."""
+    matches = [Q(search_vector=_word_query(word)) for word in words]
+    found = functools.reduce(
+        operator.add,
+        [Case(When(match, then=Value(1.0)), default=Value(0.0)) for match in matches],
+    )
+    everything = functools.reduce(operator.or_, [_word_query(word) for word in words])
+    rows = (
+        KnowledgeChunk.objects.filter(functools.reduce(operator.or_, matches), assistant=assistant)
+        .annotate(
+            found=Coalesce(found, Value(0.0), output_field=FloatField()),
+            rank=SearchRank(F("search_vector"), everything),
+        )
+        .order_by("-found", "-rank", "position")[:limit]
+    )
+    return [(row.found / len(words), row) for row in rows]
+
+
+def _portable_search(assistant: Assistant, words: list[str], limit: int) -> list:
+    chunks = KnowledgeChunk.objects.filter(assistant=assistant).order_by("document", "position")
+    scored = [
+        (knowledge.coverage(words, knowledge.stems_of(chunk.search_text)), chunk)
+        for chunk in chunks[:PORTABLE_SEARCH_MAX_CHUNKS]
+    ]
+    scored = [pair for pair in scored if pair[0] > 0]
+    scored.sort(key=lambda pair: -pair[0])  # stable: document order breaks ties
+    return scored[:limit]
+
+
+def knowledge_search(*, assistant: Assistant, query: str, limit: int) -> list[knowledge.Snippet]:
+    """The chunks of the assistant's trained index that best match ``query``, best first."""
+    words = knowledge.query_words(query)
+    if not words or limit < 1:
+        return []
+    search = _postgres_search if connection.vendor == "postgresql" else _portable_search
+    return [
+        knowledge.Snippet(
+            title=chunk.title,
+            content=chunk.content,
+            score=round(score, 4),
+            document_id=str(chunk.document_id),
+        )
+        for score, chunk in search(assistant, words, limit)
+    ]
+
+
+# --- conversations as the assistant sees them ----------------------------------------------------
+
+
+def _turn(message: Message) -> llm.Turn:
+    return llm.Turn(sender=message.sender, content=message.content or f"[{message.type}]")
+
+
+def latest_customer_message(*, conversation_id) -> Message | None:
+    return (
+        Message.objects.filter(conversation_id=conversation_id, sender=Message.Sender.USER)
+        .order_by("-created_at", "-id")
+        .first()
+    )
+
+
+def conversation_turns(
+    *, conversation_id, limit: int, until: Message | None = None
+) -> tuple[tuple[llm.Turn, ...], datetime | None]:
+    """The last ``limit`` messages (oldest first) up to ``until``, and the newest one's time."""
+    messages = Message.objects.filter(conversation_id=conversation_id, is_deleted=False)
+    if until is not None:
+        messages = messages.filter(created_at__lte=until.created_at)
+    recent = list(messages.order_by("-created_at", "-id")[:limit])[::-1]
+    return tuple(_turn(m) for m in recent), (recent[-1].created_at if recent else None)
+
+
+def assistant_for_conversation(conversation: Conversation) -> Assistant | None:
+    """Its own assistant, else its channel's default; never another workspace's."""
+    assistant_id = conversation.assigned_assistant_id
+    if assistant_id is None and conversation.integration_id:
+        assistant_id = (
+            conversation.integration.default_assistant_id if conversation.integration else None
+        )
+    if assistant_id is None:
+        return None
+    return (
+        Assistant.objects.select_related("workspace")
+        .prefetch_related("schedules")
+        .filter(pk=assistant_id, workspace_id=conversation.workspace_id)
+        .first()
+    )
+
+
+# --- usage and quota -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class UsageWindow:
+    first_day: date
+    last_day: date
+
+
+def _metrics() -> dict:
+    return {
+        "requests": Count("id"),
+        "failed": Count("id", filter=Q(succeeded=False)),
+        "prompt_tokens": Coalesce(Sum("prompt_tokens"), 0),
+        "completion_tokens": Coalesce(Sum("completion_tokens"), 0),
+        "cost": Sum("cost"),
+    }
+
+
+def _with_totals(row: dict) -> dict:
+    row["total_tokens"] = row["prompt_tokens"] + row["completion_tokens"]
+    row["cost"] = row["cost"] or 0
+    return row
+
+
+def ai_usage_report(*, workspace: Workspace, window: UsageWindow) -> dict:
+    """AIUsage of ``workspace`` per local day, per assistant and per purpose."""
+    zone = workspace_zone(workspace.timezone)
+    start = datetime.combine(window.first_day, time.min, tzinfo=zone)
+    end = datetime.combine(window.last_day + timedelta(days=1), time.min, tzinfo=zone)
+    rows = AIUsage.objects.filter(workspace=workspace, created_at__gte=start, created_at__lt=end)
+    by_day = (
+        rows.annotate(day=TruncDate("created_at", tzinfo=zone))
+        .values("day")
+        .annotate(**_metrics())
+        .order_by("day")
+    )
+    by_assistant = (
+        rows.values("assistant_id", assistant_name=F("assistant__name"))
+        .annotate(**_metrics())
+        .order_by("-requests", "assistant_name")
+    )
+    by_purpose = rows.values("purpose").annotate(**_metrics()).order_by("purpose")
+    return {
+        "from": window.first_day,
+        "to": window.last_day,
+        "timezone": workspace.timezone,
+        "totals": _with_totals(rows.aggregate(**_metrics())),
+        "by_day": [_with_totals(row) for row in by_day],
+        "by_assistant": [_with_totals(row) for row in by_assistant],
+        "by_purpose": [_with_totals(row) for row in by_purpose],
+    }
+
+
+def ai_quota_status(*, workspace: Workspace, at: datetime) -> dict:
+    day = at.astimezone(workspace_zone(workspace.timezone)).date()
+    ledger = AIDailyUsage.objects.filter(workspace=workspace, day=day).first()
+    used = {"requests": ledger.requests if ledger else 0, "tokens": ledger.tokens if ledger else 0}
+    limits = conf.plan_limits(workspace.plan)
+    remaining = (
+        None
+        if limits is None
+        else {name: max(0, limits[name] - used[name]) for name in ("requests", "tokens")}
+    )
+    return {
+        "plan": workspace.plan,
+        "day": day,
+        "limits": limits,
+        "used": used,
+        "remaining": remaining,
+    }
+
+
+def ai_models(*, workspace: Workspace) -> list[dict]:
+    """Models worth offering: the default, the price table's, and those assistants already use."""
+    prices = conf.prices()
+    in_use = set(
+        Assistant.objects.filter(workspace=workspace)
+        .exclude(model="")
+        .values_list("model", flat=True)
+    )
+    names = dict.fromkeys([conf.default_model(), *sorted(prices), *sorted(in_use)])
+    return [
+        {
+            "id": name,
+            "default": name == conf.default_model(),
+            "prompt_price_per_million": prices.get(name, {}).get("prompt"),
+            "completion_price_per_million": prices.get(name, {}).get("completion"),
+        }
+        for name in names
+    ]

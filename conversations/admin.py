@@ -1,9 +1,10 @@
 from __future__ import annotations
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.db.models import Count
 from django.utils.translation import gettext_lazy as _
 
+from conversations.services import message_resend
 from conversations.models import Contact, ContactIdentity, Conversation, Event, Message, Tag
 
 
@@ -69,12 +70,22 @@ class ConversationAdmin(admin.ModelAdmin):
 
 @admin.register(Message)
 class MessageAdmin(admin.ModelAdmin):
+    actions = ["resend_failed"]
     list_display = ("created_at", "conversation", "sender", "type", "status", "error_code")
     list_filter = ("status", "sender", "type")
     search_fields = ("content", "external_id", "conversation__contact__name", "id")
     list_select_related = ("conversation", "conversation__contact")
     raw_id_fields = ("conversation", "author", "assistant", "reply_to", "integration", "workspace")
     readonly_fields = ("id", "created_at", "status_changed_at")
+
+    @admin.action(description=_("Resend failed outbound messages"))
+    def resend_failed(self, request, queryset):
+        failed = queryset.filter(status=Message.Status.FAILED).exclude(sender=Message.Sender.USER)
+        count = 0
+        for message in failed.select_related("conversation"):
+            message_resend(message=message)
+            count += 1
+        self.message_user(request, _("%d messages queued again.") % count, messages.SUCCESS)
 
 
 class ContactIdentityInline(admin.TabularInline):

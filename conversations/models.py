@@ -49,7 +49,8 @@ class ContactIdentity(models.Model):
     integration = models.ForeignKey(
         "integrations.Integration", on_delete=models.CASCADE, related_name="identities"
     )
-    external_id = models.CharField(max_length=128)
+    # WhatsApp business-scoped user ids may be up to 256 characters.
+    external_id = models.CharField(max_length=256)
     # Secondary platform ids (e.g. WhatsApp's BSUID beside wa_id), kept for lookups only.
     metadata = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)

@@ -370,7 +370,9 @@ def message_mark_sent(*, message: Message, external_id: str, metadata: dict | No
         )
     if metadata:
         Message.objects.filter(pk=message.pk).update(metadata={**message.metadata, **metadata})
-    return message_update_status(message=message, status=Message.Status.SENT, external_id=external_id)
+    return message_update_status(
+        message=message, status=Message.Status.SENT, external_id=external_id
+    )
 
 
 def _may_move(current: str, new: str) -> bool:
@@ -526,11 +528,14 @@ def _insert_inbound(conversation: Conversation, integration, inbound: InboundMes
 
 
 def _store_inbound(integration, inbound: InboundMessage) -> Message:
+    from assistants.services import customer_message_received
+
     contact = _identity_contact(integration, inbound)
     conversation, _opened = _open_conversation(integration, contact)
     message = _insert_inbound(conversation, integration, inbound)
     _count_new_message(conversation, message)
     _message_new(message, conversation)
+    customer_message_received(message=message, conversation=conversation)
     return message
 
 
@@ -752,12 +757,11 @@ def message_record_echo(*, integration, echo: EchoedMessage) -> bool:
     """
     if _echo_is_ours(integration, echo):
         return False
-    identity = ContactIdentity.objects.filter(
-        integration=integration, external_id=echo.external_contact_id
-    ).first()
-    if identity is None:
-        return False  # we never talked to this customer: nothing to attach the echo to
-    conversation, _opened = _open_conversation(integration, identity.contact)
+    # The business may start a conversation from the phone app: the customer can be new to us.
+    contact = _identity_contact(
+        integration, InboundMessage(external_contact_id=echo.external_contact_id, external_id="")
+    )
+    conversation, _opened = _open_conversation(integration, contact)
     try:
         with transaction.atomic():
             message = Message.objects.create(
@@ -780,11 +784,11 @@ def message_record_echo(*, integration, echo: EchoedMessage) -> bool:
 
 
 @transaction.atomic
-def message_retry(*, by: User, message: Message) -> Message:
-    """Send a failed outbound message again (the agent's explicit decision)."""
+def message_resend(*, message: Message) -> Message:
+    """Queue a failed outbound message for delivery again (agents via the API, operators in
+    admin); the retry really sends, through the same delivery task."""
     from integrations.tasks import deliver_message_task
 
-    _ensure_can_act(by=by, conversation=message.conversation)
     reset = Message.objects.filter(
         pk=message.pk,
         status=Message.Status.FAILED,
@@ -803,6 +807,11 @@ def message_retry(*, by: User, message: Message) -> Message:
     return message
 
 
+def message_retry(*, by: User, message: Message) -> Message:
+    _ensure_can_act(by=by, conversation=message.conversation)
+    return message_resend(message=message)
+
+
 @transaction.atomic
 def contact_identity_flag(*, integration, external_id: str, blocked: bool) -> bool:
     """Remember that a customer blocked the bot (or came back), shown beside the contact."""
@@ -813,6 +822,10 @@ def contact_identity_flag(*, integration, external_id: str, blocked: bool) -> bo
     )
     if identity is None:
         return False
-    identity.metadata = {**identity.metadata, "blocked": blocked, "blocked_at": timezone.now().isoformat()}
+    identity.metadata = {
+        **identity.metadata,
+        "blocked": blocked,
+        "blocked_at": timezone.now().isoformat(),
+    }
     identity.save(update_fields=["metadata"])
     return True

@@ -117,5 +117,7 @@ def build_logging_config(*, level: str, log_dir: Path | None) -> dict[str, Any]:
             "django.request": {"level": "ERROR"},
             "django.server": {"level": "WARNING"},
             "django.db.backends": {"level": "WARNING"},
+            # urllib3 debug lines print request URLs (Telegram's carry the bot token).
+            "urllib3": {"level": "WARNING"},
         },
     }

@@ -22,5 +22,6 @@ urlpatterns = [
     ),
     path("api/", include("accounts.api.urls")),
     path("api/", include("conversations.api.urls")),
+    path("api/", include("assistants.api.urls")),
     path("api/", include("integrations.api.urls")),
 ]

@@ -1,8 +1,11 @@
 from __future__ import annotations
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.utils.translation import gettext_lazy as _
 
-from integrations.models import Integration
+from flame.exceptions import ApplicationError
+from integrations import ingest, services
+from integrations.models import Integration, WebhookEvent
 
 
 @admin.register(Integration)
@@ -44,3 +47,73 @@ class IntegrationAdmin(admin.ModelAdmin):
         "updated_at",
     )
     raw_id_fields = ("workspace", "default_assistant")
+    actions = ["connect_integrations", "disconnect_integrations"]
+
+    @admin.action(description=_("Connect (check credentials with the platform)"))
+    def connect_integrations(self, request, queryset):
+        for integration in queryset:
+            try:
+                services.integration_connect(integration=integration)
+            except ApplicationError as exc:
+                self.message_user(
+                    request,
+                    f"{integration}: {exc.details.get('provider_message', exc.message)}",
+                    messages.ERROR,
+                )
+            else:
+                self.message_user(request, f"{integration}: connected", messages.SUCCESS)
+
+    @admin.action(description=_("Disconnect"))
+    def disconnect_integrations(self, request, queryset):
+        for integration in queryset:
+            services.integration_disconnect(integration=integration)
+        self.message_user(request, _("%d disconnected.") % queryset.count(), messages.SUCCESS)
+
+
+@admin.register(WebhookEvent)
+class WebhookEventAdmin(admin.ModelAdmin):
+    list_display = (
+        "id",
+        "platform",
+        "status",
+        "integration",
+        "items_count",
+        "attempts",
+        "received_at",
+        "processed_at",
+    )
+    list_filter = ("status", "platform")
+    search_fields = ("id", "error", "body_sha256")
+    list_select_related = ("integration",)
+    readonly_fields = (
+        "id",
+        "platform",
+        "integration",
+        "workspace",
+        "verified_integration_ids",
+        "raw_body",
+        "body_sha256",
+        "headers",
+        "status",
+        "attempts",
+        "error",
+        "items_count",
+        "received_at",
+        "processing_started_at",
+        "processed_at",
+    )
+    exclude = ("body",)
+    actions = ["retry_events"]
+    date_hierarchy = "received_at"
+
+    @admin.display(description=_("Body"))
+    def raw_body(self, event: WebhookEvent) -> str:
+        return bytes(event.body).decode("utf-8", errors="replace")
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    @admin.action(description=_("Retry failed events"))
+    def retry_events(self, request, queryset):
+        count = ingest.webhook_events_retry(events=queryset)
+        self.message_user(request, _("%d events queued again.") % count, messages.SUCCESS)

@@ -51,7 +51,9 @@ def _retry_or_fail(message: Message, error: base.RetryableSendError, attempt: in
         return _fail(message, code=error.code or "retries_exhausted", reason=error.reason)
     wait = error.retry_after if error.retry_after is not None else _backoff(attempt)
     logger.info(
-        "Delivery of %s postponed %.1fs", message.pk, wait,
+        "Delivery of %s postponed %.1fs",
+        message.pk,
+        wait,
         extra={"attempt": attempt, "error_code": error.code},
     )
     return Outcome(status="retrying", retry_in=wait, next_attempt=attempt + 1)
@@ -86,10 +88,14 @@ def message_deliver(*, message_id: str, attempt: int = 0) -> Outcome:
         return Outcome(status=Message.Status.SENT)
     if client is None:
         return _fail(
-            message, code="channel_unavailable",
+            message,
+            code="channel_unavailable",
             reason=f"Sending on {integration.get_platform_display()} is not available.",
         )
-    wait = throttle.reserve(client.rate_limits(integration=integration, message=message))
+    try:
+        wait = throttle.reserve(client.rate_limits(integration=integration, message=message))
+    except base.PermanentSendError as error:  # e.g. no address for this contact on the channel
+        return _fail(message, code=error.code or "rejected", reason=error.reason)
     if wait:
         return Outcome(status="throttled", retry_in=wait, next_attempt=attempt)
     return _send(message, client, attempt)

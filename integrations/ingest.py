@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from conversations import services as conversation_services
 from conversations.services import InboundMessage
+from flame.logging import redact_text
 from integrations.models import Integration, WebhookEvent
 from integrations.providers import base, provider_client, provider_parser
 
@@ -107,13 +108,18 @@ def _apply(integration: Integration, item: base.Item) -> bool:
         return True
     if isinstance(item, base.StatusUpdate):
         return conversation_services.message_status_from_channel(
-            integration=integration, external_id=item.external_id, status=item.status,
-            error_code=item.error_code, error_message=item.error_message,
+            integration=integration,
+            external_id=item.external_id,
+            status=item.status,
+            error_code=item.error_code,
+            error_message=item.error_message,
         )
     if isinstance(item, base.WatermarkUpdate):
         conversation_services.messages_apply_watermark(
-            integration=integration, external_contact_id=item.external_contact_id,
-            status=item.status, watermark=item.watermark,
+            integration=integration,
+            external_contact_id=item.external_contact_id,
+            status=item.status,
+            watermark=item.watermark,
         )
         return True
     return _apply_change(integration, item)
@@ -122,12 +128,16 @@ def _apply(integration: Integration, item: base.Item) -> bool:
 def _apply_change(integration: Integration, item: base.Item) -> bool:
     if isinstance(item, base.Reaction):
         return conversation_services.message_react(
-            integration=integration, target_external_id=item.target_external_id,
-            reactor=item.external_contact_id, emoji=item.emoji,
+            integration=integration,
+            target_external_id=item.target_external_id,
+            reactor=item.external_contact_id,
+            emoji=item.emoji,
         )
     if isinstance(item, base.Edit):
         return conversation_services.message_edit_from_channel(
-            integration=integration, target_external_id=item.target_external_id, content=item.content
+            integration=integration,
+            target_external_id=item.target_external_id,
+            content=item.content,
         )
     if isinstance(item, base.Deletion):
         return conversation_services.message_delete_from_channel(
@@ -138,7 +148,7 @@ def _apply_change(integration: Integration, item: base.Item) -> bool:
         return True
     if isinstance(item, base.ContactBlocked):
         conversation_services.contact_identity_flag(
-            integration=integration, external_id=item.external_contact_id, blocked=True
+            integration=integration, external_id=item.external_contact_id, blocked=item.blocked
         )
         return True
     return True  # CallbackAnswer: handled after the writes, outside any transaction
@@ -152,7 +162,9 @@ def _answer_callbacks(routed: list[tuple[Integration, base.Item]]) -> None:
         try:
             client.answer_callback(integration=integration, callback_id=item.callback_id)
         except base.SendError:
-            logger.warning("Could not answer a callback query", extra={"integration_id": str(integration.pk)})
+            logger.warning(
+                "Could not answer a callback query", extra={"integration_id": str(integration.pk)}
+            )
 
 
 def _routed_items(event: WebhookEvent) -> list[tuple[Integration, base.Item]]:
@@ -192,7 +204,9 @@ def webhook_event_process(*, event_id: int, wait_for_unmatched: bool = True) -> 
 def webhook_event_fail(*, event_id: int, error: str) -> None:
     """Record an unexpected processing error (the task gave up retrying)."""
     WebhookEvent.objects.filter(pk=event_id).update(
-        status=WebhookEvent.Status.FAILED, error=error[:2000], processed_at=timezone.now()
+        status=WebhookEvent.Status.FAILED,
+        error=redact_text(error)[:2000],
+        processed_at=timezone.now(),
     )
 
 

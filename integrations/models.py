@@ -129,7 +129,9 @@ class WebhookEvent(models.Model):
         ]
         indexes = [
             models.Index(fields=("status", "received_at"), name="webhook_event_sweep"),
-            models.Index(fields=("workspace", "platform", "received_at"), name="webhook_event_stats"),
+            models.Index(
+                fields=("workspace", "platform", "received_at"), name="webhook_event_stats"
+            ),
         ]
 
     def __str__(self) -> str:

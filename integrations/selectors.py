@@ -47,14 +47,18 @@ def _processing_delays_ms(events: QuerySet[WebhookEvent], platform: str) -> list
 def webhook_stats_for(*, user: User) -> list[dict]:
     events = webhook_events_for(user=user)
     statuses = WebhookEvent.Status
-    rows = events.values("platform").annotate(
-        received=Count("id"),
-        processed=Count("id", filter=Q(status=statuses.PROCESSED)),
-        ignored=Count("id", filter=Q(status=statuses.IGNORED)),
-        failed=Count("id", filter=Q(status=statuses.FAILED)),
-        pending=Count("id", filter=Q(status__in=(statuses.RECEIVED, statuses.PROCESSING))),
-        last_received_at=Max("received_at"),
-    ).order_by("platform")
+    rows = (
+        events.values("platform")
+        .annotate(
+            received=Count("id"),
+            processed=Count("id", filter=Q(status=statuses.PROCESSED)),
+            ignored=Count("id", filter=Q(status=statuses.IGNORED)),
+            failed=Count("id", filter=Q(status=statuses.FAILED)),
+            pending=Count("id", filter=Q(status__in=(statuses.RECEIVED, statuses.PROCESSING))),
+            last_received_at=Max("received_at"),
+        )
+        .order_by("platform")
+    )
     return [
         {**row, "median_processing_ms": _median(_processing_delays_ms(events, row["platform"]))}
         for row in rows

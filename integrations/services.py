@@ -25,7 +25,9 @@ ACCOUNT_TAKEN = "This channel account is already connected to a workspace."
 
 def _missing_credentials(platform: str, credentials: dict) -> list[str]:
     spec = provider_spec(platform)
-    return [name for name in spec.required_credentials if not str(credentials.get(name, "")).strip()]
+    return [
+        name for name in spec.required_credentials if not str(credentials.get(name, "")).strip()
+    ]
 
 
 def _clean_credentials(platform: str, credentials: dict) -> dict:
@@ -93,7 +95,10 @@ _UNSET = object()
 
 @transaction.atomic
 def integration_update(
-    *, integration: Integration, name: str | None = None, credentials: dict | None = None,
+    *,
+    integration: Integration,
+    name: str | None = None,
+    credentials: dict | None = None,
     default_assistant=_UNSET,
 ) -> Integration:
     """Change name, default assistant or credentials (merged: send only what changes)."""
@@ -102,7 +107,9 @@ def integration_update(
     if default_assistant is not _UNSET:
         integration.default_assistant = default_assistant
     if credentials is not None:
-        merged = _clean_credentials(integration.platform, {**integration.credentials, **credentials})
+        merged = _clean_credentials(
+            integration.platform, {**integration.credentials, **credentials}
+        )
         integration.credentials = merged
         integration.external_account_id = _account_id(
             integration.platform, merged, integration.external_account_id
@@ -115,7 +122,9 @@ def integration_update(
     return _save(integration)
 
 
-def _record_connection(integration: Integration, *, status: str, error: str = "", account_id: str = "") -> Integration:
+def _record_connection(
+    integration: Integration, *, status: str, error: str = "", account_id: str = ""
+) -> Integration:
     with transaction.atomic():
         fields = {"status": status, "last_error": error, "last_sync": timezone.now()}
         if account_id:
@@ -139,7 +148,8 @@ def integration_connect(*, integration: Integration) -> Integration:
     except (base.ConnectError, base.SendError) as exc:
         _record_connection(integration, status=Integration.Status.ERROR, error=str(exc))
         raise ConflictError(
-            "The platform refused the connection.", code="connect_failed",
+            "The platform refused the connection.",
+            code="connect_failed",
             details={"provider_message": str(exc)},
         ) from exc
     return _record_connection(

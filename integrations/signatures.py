@@ -39,7 +39,9 @@ def meta_verified_integrations(platform: str, body: bytes, header: str) -> list[
     return [
         integration
         for integration in candidates
-        if any(meta_signature_matches(body, header, secret) for secret in _signing_secrets(integration))
+        if any(
+            meta_signature_matches(body, header, secret) for secret in _signing_secrets(integration)
+        )
     ]
 
 

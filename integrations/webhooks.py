@@ -71,12 +71,16 @@ def meta_webhook(request: HttpRequest, platform: str) -> HttpResponse:
 @csrf_exempt
 @require_http_methods(["POST"])
 def telegram_webhook(request: HttpRequest, path_secret: str) -> HttpResponse:
-    integration = Integration.objects.filter(platform=Platform.TELEGRAM, webhook_secret=path_secret).first()
+    integration = Integration.objects.filter(
+        platform=Platform.TELEGRAM, webhook_secret=path_secret
+    ).first()
     if integration is None:
         return error_response(404, "not_found", "Not found.")
     header = request.headers.get("X-Telegram-Bot-Api-Secret-Token", "")
     if not header:
-        return error_response(401, "signature_missing", "X-Telegram-Bot-Api-Secret-Token is required.")
+        return error_response(
+            401, "signature_missing", "X-Telegram-Bot-Api-Secret-Token is required."
+        )
     if not signatures.telegram_secret_matches(integration, header):
         return error_response(403, "signature_invalid", "The secret token does not match.")
     return _store(Platform.TELEGRAM, request, [integration])

@@ -181,6 +181,21 @@ class ConversationViewSet(viewsets.GenericViewSet):
         page = self.paginate_queryset(queryset)
         return self.get_paginated_response(MessageSerializer(page, many=True).data)
 
+    @extend_schema(request=None, responses={200: MessageSerializer})
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path=r"messages/(?P<message_id>[0-9a-fA-F-]{32,36})/retry",
+    )
+    def retry_message(self, request, pk=None, message_id=None):
+        """Send a failed message again (the agent saw the reason and decided to retry)."""
+        conversation = self._conversation()
+        message = Message.objects.filter(pk=message_id, conversation=conversation).first()
+        if message is None:
+            raise NotFoundError("Message not found.")
+        message = services.message_retry(by=request.user, message=message)
+        return Response(MessageSerializer(message).data)
+
     def _send_message(self, request) -> Response:
         data = s.MessageCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)

@@ -118,27 +118,20 @@ def test_inbound_uses_default_assistant_of_channel(channel, workspace):
     assert result.message.conversation.assigned_assistant_id == channel.default_assistant_id
 
 
-def test_agent_reply_counts_first_response_and_clears_unread(
-    channel, admin_user, django_capture_on_commit_callbacks
-):
-    conversation = services.message_receive_inbound(
-        integration=channel, inbound=_inbound()
-    ).message.conversation
+def test_agent_reply_counts_first_response_and_clears_unread(channel, admin_user):
+    inbound = services.message_receive_inbound(integration=channel, inbound=_inbound())
+    conversation = inbound.message.conversation
 
-    with django_capture_on_commit_callbacks(execute=True):
-        reply = services.message_send_agent(
-            by=admin_user, conversation=conversation, draft=OutboundDraft(content="¡Hola María!")
-        )
+    reply = services.message_send_agent(
+        by=admin_user, conversation=conversation, draft=OutboundDraft(content="¡Hola María!")
+    )
 
     conversation.refresh_from_db()
-    assert reply.status == "queued"
+    assert reply.status == "queued"  # delivery to the channel happens after commit
     assert conversation.unread_count == 0
     assert conversation.first_response_at == reply.created_at
     assert conversation.last_agent_reply_at == reply.created_at
     assert conversation.message_count == 2
-    # The channel has no provider client yet: delivery records why it could not send.
-    reply.refresh_from_db()
-    assert (reply.status, reply.error_code) == ("failed", "channel_unavailable")
 
 
 def test_reply_without_channel_is_marked_sent(

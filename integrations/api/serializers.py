@@ -16,9 +16,20 @@ class IntegrationSerializer(serializers.ModelSerializer):
     class Meta:
         model = Integration
         fields = (
-            "id", "platform", "name", "status", "external_account_id", "webhook_url",
-            "verify_token", "default_assistant_id", "credentials_set", "last_sync",
-            "last_webhook_at", "last_error", "created_at", "updated_at",
+            "id",
+            "platform",
+            "name",
+            "status",
+            "external_account_id",
+            "webhook_url",
+            "verify_token",
+            "default_assistant_id",
+            "credentials_set",
+            "last_sync",
+            "last_webhook_at",
+            "last_error",
+            "created_at",
+            "updated_at",
         )
         read_only_fields = fields
 
@@ -69,7 +80,9 @@ class SandboxMessageSerializer(serializers.Serializer):
 
 
 class WebhookRetrySerializer(serializers.Serializer):
-    ids = serializers.ListField(child=serializers.IntegerField(min_value=1), required=False, max_length=1000)
+    ids = serializers.ListField(
+        child=serializers.IntegerField(min_value=1), required=False, max_length=1000
+    )
 
 
 class PlatformStatsSerializer(serializers.Serializer):

@@ -22,6 +22,10 @@ urlpatterns = [
         webhooks.telegram_webhook,
         name="webhook-telegram",
     ),
-    re_path(r"^webhooks/(?P<platform>whatsapp|facebook|instagram)/?$", webhooks.meta_webhook, name="webhook-meta"),
+    re_path(
+        r"^webhooks/(?P<platform>whatsapp|facebook|instagram)/?$",
+        webhooks.meta_webhook,
+        name="webhook-meta",
+    ),
     *router.urls,
 ]

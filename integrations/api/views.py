@@ -28,7 +28,9 @@ def _assistant_or_400(user, assistant_id):
     try:
         return assistant_get_for(user=user, assistant_id=assistant_id)
     except NotFoundError as exc:
-        raise InvalidInput("Invalid input.", details={"default_assistant_id": ["Not found."]}) from exc
+        raise InvalidInput(
+            "Invalid input.", details={"default_assistant_id": ["Not found."]}
+        ) from exc
 
 
 class IntegrationViewSet(viewsets.GenericViewSet):
@@ -41,7 +43,9 @@ class IntegrationViewSet(viewsets.GenericViewSet):
         return selectors.integration_list_for(user=self.request.user)
 
     def _integration(self) -> Integration:
-        return selectors.integration_get_for(user=self.request.user, integration_id=self.kwargs["pk"])
+        return selectors.integration_get_for(
+            user=self.request.user, integration_id=self.kwargs["pk"]
+        )
 
     def _respond(self, integration: Integration, code: int = status.HTTP_200_OK) -> Response:
         return Response(s.IntegrationSerializer(integration).data, status=code)
@@ -56,7 +60,9 @@ class IntegrationViewSet(viewsets.GenericViewSet):
         data.is_valid(raise_exception=True)
         values = dict(data.validated_data)
         assistant = _assistant_or_400(request.user, values.pop("default_assistant_id", None))
-        integration = services.integration_create(by=request.user, default_assistant=assistant, **values)
+        integration = services.integration_create(
+            by=request.user, default_assistant=assistant, **values
+        )
         return self._respond(integration, status.HTTP_201_CREATED)
 
     def retrieve(self, request, pk=None):
@@ -69,7 +75,9 @@ class IntegrationViewSet(viewsets.GenericViewSet):
         data.is_valid(raise_exception=True)
         values = dict(data.validated_data)
         if "default_assistant_id" in values:
-            values["default_assistant"] = _assistant_or_400(request.user, values.pop("default_assistant_id"))
+            values["default_assistant"] = _assistant_or_400(
+                request.user, values.pop("default_assistant_id")
+            )
         return self._respond(services.integration_update(integration=integration, **values))
 
     @extend_schema(request=s.IntegrationUpdateSerializer, responses={200: s.IntegrationSerializer})
@@ -146,7 +154,9 @@ class SandboxWebhookView(APIView):
 
     @extend_schema(request=s.SandboxMessageSerializer, responses={202: None})
     def post(self, request, integration_id):
-        integration = selectors.integration_get_for(user=request.user, integration_id=integration_id)
+        integration = selectors.integration_get_for(
+            user=request.user, integration_id=integration_id
+        )
         if integration.platform != Platform.SANDBOX:
             raise NotFoundError("Not found.")
         data = s.SandboxMessageSerializer(data=request.data)

@@ -88,12 +88,23 @@ class CallbackAnswer:
 
 @dataclass(frozen=True)
 class ContactBlocked:
-    """The customer blocked the bot / left: outbound sends will fail until they return."""
+    """The customer blocked the bot (or, with ``blocked=False``, unblocked it)."""
 
     external_contact_id: str
+    blocked: bool = True
 
 
-Item = InboundMessage | StatusUpdate | WatermarkUpdate | Reaction | Edit | Deletion | Echo | CallbackAnswer | ContactBlocked
+Item = (
+    InboundMessage
+    | StatusUpdate
+    | WatermarkUpdate
+    | Reaction
+    | Edit
+    | Deletion
+    | Echo
+    | CallbackAnswer
+    | ContactBlocked
+)
 
 
 @dataclass(frozen=True)

@@ -32,7 +32,9 @@ def call(method: str, url: str, *, sending: bool = False, **kwargs: Any) -> requ
     except requests.ReadTimeout as exc:
         raise _read_timeout(sending) from exc
     except requests.ConnectionError as exc:  # includes ConnectTimeout: nothing was sent
-        raise RetryableSendError("The platform could not be reached.", code="connection_error") from exc
+        raise RetryableSendError(
+            "The platform could not be reached.", code="connection_error"
+        ) from exc
 
 
 def _read_timeout(sending: bool) -> Exception:
@@ -43,6 +45,15 @@ def _read_timeout(sending: bool) -> Exception:
             code="timeout_unconfirmed",
         )
     return RetryableSendError("The platform did not answer in time.", code="timeout")
+
+
+def _transport_error(sending: bool) -> Exception:
+    if sending:
+        return AmbiguousSendError(
+            "The request to the platform failed midway; not resent automatically.",
+            code="transport_error",
+        )
+    return RetryableSendError("The request to the platform failed.", code="transport_error")
 
 
 def json_or_empty(response: requests.Response) -> dict:

@@ -69,7 +69,9 @@ def classify(response: requests.Response) -> SendError:
     if transient:
         retry_after = response.headers.get("Retry-After")
         return RetryableSendError(
-            reason, code=label, retry_after=float(retry_after) if retry_after and retry_after.isdigit() else None
+            reason,
+            code=label,
+            retry_after=float(retry_after) if retry_after and retry_after.isdigit() else None,
         )
     return PermanentSendError(reason, code=label)
 
@@ -78,7 +80,11 @@ def graph_request(
     method: str, path: str, *, token: str, sending: bool = False, **kwargs: Any
 ) -> dict[str, Any]:
     response = call(
-        method, graph_url(path), sending=sending, headers={"Authorization": f"Bearer {token}"}, **kwargs
+        method,
+        graph_url(path),
+        sending=sending,
+        headers={"Authorization": f"Bearer {token}"},
+        **kwargs,
     )
     if response.status_code >= 400:
         raise classify(response)

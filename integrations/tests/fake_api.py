@@ -43,7 +43,9 @@ class FakeApi:
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
         self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
 
     @property
     def base_url(self) -> str:
@@ -58,13 +60,30 @@ class FakeApi:
         self._server.shutdown()
         self._server.server_close()
 
-    def respond(self, method: str, path_regex: str, *, status: int = 200, body: Any = None,
-                headers: dict[str, str] | None = None, delay: float = 0.0, times: int | None = None) -> None:
+    def respond(
+        self,
+        method: str,
+        path_regex: str,
+        *,
+        status: int = 200,
+        body: Any = None,
+        headers: dict[str, str] | None = None,
+        delay: float = 0.0,
+        times: int | None = None,
+    ) -> None:
         """Answer requests whose path matches ``path_regex``; the newest matching script wins."""
         with self._lock:
             self._scripts.insert(
-                0, Scripted(method.upper(), re.compile(path_regex), status, body if body is not None else {},
-                            headers or {}, delay, times),
+                0,
+                Scripted(
+                    method.upper(),
+                    re.compile(path_regex),
+                    status,
+                    body if body is not None else {},
+                    headers or {},
+                    delay,
+                    times,
+                ),
             )
 
     def calls_to(self, path_regex: str) -> list[Call]:
@@ -97,7 +116,11 @@ class FakeApi:
                 fake.calls.append(Call(self.command, path, query, dict(self.headers), body))
                 script = fake._pick(self.command, path)
                 if script is None:
-                    self._send(404, {"error": {"message": f"no script for {self.command} {path}", "code": 803}}, {})
+                    self._send(
+                        404,
+                        {"error": {"message": f"no script for {self.command} {path}", "code": 803}},
+                        {},
+                    )
                     return
                 if script.delay:
                     time.sleep(script.delay)

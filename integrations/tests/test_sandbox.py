@@ -11,10 +11,14 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def sandbox(workspace):
-    return IntegrationFactory(workspace=workspace, platform="sandbox", external_account_id="sandbox-a")
+    return IntegrationFactory(
+        workspace=workspace, platform="sandbox", external_account_id="sandbox-a"
+    )
 
 
-def test_sandbox_message_lands_in_the_inbox(admin_client, sandbox, django_capture_on_commit_callbacks):
+def test_sandbox_message_lands_in_the_inbox(
+    admin_client, sandbox, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True):
         response = admin_client.post(
             f"/api/webhooks/sandbox/{sandbox.pk}",
@@ -45,7 +49,9 @@ def test_same_text_twice_is_two_messages(admin_client, sandbox, django_capture_o
 
 def test_sandbox_reply_is_sent(admin_client, sandbox, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
-        admin_client.post(f"/api/webhooks/sandbox/{sandbox.pk}", {"from": "c1", "text": "hola"}, format="json")
+        admin_client.post(
+            f"/api/webhooks/sandbox/{sandbox.pk}", {"from": "c1", "text": "hola"}, format="json"
+        )
     conversation = Conversation.objects.get()
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -75,6 +81,8 @@ def test_sandbox_of_another_workspace_is_404(outsider_client, sandbox):
 
 
 def test_sandbox_needs_authentication(anonymous_client, sandbox):
-    response = anonymous_client.post(f"/api/webhooks/sandbox/{sandbox.pk}", {"from": "x", "text": "h"}, format="json")
+    response = anonymous_client.post(
+        f"/api/webhooks/sandbox/{sandbox.pk}", {"from": "x", "text": "h"}, format="json"
+    )
 
     assert response.status_code == 401

@@ -10,7 +10,9 @@ def send(*, integration, message) -> SendResult:
 
 
 def connect(*, integration) -> ConnectResult:
-    return ConnectResult(external_account_id=integration.external_account_id, display_name="Sandbox")
+    return ConnectResult(
+        external_account_id=integration.external_account_id, display_name="Sandbox"
+    )
 
 
 def disconnect(*, integration) -> None:

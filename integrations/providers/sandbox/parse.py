@@ -15,7 +15,9 @@ def parse(payload: dict, *, account_ids: set[str]) -> list[Routed]:
     if not sender or not text.strip():
         return []
     # Without an explicit id, the body itself identifies the message (a re-post is a repeat).
-    message_id = str(payload.get("id") or hashlib.sha256(repr(sorted(payload.items())).encode()).hexdigest()[:32])
+    message_id = str(
+        payload.get("id") or hashlib.sha256(repr(sorted(payload.items())).encode()).hexdigest()[:32]
+    )
     inbound = InboundMessage(
         external_contact_id=sender,
         external_id=f"sandbox-{message_id}",

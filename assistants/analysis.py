@@ -1,0 +1,227 @@
+"""Conversation analysis: a short summary, a priority and tags, kept up to date by the LLM.
+
+Debounced per conversation: each customer message enqueues a run after
+AI_ANALYSIS_DEBOUNCE_SECONDS; a run that finds the customer still typing waits, one that finds
+nothing new since the last stored analysis stops. A run claims the conversation's
+``ConversationAnalysis`` row (conditional UPDATE with a token and a lease) so two workers never
+analyse the same conversation at once; one that finds it busy tries again later, so the message
+that arrived meanwhile is analysed too. The model's answer is validated; anything malformed
+changes nothing and is logged. The result goes to the conversation's ai_* fields and to
+clients as ``conversation:ai:update``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from assistants import conf, llm, selectors, usage
+from assistants.models import AIUsage, ConversationAnalysis
+from conversations import realtime
+from conversations.models import Conversation
+
+logger = logging.getLogger(__name__)
+
+MAX_SUMMARY = 200
+MAX_TAGS = 10
+MAX_TAG_LENGTH = 50
+WORKSPACE_SWITCH = "ai_analysis"  # Workspace.settings flag; analysis is on unless False
+
+
+class AnalysisInvalid(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class AnalysisResult:
+    summary: str
+    priority: str
+    tags: list[str]
+
+
+@dataclass(frozen=True)
+class AnalysisOutcome:
+    status: str  # "analyzed" | "wait" | "up_to_date" | "busy" | "invalid" | "failed" | ...
+    retry_in: float = 0.0
+    result: AnalysisResult | None = None
+
+
+# --- validation of the model's answer ------------------------------------------------------------
+
+
+def _json_object(content: str) -> dict:
+    text = re.sub(r"^```(?:json)?\s*|\s*```$", "", content.strip())  # models like code fences
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise AnalysisInvalid(f"not JSON: {exc.msg}") from exc
+    if not isinstance(data, dict):
+        raise AnalysisInvalid("not a JSON object")
+    return data
+
+
+def _summary(data: dict) -> str:
+    summary = data.get("summary")
+    if not isinstance(summary, str) or not summary.strip():
+        raise AnalysisInvalid("summary must be a non-empty string")
+    summary = " ".join(summary.split())
+    return summary if len(summary) <= MAX_SUMMARY else summary[: MAX_SUMMARY - 1] + "…"
+
+
+def _priority(data: dict) -> str:
+    priority = data.get("priority")
+    if priority not in Conversation.Priority.values:
+        raise AnalysisInvalid(f"priority must be one of {Conversation.Priority.values}")
+    return priority
+
+
+def _tags(data: dict) -> list[str]:
+    tags = data.get("tags", [])
+    if not isinstance(tags, list) or not all(isinstance(tag, str) for tag in tags):
+        raise AnalysisInvalid("tags must be a list of strings")
+    cleaned = [tag.strip().lower()[:MAX_TAG_LENGTH] for tag in tags if tag.strip()]
+    return list(dict.fromkeys(cleaned))[:MAX_TAGS]
+
+
+def analysis_parse(content: str) -> AnalysisResult:
+    data = _json_object(content)
+    return AnalysisResult(summary=_summary(data), priority=_priority(data), tags=_tags(data))
+
+
+# --- the run -------------------------------------------------------------------------------------
+
+
+def _claim(conversation: Conversation, now: datetime) -> uuid.UUID | None:
+    ConversationAnalysis.objects.get_or_create(conversation=conversation)
+    token = uuid.uuid4()
+    free = Q(claim_token__isnull=True) | Q(claimed_until__lt=now)
+    won = ConversationAnalysis.objects.filter(free, pk=conversation.pk).update(
+        claim_token=token,
+        claimed_until=now + timedelta(seconds=conf.claim_lease_seconds()),
+    )
+    return token if won else None
+
+
+def _release(conversation: Conversation, token: uuid.UUID, **changes) -> bool:
+    return (
+        ConversationAnalysis.objects.filter(pk=conversation.pk, claim_token=token).update(
+            claim_token=None, claimed_until=None, **changes
+        )
+        == 1
+    )
+
+
+def _up_to_date(conversation: Conversation) -> bool:
+    state = ConversationAnalysis.objects.filter(pk=conversation.pk).first()
+    through = state.analyzed_through if state else None
+    return through is not None and through >= conversation.last_message_at
+
+
+@transaction.atomic
+def _store(
+    conversation: Conversation, token: uuid.UUID, result: AnalysisResult, through, now
+) -> bool:
+    if not _release(conversation, token, analyzed_through=through, last_error=""):
+        return False  # our claim expired and another run owns the conversation now
+    Conversation.objects.filter(pk=conversation.pk).update(
+        ai_summary=result.summary,
+        ai_priority=result.priority,
+        ai_tags=result.tags,
+        ai_analyzed_at=now,
+    )
+    fresh = Conversation.objects.get(pk=conversation.pk)
+    realtime.event_record(
+        workspace_id=fresh.workspace_id,
+        kind="conversation:ai:update",
+        payload={
+            "conversation_id": str(fresh.pk),
+            "ai_summary": fresh.ai_summary,
+            "ai_priority": fresh.ai_priority,
+            "ai_tags": fresh.ai_tags,
+            "ai_analyzed_at": fresh.ai_analyzed_at.isoformat(),
+        },
+        conversation=fresh,
+    )
+    return True
+
+
+def _generate(conversation: Conversation, transcript) -> AnalysisResult:
+    model = conf.analysis_model()
+    context = usage.CallContext(
+        workspace=conversation.workspace,
+        purpose=AIUsage.Purpose.ANALYSIS,
+        assistant=conversation.assigned_assistant,
+        conversation=conversation,
+    )
+    request = llm.AnalysisRequest(model=model, transcript=transcript)
+    completion = usage.ai_call(
+        context=context, model=model, call=lambda provider: provider.analyze(request)
+    )
+    return analysis_parse(completion.content)
+
+
+def _not_now(
+    conversation: Conversation | None, now: datetime, wait: bool
+) -> AnalysisOutcome | None:
+    """Why this run stops before calling the model (None: go ahead)."""
+    if conversation is None:
+        return AnalysisOutcome(status="missing")
+    if conversation.workspace.setting(WORKSPACE_SWITCH, True) is False:
+        return AnalysisOutcome(status="disabled")
+    last_customer = conversation.last_customer_message_at or conversation.last_message_at
+    quiet_until = last_customer + timedelta(seconds=conf.analysis_debounce_seconds())
+    if wait and quiet_until > now:
+        return AnalysisOutcome(status="wait", retry_in=(quiet_until - now).total_seconds())
+    if _up_to_date(conversation):
+        return AnalysisOutcome(status="up_to_date")
+    return None
+
+
+def conversation_analyze(
+    *, conversation_id, now: datetime | None = None, wait: bool = True
+) -> AnalysisOutcome:
+    now = now or timezone.now()
+    conversation = (
+        Conversation.objects.select_related("workspace", "assigned_assistant")
+        .filter(pk=conversation_id)
+        .first()
+    )
+    stop = _not_now(conversation, now, wait)
+    if stop is not None:
+        return stop
+    token = _claim(conversation, now)
+    if token is None:
+        return AnalysisOutcome(status="busy", retry_in=conf.analysis_debounce_seconds())
+    return _run_claimed(conversation, token, now)
+
+
+def _run_claimed(conversation: Conversation, token: uuid.UUID, now: datetime) -> AnalysisOutcome:
+    transcript, through = selectors.conversation_turns(
+        conversation_id=conversation.pk, limit=conf.analysis_messages()
+    )
+    if not transcript:
+        _release(conversation, token)
+        return AnalysisOutcome(status="empty")
+    try:
+        result = _generate(conversation, transcript)
+    except llm.LLMError as exc:
+        _release(conversation, token, last_error=exc.code)
+        return AnalysisOutcome(status="failed")
+    except AnalysisInvalid as exc:
+        logger.warning(
+            "Analysis answer rejected",
+            extra={"conversation_id": str(conversation.pk), "problem": str(exc)},
+        )
+        _release(conversation, token, last_error=f"invalid: {exc}"[:200])
+        return AnalysisOutcome(status="invalid")
+    if not _store(conversation, token, result, through, now):
+        return AnalysisOutcome(status="claim_lost")
+    return AnalysisOutcome(status="analyzed", result=result)

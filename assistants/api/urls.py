@@ -1,0 +1,17 @@
+from __future__ import annotations
+
+from django.urls import re_path
+
+from assistants.api import views
+from flame.api.routers import OptionalSlashRouter
+
+router = OptionalSlashRouter()
+router.register("assistants", views.AssistantViewSet, basename="assistant")
+
+urlpatterns = [
+    re_path(r"^ai/usage/?$", views.AIUsageView.as_view(), name="ai-usage"),
+    re_path(r"^ai/models/?$", views.AIModelsView.as_view(), name="ai-models"),
+    re_path(r"^ai/status/?$", views.AIStatusView.as_view(), name="ai-status"),
+    re_path(r"^ai/chat/?$", views.AIChatView.as_view(), name="ai-chat"),
+    *router.urls,
+]

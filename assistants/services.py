@@ -1,0 +1,243 @@
+"""Writes of the assistants app: assistants, schedules, knowledge, training, and the hook that
+ingestion calls for every new customer message.
+
+The automatic reply lives in assistants/auto_reply.py, the conversation analysis in
+assistants/analysis.py, metered LLM calls in assistants/usage.py, the playground in
+assistants/playground.py; all follow the same rules (keyword-only, one transaction each,
+domain exceptions, no network call inside a transaction).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from django.contrib.postgres.search import SearchVector
+from django.db import connection, transaction
+from django.utils import timezone
+
+from accounts.models import User
+from assistants import conf, knowledge
+from assistants.models import Assistant, AutoReplyJob, KnowledgeChunk, KnowledgeDocument, Schedule
+from flame.exceptions import InvalidInput
+
+# --- assistants ----------------------------------------------------------------------------------
+
+ASSISTANT_FIELDS = {
+    "name",
+    "description",
+    "type",
+    "status",
+    "auto_response",
+    "ai_prompt",
+    "model",
+    "temperature",
+    "max_tokens",
+    "schedule_mode",
+    "handoff_quiet_minutes",
+}
+
+
+def assistant_validate(values: dict[str, Any]) -> None:
+    """The rules of a complete assistant (create, or an update merged onto the stored one)."""
+    errors: dict[str, list[str]] = {}
+    if values.get("type") == Assistant.Type.AUTO and not values.get("auto_response", "").strip():
+        errors["auto_response"] = ["A fixed-reply assistant needs auto_response."]
+    if values.get("type") == Assistant.Type.AI and not values.get("ai_prompt", "").strip():
+        errors["ai_prompt"] = ["An AI assistant needs ai_prompt."]
+    if values.get("status") == Assistant.Status.TRAINING:
+        errors["status"] = ["Training is started with POST /train."]
+    if errors:
+        raise InvalidInput("Invalid input.", details=errors)
+
+
+def _current_values(assistant: Assistant) -> dict[str, Any]:
+    return {name: getattr(assistant, name) for name in ASSISTANT_FIELDS}
+
+
+@transaction.atomic
+def assistant_create(*, by: User, data: dict[str, Any]) -> Assistant:
+    values = {key: value for key, value in data.items() if key in ASSISTANT_FIELDS}
+    assistant = Assistant(workspace_id=by.workspace_id, **values)
+    assistant_validate(_current_values(assistant))
+    assistant.save()
+    return assistant
+
+
+@transaction.atomic
+def assistant_update(*, assistant: Assistant, data: dict[str, Any]) -> Assistant:
+    changes = {key: value for key, value in data.items() if key in ASSISTANT_FIELDS}
+    if changes.get("status") == assistant.status:
+        changes.pop("status")  # re-sending the current status (even "training") is harmless
+    assistant_validate({**_current_values(assistant), **changes})
+    for name, value in changes.items():
+        setattr(assistant, name, value)
+    assistant.save(update_fields=[*sorted(changes), "updated_at"])
+    return assistant
+
+
+@transaction.atomic
+def assistant_delete(*, assistant: Assistant) -> None:
+    assistant.delete()
+
+
+# --- schedules -----------------------------------------------------------------------------------
+
+SCHEDULE_FIELDS = ("day_of_week", "start_time", "end_time", "enabled")
+
+
+@transaction.atomic
+def schedule_create(*, assistant: Assistant, data: dict[str, Any]) -> Schedule:
+    return Schedule.objects.create(
+        assistant=assistant, **{k: v for k, v in data.items() if k in SCHEDULE_FIELDS}
+    )
+
+
+@transaction.atomic
+def schedule_update(*, schedule: Schedule, data: dict[str, Any]) -> Schedule:
+    changes = {k: v for k, v in data.items() if k in SCHEDULE_FIELDS}
+    for name, value in changes.items():
+        setattr(schedule, name, value)
+    schedule.save(update_fields=[*sorted(changes), "updated_at"])
+    return schedule
+
+
+@transaction.atomic
+def schedule_delete(*, schedule: Schedule) -> None:
+    schedule.delete()
+
+
+# --- knowledge -----------------------------------------------------------------------------------
+
+
+def _knowledge_changed(assistant: Assistant) -> None:
+    now = timezone.now()
+    Assistant.objects.filter(pk=assistant.pk).update(knowledge_changed_at=now, updated_at=now)
+    assistant.knowledge_changed_at = now
+
+
+@transaction.atomic
+def knowledge_create(*, assistant: Assistant, title: str, content: str) -> KnowledgeDocument:
+    document = KnowledgeDocument.objects.create(assistant=assistant, title=title, content=content)
+    _knowledge_changed(assistant)
+    return document
+
+
+@transaction.atomic
+def knowledge_update(*, document: KnowledgeDocument, data: dict[str, Any]) -> KnowledgeDocument:
+    changes = {k: v for k, v in data.items() if k in ("title", "content")}
+    for name, value in changes.items():
+        setattr(document, name, value)
+    document.save(update_fields=[*sorted(changes), "updated_at"])
+    _knowledge_changed(document.assistant)
+    return document
+
+
+@transaction.atomic
+def knowledge_delete(*, document: KnowledgeDocument) -> None:
+    assistant = document.assistant
+    document.delete()
+    _knowledge_changed(assistant)
+
+
+# --- training ------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def assistant_train(*, assistant: Assistant) -> Assistant:
+    """Mark the assistant ``training`` and build its index in a task once this commits."""
+    from assistants.tasks import train_assistant_task
+
+    Assistant.objects.filter(pk=assistant.pk).update(
+        status=Assistant.Status.TRAINING, updated_at=timezone.now()
+    )
+    assistant.status = Assistant.Status.TRAINING
+    transaction.on_commit(lambda: train_assistant_task.delay(str(assistant.pk)), robust=True)
+    return assistant
+
+
+def _chunks_of(document: KnowledgeDocument) -> list[KnowledgeChunk]:
+    return [
+        KnowledgeChunk(
+            assistant_id=document.assistant_id,
+            document=document,
+            position=position,
+            title=document.title,
+            content=text,
+            search_text=knowledge.fold(f"{document.title}\n{text}"),
+        )
+        for position, text in enumerate(knowledge.chunk_text(document.content))
+    ]
+
+
+def _index_vectors(assistant_id) -> None:
+    """Spanish and English lexemes of every chunk, under the GIN index (PostgreSQL only)."""
+    if connection.vendor != "postgresql":
+        return
+    KnowledgeChunk.objects.filter(assistant_id=assistant_id).update(
+        search_vector=SearchVector("search_text", config="spanish")
+        + SearchVector("search_text", config="english")
+    )
+
+
+@transaction.atomic
+def knowledge_index_build(*, assistant_id) -> Assistant | None:
+    """Replace the assistant's retrieval index with one built from its current documents.
+
+    The assistant row is locked first, so two trainings run one after the other and the last
+    one's index is the one that stays (never a mix of both).
+    """
+    assistant = Assistant.objects.select_for_update().filter(pk=assistant_id).first()
+    if assistant is None:
+        return None  # deleted meanwhile
+    KnowledgeChunk.objects.filter(assistant=assistant).delete()
+    chunks = [chunk for doc in assistant.knowledge.all() for chunk in _chunks_of(doc)]
+    KnowledgeChunk.objects.bulk_create(chunks)
+    _index_vectors(assistant.pk)
+    now = timezone.now()
+    Assistant.objects.filter(pk=assistant.pk, status=Assistant.Status.TRAINING).update(
+        status=Assistant.Status.ACTIVE, updated_at=now
+    )
+    Assistant.objects.filter(pk=assistant.pk).update(trained_at=now)
+    assistant.refresh_from_db()
+    return assistant
+
+
+# --- the ingestion hook --------------------------------------------------------------------------
+
+
+def _has_assistant_candidate(message, conversation) -> bool:
+    integration = message.integration
+    return bool(
+        conversation.assigned_assistant_id
+        or (integration is not None and integration.default_assistant_id)
+    )
+
+
+def customer_message_received(*, message, conversation) -> None:
+    """Called by ingestion inside its transaction for every newly stored customer message.
+
+    Records the pending reply job (in the same transaction: it exists iff the message does)
+    and, once that commits, enqueues the reply decision after the quiet period and the
+    debounced analysis. Nothing here waits or calls out.
+    """
+    from assistants.tasks import analyze_conversation_task, auto_reply_task
+
+    quiet = conf.auto_reply_quiet_seconds()
+    if _has_assistant_candidate(message, conversation):
+        AutoReplyJob.objects.create(
+            workspace_id=conversation.workspace_id,
+            conversation_id=conversation.pk,
+            trigger_message=message,
+            due_at=message.created_at + timedelta(seconds=quiet),
+        )
+        transaction.on_commit(
+            lambda: auto_reply_task.apply_async((str(message.pk),), countdown=quiet),
+            robust=True,
+        )
+    transaction.on_commit(
+        lambda: analyze_conversation_task.apply_async(
+            (str(conversation.pk),), countdown=conf.analysis_debounce_seconds()
+        ),
+        robust=True,
+    )

@@ -1,0 +1,129 @@
+"""Metered LLM calls: plan quota before, an AIUsage row after, whatever the outcome.
+
+``ai_call`` is the one door to the providers for the rest of the app. The quota is a daily
+ledger row per workspace (AIDailyUsage) and a request is *reserved* by a conditional UPDATE
+(``requests < limit and tokens < limit``), so concurrent workers cannot overshoot the request
+limit; tokens are only known after the call, so a day may end one call's tokens over the
+limit. The day is the workspace's local day. Calls to the local provider are recorded but not
+metered: they cost nothing and never leave the machine.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from accounts.models import Workspace
+from assistants import conf, llm
+from assistants.models import AIDailyUsage, AIUsage, Assistant
+from assistants.schedule import workspace_zone
+
+MILLION = Decimal(1_000_000)
+
+
+class QuotaExceeded(llm.LLMError):
+    def __init__(self) -> None:
+        super().__init__("quota_exceeded", "The workspace's daily AI quota is used up.")
+
+
+@dataclass(frozen=True)
+class CallContext:
+    workspace: Workspace
+    purpose: str
+    assistant: Assistant | None = None
+    conversation: object | None = None
+
+
+def local_day(workspace: Workspace, at: datetime) -> date:
+    return at.astimezone(workspace_zone(workspace.timezone)).date()
+
+
+def usage_cost(model: str, prompt_tokens: int, completion_tokens: int) -> Decimal:
+    price = conf.prices().get(model)
+    if price is None:
+        return Decimal(0)
+    cost = (prompt_tokens * price["prompt"] + completion_tokens * price["completion"]) / MILLION
+    return cost.quantize(Decimal("0.000001"), rounding=ROUND_HALF_UP)
+
+
+def _ledger(workspace: Workspace, day: date) -> AIDailyUsage:
+    row, _ = AIDailyUsage.objects.get_or_create(workspace=workspace, day=day)
+    return row
+
+
+def quota_reserve(*, workspace: Workspace, at: datetime) -> bool:
+    """Count one request for today if the plan allows it; False when the day's quota is used."""
+    limits = conf.plan_limits(workspace.plan)
+    ledger = AIDailyUsage.objects.filter(pk=_ledger(workspace, local_day(workspace, at)).pk)
+    if limits is not None:
+        ledger = ledger.filter(requests__lt=limits["requests"], tokens__lt=limits["tokens"])
+    return ledger.update(requests=F("requests") + 1) == 1
+
+
+def _add_tokens(workspace: Workspace, at: datetime, tokens: int) -> None:
+    if tokens:
+        AIDailyUsage.objects.filter(workspace=workspace, day=local_day(workspace, at)).update(
+            tokens=F("tokens") + tokens
+        )
+
+
+@transaction.atomic
+def usage_record(
+    *,
+    context: CallContext,
+    provider: str,
+    model: str,
+    completion: llm.Completion | None = None,
+    error: llm.LLMError | None = None,
+) -> AIUsage:
+    prompt = completion.prompt_tokens if completion else 0
+    output = completion.completion_tokens if completion else 0
+    return AIUsage.objects.create(
+        workspace=context.workspace,
+        assistant=context.assistant,
+        conversation=context.conversation,
+        purpose=context.purpose,
+        provider=provider,
+        model=(completion.model if completion else model)[:100],
+        prompt_tokens=prompt,
+        completion_tokens=output,
+        cost=usage_cost(completion.model if completion else model, prompt, output),
+        latency_ms=completion.latency_ms if completion else (error.latency_ms if error else 0),
+        succeeded=error is None,
+        error_code=error.code if error else "",
+        created_at=timezone.now(),
+    )
+
+
+def ai_call(
+    *,
+    context: CallContext,
+    model: str,
+    call: Callable[[llm.OpenAIProvider | llm.LocalProvider], llm.Completion],
+) -> llm.Completion:
+    """Run ``call`` against the configured provider: quota first, usage recorded after.
+
+    Never inside a transaction: the call may take as long as the client's timeout times its retries.
+    Raises QuotaExceeded (nothing called, nothing recorded) or LLMError (recorded).
+    """
+    provider = llm.provider()
+    started = timezone.now()
+    if provider.metered and not quota_reserve(workspace=context.workspace, at=started):
+        raise QuotaExceeded()
+    try:
+        completion = call(provider)
+    except llm.LLMError as error:
+        usage_record(context=context, provider=provider.name, model=model, error=error)
+        raise
+    usage_record(context=context, provider=provider.name, model=model, completion=completion)
+    if provider.metered:
+        _add_tokens(
+            context.workspace, started, completion.prompt_tokens + completion.completion_tokens
+        )
+    return completion

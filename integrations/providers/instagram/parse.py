@@ -1,0 +1,7 @@
+"""Instagram webhooks (``object: "instagram"``, channels.md §3.2): parsed by meta_messaging."""
+
+from __future__ import annotations
+
+from integrations.providers.meta_messaging import parse
+
+__all__ = ["parse"]

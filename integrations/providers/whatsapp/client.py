@@ -1,0 +1,137 @@
+"""WhatsApp Cloud API: send one message, check the credentials (channels.md §1.4, §1.5).
+
+A 200 only means Meta accepted the message; later failures (131047 outside the 24-hour window,
+...) arrive as ``failed`` status webhooks, which parse.py turns into status updates.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import PurePosixPath
+from typing import Any
+from urllib.parse import urlsplit
+
+from conversations.models import Message
+from integrations.providers.base import (
+    AmbiguousSendError,
+    ConnectError,
+    ConnectResult,
+    PermanentSendError,
+    RateLimit,
+    SendError,
+    SendResult,
+    recipient_external_id,
+)
+from integrations.providers.meta_graph import graph_request
+
+MEDIA_TYPES = {
+    Message.Type.IMAGE: "image",
+    Message.Type.FILE: "document",
+    Message.Type.AUDIO: "audio",
+    Message.Type.VIDEO: "video",
+}
+CAPTIONED = {"image", "document", "video"}  # WhatsApp audio takes no caption
+PHONE = re.compile(r"\+?[0-9]{6,15}")
+# Default Cloud API throughput per phone number (channels.md §1.5), inbound and outbound together.
+MESSAGES_PER_SECOND = 80
+
+
+def send(*, integration, message) -> SendResult:
+    credentials = integration.credentials
+    body = _request_body(message, recipient_external_id(message))
+    response = graph_request(
+        "POST",
+        f"{credentials['phone_number_id']}/messages",
+        token=credentials["access_token"],
+        sending=True,
+        json=body,
+    )
+    return _send_result(response)
+
+
+def _request_body(message: Message, recipient: str) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "messaging_product": "whatsapp",
+        "recipient_type": "individual",
+        **_address(recipient),
+    }
+    reply_to = message.reply_to
+    if reply_to is not None and reply_to.external_id:
+        body["context"] = {"message_id": reply_to.external_id}
+    return {**body, **_content(message)}
+
+
+def _address(recipient: str) -> dict[str, str]:
+    # Customers known only by their business-scoped user id (username adopters, no phone
+    # number in the webhook) are addressed with ``recipient`` instead of ``to``.
+    return {"to": recipient} if PHONE.fullmatch(recipient) else {"recipient": recipient}
+
+
+def _content(message: Message) -> dict[str, Any]:
+    kind = MEDIA_TYPES.get(message.type)
+    if kind is None or not message.media_url:
+        return {"type": "text", "text": {"preview_url": False, "body": message.content}}
+    media: dict[str, str] = {"link": message.media_url}
+    if message.content:
+        if kind not in CAPTIONED:
+            raise PermanentSendError(
+                "WhatsApp audio messages cannot carry text: send the text as its own message.",
+                code="caption_unsupported",
+            )
+        media["caption"] = message.content
+    if kind == "document" and (filename := _filename(message.media_url)):
+        media["filename"] = filename  # shown to the customer instead of "Untitled"
+    return {"type": kind, kind: media}
+
+
+def _filename(url: str) -> str:
+    return PurePosixPath(urlsplit(url).path).name
+
+
+def _first(value: Any) -> dict[str, Any]:
+    return value[0] if isinstance(value, list) and value and isinstance(value[0], dict) else {}
+
+
+def _send_result(response: dict[str, Any]) -> SendResult:
+    external_id = str(_first(response.get("messages")).get("id") or "")
+    if not external_id:
+        raise AmbiguousSendError(
+            "WhatsApp answered without a message id; the message may have been sent, so it "
+            "was not resent automatically.",
+            code="no_message_id",
+        )
+    # Meta may rewrite the number (Mexico, Brazil): keep the wa_id it actually delivers to.
+    contact = _first(response.get("contacts"))
+    metadata = {name: str(contact[name]) for name in ("wa_id", "user_id") if contact.get(name)}
+    return SendResult(external_id=external_id, metadata=metadata)
+
+
+def connect(*, integration) -> ConnectResult:
+    phone_number_id = integration.credentials["phone_number_id"]
+    try:
+        number = graph_request(
+            "GET",
+            phone_number_id,
+            token=integration.credentials["access_token"],
+            params={"fields": "display_phone_number,verified_name"},
+        )
+    except SendError as error:
+        raise ConnectError(error.reason) from error
+    display_phone_number = str(number.get("display_phone_number") or "")
+    verified_name = str(number.get("verified_name") or "")
+    return ConnectResult(
+        external_account_id=phone_number_id,
+        display_name=verified_name or display_phone_number,
+        details={"display_phone_number": display_phone_number, "verified_name": verified_name},
+    )
+
+
+def disconnect(*, integration) -> None:
+    # Webhook subscriptions belong to the app and the WhatsApp Business Account, shared by
+    # every number on it: unsubscribing here would cut off the other numbers too.
+    return None
+
+
+def rate_limits(*, integration, message) -> list[RateLimit]:
+    phone_number_id = integration.credentials["phone_number_id"]
+    return [RateLimit(f"whatsapp:{phone_number_id}", MESSAGES_PER_SECOND, 1)]

@@ -1,0 +1,113 @@
+"""End to end with a real Celery worker on the Redis broker and PostgreSQL.
+
+The webhook view stores the event and enqueues ``ingest``; a separate worker process claims and
+processes it; an agent reply goes through ``outbound``. Tasks sent twice change nothing.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.db import connection
+
+from conversations.models import Message
+from flame.celery import app as celery_app
+from integrations.models import WebhookEvent
+from integrations.tasks import ingest_webhook_event_task
+from integrations.tests.factories import IntegrationFactory
+
+pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.django_db(transaction=True)]
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def worker():
+    database = connection.settings_dict
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"postgres://{database['USER']}@{database['HOST']}:{database['PORT']}/{database['NAME']}",
+        "REDIS_URL": settings.REDIS_URL,
+        "CELERY_TASK_ALWAYS_EAGER": "0",
+        "DATABASE_CONN_MAX_AGE": "0",
+        "LOG_TO_FILES": "0",
+        "LOG_LEVEL": "WARNING",
+    }
+    celery_app.control.purge()
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "flame",
+            "worker",
+            "-Q",
+            "ingest,outbound,ai,default",
+            "-P",
+            "solo",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+            "-l",
+            "WARNING",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    celery_app.conf.task_always_eager = False
+    yield process
+    celery_app.conf.task_always_eager = True
+    process.terminate()
+    process.wait(timeout=20)
+
+
+def _wait_for(predicate, timeout: float = 30.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.2)
+    pytest.fail("the worker did not get there in time")
+
+
+def test_webhook_to_inbox_and_reply_through_a_real_worker(admin_client, workspace, worker):
+    sandbox = IntegrationFactory(
+        workspace=workspace, platform="sandbox", external_account_id="sb-w"
+    )
+
+    response = admin_client.post(
+        f"/api/webhooks/sandbox/{sandbox.pk}",
+        {"from": "+5215511", "name": "Ana", "text": "¿Hay envíos?"},
+        format="json",
+    )
+
+    assert response.status_code == 202
+    message = _wait_for(lambda: Message.objects.filter(content="¿Hay envíos?").first())
+    event = WebhookEvent.objects.get()
+    assert (event.status, event.attempts) == ("processed", 1)
+
+    reply = admin_client.post(
+        f"/api/conversations/{message.conversation_id}/messages",
+        {"content": "Sí, a todo el país"},
+        format="json",
+    )
+    assert reply.json()["status"] == "queued"
+    _wait_for(lambda: Message.objects.filter(pk=reply.json()["id"], status="sent").exists())
+
+    # The broker may deliver a task twice: a duplicate changes nothing.
+    ingest_webhook_event_task.delay(event.pk)
+    ingest_webhook_event_task.delay(event.pk)
+    time.sleep(2)
+    assert Message.objects.filter(sender="user").count() == 1
+    event.refresh_from_db()
+    assert event.attempts == 1
