@@ -25,7 +25,7 @@ _STOP_WORDS_TEXT = """
     no nos o os otra otro para pero poco por porque que quien se sea si sin sobre son su sus
     tambien te tengo ti tu tus un una uno unos usted ustedes y ya yo hola buenas buenos dias
     tardes noches gracias favor quiero quisiera saber puedo pueden tienen tiene hacer hacen hace
-    venden manejan cuentan ofrecen
+    venden manejan cuentan ofrecen pregunta duda consulta question
     about an and any are as at be been but by can could do does did for from had has have hello
     hi how i if in into is it its me my no not of on or our please so than thanks thank that
     the their them then there these they this to us was we were what when where which who why

@@ -22,7 +22,7 @@ import json
 import logging
 import re
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import openai
 
@@ -100,7 +100,6 @@ class Completion:
     prompt_tokens: int = 0
     completion_tokens: int = 0
     latency_ms: int = 0
-    extra: dict = field(default_factory=dict)
 
 
 # --- prompts (shared by providers so the local one could log what it would have sent) --------

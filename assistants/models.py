@@ -28,6 +28,21 @@ class Assistant(models.Model):
         INSIDE = "inside", _("Only inside its schedules")
         OUTSIDE = "outside", _("Only outside its schedules")
 
+    # What admins set through the API (the rest is bookkeeping).
+    EDITABLE_FIELDS = (
+        "name",
+        "description",
+        "type",
+        "status",
+        "auto_response",
+        "ai_prompt",
+        "model",
+        "temperature",
+        "max_tokens",
+        "schedule_mode",
+        "handoff_quiet_minutes",
+    )
+
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     workspace = models.ForeignKey(
         "accounts.Workspace", on_delete=models.CASCADE, related_name="assistants"

@@ -24,6 +24,7 @@ logger = logging.getLogger(__name__)
 
 # Channels cap message length (WhatsApp: 4096); an over-long model answer is cut, not refused.
 MAX_REPLY_CHARS = 4096
+MAX_QUERIES_PER_BURST = 3
 
 
 @dataclass(frozen=True)
@@ -35,14 +36,33 @@ class Answer:
     completion: llm.Completion | None = None
 
 
-def burst_text(history: tuple[llm.Turn, ...]) -> str:
-    """The customer's messages since the last answer: what the retrieval should match."""
-    burst: list[str] = []
+def burst(history: tuple[llm.Turn, ...]) -> list[str]:
+    """The customer's messages since the last answer, oldest first."""
+    messages: list[str] = []
     for turn in reversed(history):
         if turn.sender != "user":
             break
-        burst.append(turn.content)
-    return "\n".join(reversed(burst))
+        messages.append(turn.content)
+    return messages[::-1]
+
+
+def knowledge_for(assistant: Assistant, history: tuple[llm.Turn, ...]) -> tuple[Snippet, ...]:
+    """The best snippets for the burst as a whole and for each of its last messages.
+
+    A burst is often "Hola" / "una pregunta" / "¿Hacen envíos?": scored as one text the filler
+    dilutes the real question, so each recent message is also matched on its own and every
+    snippet keeps its best score.
+    """
+    messages = burst(history)
+    queries = dict.fromkeys(["\n".join(messages), *messages[-MAX_QUERIES_PER_BURST:]])
+    limit = conf.knowledge_snippets()
+    best: dict[tuple[str, str], Snippet] = {}
+    for query in queries:
+        for snippet in selectors.knowledge_search(assistant=assistant, query=query, limit=limit):
+            key = (snippet.document_id, snippet.content)
+            if key not in best or best[key].score < snippet.score:
+                best[key] = snippet
+    return tuple(sorted(best.values(), key=lambda s: -s.score)[:limit])
 
 
 def fallback(assistant: Assistant, *, error: str, snippets: tuple[Snippet, ...] = ()) -> Answer:
@@ -59,11 +79,7 @@ def fallback(assistant: Assistant, *, error: str, snippets: tuple[Snippet, ...] 
 def _ai_answer(
     assistant: Assistant, history: tuple[llm.Turn, ...], context: usage.CallContext
 ) -> Answer:
-    snippets = tuple(
-        selectors.knowledge_search(
-            assistant=assistant, query=burst_text(history), limit=conf.knowledge_snippets()
-        )
-    )
+    snippets = knowledge_for(assistant, history)
     request = llm.ReplyRequest(
         model=assistant.model or conf.default_model(),
         instructions=assistant.ai_prompt,

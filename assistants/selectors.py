@@ -61,11 +61,15 @@ def assistant_list_for(*, user: User) -> QuerySet[Assistant]:
     )
 
 
+def _one_or_404(queryset: QuerySet, pk, what: str):
+    found = queryset.filter(pk=pk).first()
+    if found is None:
+        raise NotFoundError(f"{what} not found.")
+    return found
+
+
 def assistant_get_for(*, user: User, assistant_id) -> Assistant:
-    assistant = assistant_list_for(user=user).filter(pk=assistant_id).first()
-    if assistant is None:
-        raise NotFoundError("Assistant not found.")
-    return assistant
+    return _one_or_404(assistant_list_for(user=user), assistant_id, "Assistant")
 
 
 def schedule_list(*, assistant: Assistant) -> QuerySet[Schedule]:
@@ -73,10 +77,7 @@ def schedule_list(*, assistant: Assistant) -> QuerySet[Schedule]:
 
 
 def schedule_get(*, assistant: Assistant, schedule_id) -> Schedule:
-    schedule = schedule_list(assistant=assistant).filter(pk=schedule_id).first()
-    if schedule is None:
-        raise NotFoundError("Schedule not found.")
-    return schedule
+    return _one_or_404(schedule_list(assistant=assistant), schedule_id, "Schedule")
 
 
 def knowledge_list(*, assistant: Assistant) -> QuerySet[KnowledgeDocument]:
@@ -84,10 +85,7 @@ def knowledge_list(*, assistant: Assistant) -> QuerySet[KnowledgeDocument]:
 
 
 def knowledge_get(*, assistant: Assistant, document_id) -> KnowledgeDocument:
-    document = knowledge_list(assistant=assistant).filter(pk=document_id).first()
-    if document is None:
-        raise NotFoundError("Knowledge document not found.")
-    return document
+    return _one_or_404(knowledge_list(assistant=assistant), document_id, "Knowledge document")
 
 
 # --- retrieval -----------------------------------------------------------------------------------
@@ -152,8 +150,10 @@ def _turn(message: Message) -> llm.Turn:
 
 
 def latest_customer_message(*, conversation_id) -> Message | None:
+    """The newest customer message that asks for an answer (a reaction does not)."""
     return (
         Message.objects.filter(conversation_id=conversation_id, sender=Message.Sender.USER)
+        .exclude(type=Message.Type.REACTION)
         .order_by("-created_at", "-id")
         .first()
     )

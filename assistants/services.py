@@ -19,23 +19,22 @@ from django.utils import timezone
 from accounts.models import User
 from assistants import conf, knowledge
 from assistants.models import Assistant, AutoReplyJob, KnowledgeChunk, KnowledgeDocument, Schedule
+from conversations.models import Message
 from flame.exceptions import InvalidInput
 
 # --- assistants ----------------------------------------------------------------------------------
 
-ASSISTANT_FIELDS = {
-    "name",
-    "description",
-    "type",
-    "status",
-    "auto_response",
-    "ai_prompt",
-    "model",
-    "temperature",
-    "max_tokens",
-    "schedule_mode",
-    "handoff_quiet_minutes",
-}
+
+def _allowed(data: dict[str, Any], names) -> dict[str, Any]:
+    return {key: value for key, value in data.items() if key in names}
+
+
+def _save_changes(instance, changes: dict[str, Any]):
+    """Set ``changes`` on ``instance`` and save exactly those fields (and updated_at)."""
+    for name, value in changes.items():
+        setattr(instance, name, value)
+    instance.save(update_fields=[*sorted(changes), "updated_at"])
+    return instance
 
 
 def assistant_validate(values: dict[str, Any]) -> None:
@@ -52,13 +51,12 @@ def assistant_validate(values: dict[str, Any]) -> None:
 
 
 def _current_values(assistant: Assistant) -> dict[str, Any]:
-    return {name: getattr(assistant, name) for name in ASSISTANT_FIELDS}
+    return {name: getattr(assistant, name) for name in Assistant.EDITABLE_FIELDS}
 
 
 @transaction.atomic
 def assistant_create(*, by: User, data: dict[str, Any]) -> Assistant:
-    values = {key: value for key, value in data.items() if key in ASSISTANT_FIELDS}
-    assistant = Assistant(workspace_id=by.workspace_id, **values)
+    assistant = Assistant(workspace_id=by.workspace_id, **_allowed(data, Assistant.EDITABLE_FIELDS))
     assistant_validate(_current_values(assistant))
     assistant.save()
     return assistant
@@ -66,14 +64,11 @@ def assistant_create(*, by: User, data: dict[str, Any]) -> Assistant:
 
 @transaction.atomic
 def assistant_update(*, assistant: Assistant, data: dict[str, Any]) -> Assistant:
-    changes = {key: value for key, value in data.items() if key in ASSISTANT_FIELDS}
+    changes = _allowed(data, Assistant.EDITABLE_FIELDS)
     if changes.get("status") == assistant.status:
         changes.pop("status")  # re-sending the current status (even "training") is harmless
     assistant_validate({**_current_values(assistant), **changes})
-    for name, value in changes.items():
-        setattr(assistant, name, value)
-    assistant.save(update_fields=[*sorted(changes), "updated_at"])
-    return assistant
+    return _save_changes(assistant, changes)
 
 
 @transaction.atomic
@@ -88,18 +83,12 @@ SCHEDULE_FIELDS = ("day_of_week", "start_time", "end_time", "enabled")
 
 @transaction.atomic
 def schedule_create(*, assistant: Assistant, data: dict[str, Any]) -> Schedule:
-    return Schedule.objects.create(
-        assistant=assistant, **{k: v for k, v in data.items() if k in SCHEDULE_FIELDS}
-    )
+    return Schedule.objects.create(assistant=assistant, **_allowed(data, SCHEDULE_FIELDS))
 
 
 @transaction.atomic
 def schedule_update(*, schedule: Schedule, data: dict[str, Any]) -> Schedule:
-    changes = {k: v for k, v in data.items() if k in SCHEDULE_FIELDS}
-    for name, value in changes.items():
-        setattr(schedule, name, value)
-    schedule.save(update_fields=[*sorted(changes), "updated_at"])
-    return schedule
+    return _save_changes(schedule, _allowed(data, SCHEDULE_FIELDS))
 
 
 @transaction.atomic
@@ -125,10 +114,7 @@ def knowledge_create(*, assistant: Assistant, title: str, content: str) -> Knowl
 
 @transaction.atomic
 def knowledge_update(*, document: KnowledgeDocument, data: dict[str, Any]) -> KnowledgeDocument:
-    changes = {k: v for k, v in data.items() if k in ("title", "content")}
-    for name, value in changes.items():
-        setattr(document, name, value)
-    document.save(update_fields=[*sorted(changes), "updated_at"])
+    _save_changes(document, _allowed(data, ("title", "content")))
     _knowledge_changed(document.assistant)
     return document
 
@@ -206,7 +192,10 @@ def knowledge_index_build(*, assistant_id) -> Assistant | None:
 # --- the ingestion hook --------------------------------------------------------------------------
 
 
-def _has_assistant_candidate(message, conversation) -> bool:
+def _wants_reply(message, conversation) -> bool:
+    """A message an assistant could answer: not a reaction, and someone to answer it."""
+    if message.type == Message.Type.REACTION:
+        return False
     integration = message.integration
     return bool(
         conversation.assigned_assistant_id
@@ -224,7 +213,7 @@ def customer_message_received(*, message, conversation) -> None:
     from assistants.tasks import analyze_conversation_task, auto_reply_task
 
     quiet = conf.auto_reply_quiet_seconds()
-    if _has_assistant_candidate(message, conversation):
+    if _wants_reply(message, conversation):
         AutoReplyJob.objects.create(
             workspace_id=conversation.workspace_id,
             conversation_id=conversation.pk,

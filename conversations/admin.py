@@ -4,8 +4,8 @@ from django.contrib import admin, messages
 from django.db.models import Count
 from django.utils.translation import gettext_lazy as _
 
-from conversations.services import message_resend
 from conversations.models import Contact, ContactIdentity, Conversation, Event, Message, Tag
+from conversations.services import message_resend
 
 
 class MessageInline(admin.TabularInline):

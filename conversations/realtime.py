@@ -14,12 +14,14 @@ Groups:
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
+import threading
 from typing import Any
 
 from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
+from channels.layers import InMemoryChannelLayer, get_channel_layer
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.utils import timezone
@@ -65,6 +67,41 @@ def event_groups(event: Event) -> list[str]:
     return groups
 
 
+class _PublisherLoop:
+    """One long-lived event loop thread per process for publishing from synchronous code.
+
+    ``async_to_sync`` from a Celery worker or gunicorn thread starts a fresh event loop for every
+    call, and channels-redis keeps its connection pool per loop: every event paid a new Redis
+    connection. Publishing on one persistent loop reuses the pool. The in-memory layer
+    (embedded default) is bound to the server's own loop, so it keeps ``async_to_sync``.
+    """
+
+    def __init__(self) -> None:
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._lock = threading.Lock()
+
+    def _start(self) -> asyncio.AbstractEventLoop:
+        loop = asyncio.new_event_loop()
+        threading.Thread(target=loop.run_forever, name="flame-publisher", daemon=True).start()
+        return loop
+
+    def run(self, coroutine, timeout: float = 5.0):
+        with self._lock:
+            if self._loop is None or self._loop.is_closed():
+                self._loop = self._start()
+        return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result(timeout)
+
+
+_publisher = _PublisherLoop()
+
+
+def _send(layer, group: str, message: dict) -> None:
+    if isinstance(layer, InMemoryChannelLayer):
+        async_to_sync(layer.group_send)(group, message)
+    else:
+        _publisher.run(layer.group_send(group, message))
+
+
 def publish(event: Event) -> None:
     """Send ``event`` to its groups now. Failures are logged, never raised: clients catch up.
 
@@ -76,7 +113,7 @@ def publish(event: Event) -> None:
     message = {"type": EVENT_MESSAGE_TYPE, "id": event.id, "text": text}
     for group in event_groups(event):
         try:
-            async_to_sync(layer.group_send)(group, message)
+            _send(layer, group, message)
         except Exception:
             logger.exception(
                 "Could not publish event", extra={"event_id": event.id, "group": group}

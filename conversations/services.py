@@ -8,6 +8,7 @@ expressions; idempotency comes from unique constraints, never from check-then-in
 from __future__ import annotations
 
 import logging
+import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -740,6 +741,10 @@ def _echo_is_ours(integration, echo: EchoedMessage) -> bool:
         return True
     if not echo.our_message_id:
         return False
+    try:
+        uuid.UUID(str(echo.our_message_id))
+    except ValueError:
+        return False  # metadata someone else put on a send: not one of our message ids
     # The platform echoed our send before delivery stored its id: adopt the id now.
     return bool(
         Message.objects.filter(

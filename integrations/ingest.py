@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from conversations import services as conversation_services
@@ -32,6 +32,7 @@ HEADERS_KEPT = ("Content-Type", "User-Agent", "X-Hub-Signature-256", "X-Forwarde
 UNMATCHED_GRACE = timedelta(minutes=2)
 UNMATCHED_RETRY_SECONDS = 15
 STALE_PROCESSING = timedelta(minutes=10)
+LAST_WEBHOOK_GRANULARITY = timedelta(seconds=30)
 
 
 def _kept_headers(headers) -> dict[str, str]:
@@ -61,16 +62,13 @@ def webhook_event_store(
     try:
         with transaction.atomic():
             event.save()
-            Integration.objects.filter(pk__in=[i.pk for i in integrations]).update(
-                last_webhook_at=event.received_at
-            )
             transaction.on_commit(lambda: ingest_webhook_event_task.delay(event.pk), robust=True)
     except IntegrityError:
         return None  # the platform re-sent a body we already have
     return event
 
 
-# --- processing ------------------------------------------------------------------------------------
+# --- processing ---
 
 
 @dataclass(frozen=True)
@@ -97,7 +95,10 @@ def _finish(event: WebhookEvent, status: str, *, error: str = "", items: int = 0
 
 def _routing(event: WebhookEvent) -> dict[str, Integration]:
     """Account id → integration, limited to the integrations that verified this body."""
-    integrations = Integration.objects.filter(pk__in=event.verified_integration_ids)
+    # A disconnected channel is acknowledged (Meta would retry for days) but not ingested.
+    integrations = Integration.objects.filter(pk__in=event.verified_integration_ids).exclude(
+        status=Integration.Status.INACTIVE
+    )
     return {i.external_account_id: i for i in integrations if i.external_account_id}
 
 
@@ -167,8 +168,17 @@ def _answer_callbacks(routed: list[tuple[Integration, base.Item]]) -> None:
             )
 
 
+def _touch_last_webhook(integrations, at) -> None:
+    """Keep ``last_webhook_at`` roughly current without a write per webhook: every delivery
+    updating the same integration row would serialise concurrent workers on its lock."""
+    Integration.objects.filter(pk__in=[integration.pk for integration in integrations]).filter(
+        Q(last_webhook_at__isnull=True) | Q(last_webhook_at__lt=at - LAST_WEBHOOK_GRANULARITY)
+    ).update(last_webhook_at=at)
+
+
 def _routed_items(event: WebhookEvent) -> list[tuple[Integration, base.Item]]:
     routing = _routing(event)
+    _touch_last_webhook(routing.values(), event.received_at)
     parser = provider_parser(event.platform)
     payload = json.loads(bytes(event.body))
     if not isinstance(payload, dict):

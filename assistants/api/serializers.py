@@ -60,17 +60,7 @@ class AssistantSerializer(serializers.ModelSerializer):
         model = Assistant
         fields = (
             "id",
-            "name",
-            "description",
-            "type",
-            "status",
-            "auto_response",
-            "ai_prompt",
-            "model",
-            "temperature",
-            "max_tokens",
-            "schedule_mode",
-            "handoff_quiet_minutes",
+            *Assistant.EDITABLE_FIELDS,
             "schedules",
             "knowledge_count",
             "needs_training",

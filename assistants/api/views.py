@@ -35,6 +35,18 @@ class KnowledgePagination(CreatedCursorPagination):
     page_size = 50
 
 
+def _detail(request, *, output, write, read, update, delete) -> Response:
+    """GET / PUT / PATCH / DELETE of one child row (schedule, document) of an assistant."""
+    if request.method == "GET":
+        return Response(output(read()).data)
+    if request.method == "DELETE":
+        delete()
+        return Response(status=status.HTTP_204_NO_CONTENT)
+    data = write(data=request.data, partial=request.method == "PATCH")
+    data.is_valid(raise_exception=True)
+    return Response(output(update(data.validated_data)).data)
+
+
 class AssistantViewSet(viewsets.GenericViewSet):
     permission_classes = [IsWorkspaceAdminOrReadOnly]
     serializer_class = s.AssistantSerializer
@@ -87,7 +99,7 @@ class AssistantViewSet(viewsets.GenericViewSet):
     def train(self, request, pk=None):
         """Rebuild the retrieval index from the knowledge (``training`` until done)."""
         assistant = services.assistant_train(assistant=self._assistant())
-        return Response(s.AssistantSerializer(assistant).data, status=status.HTTP_202_ACCEPTED)
+        return self._respond(assistant, status.HTTP_202_ACCEPTED)
 
     @extend_schema(request=s.AssistantTestSerializer, responses={200: s.PlaygroundAnswerSerializer})
     @action(detail=True, methods=["post"])
@@ -131,15 +143,14 @@ class AssistantViewSet(viewsets.GenericViewSet):
     )
     def schedule(self, request, pk=None, schedule_id=None):
         schedule = selectors.schedule_get(assistant=self._assistant(), schedule_id=schedule_id)
-        if request.method == "GET":
-            return Response(s.ScheduleSerializer(schedule).data)
-        if request.method == "DELETE":
-            services.schedule_delete(schedule=schedule)
-            return Response(status=status.HTTP_204_NO_CONTENT)
-        data = s.ScheduleWriteSerializer(data=request.data, partial=request.method == "PATCH")
-        data.is_valid(raise_exception=True)
-        schedule = services.schedule_update(schedule=schedule, data=data.validated_data)
-        return Response(s.ScheduleSerializer(schedule).data)
+        return _detail(
+            request,
+            output=s.ScheduleSerializer,
+            write=s.ScheduleWriteSerializer,
+            read=lambda: schedule,
+            update=lambda data: services.schedule_update(schedule=schedule, data=data),
+            delete=lambda: services.schedule_delete(schedule=schedule),
+        )
 
     # --- knowledge ---------------------------------------------------------------------------
 
@@ -177,15 +188,14 @@ class AssistantViewSet(viewsets.GenericViewSet):
     )
     def knowledge_document(self, request, pk=None, document_id=None):
         document = selectors.knowledge_get(assistant=self._assistant(), document_id=document_id)
-        if request.method == "GET":
-            return Response(s.KnowledgeSerializer(document).data)
-        if request.method == "DELETE":
-            services.knowledge_delete(document=document)
-            return Response(status=status.HTTP_204_NO_CONTENT)
-        data = s.KnowledgeWriteSerializer(data=request.data, partial=request.method == "PATCH")
-        data.is_valid(raise_exception=True)
-        document = services.knowledge_update(document=document, data=data.validated_data)
-        return Response(s.KnowledgeSerializer(document).data)
+        return _detail(
+            request,
+            output=s.KnowledgeSerializer,
+            write=s.KnowledgeWriteSerializer,
+            read=lambda: document,
+            update=lambda data: services.knowledge_update(document=document, data=data),
+            delete=lambda: services.knowledge_delete(document=document),
+        )
 
 
 # --- /api/ai/* -----------------------------------------------------------------------------------

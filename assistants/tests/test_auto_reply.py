@@ -504,3 +504,37 @@ def test_duplicate_delivery_of_a_message_adds_no_job(workspace, fixed):
     receive(channel, "Hola")
 
     assert AutoReplyJob.objects.count() == 1
+
+
+def test_local_provider_finds_the_question_inside_a_burst(workspace, sales):
+    channel = channel_for(workspace, sales)
+    burst = [
+        receive(channel, text, n)
+        for n, text in enumerate(["Hola", "una pregunta", "¿Hacen envíos a domicilio?"])
+    ]
+
+    outcome = auto_reply.auto_reply_process(message_id=burst[-1].pk, now=after_quiet(burst[-1]))
+
+    assert (outcome.reason, outcome.reply.content) == (
+        "knowledge",
+        "Enviamos a todo México en 48 horas.",
+    )
+
+
+def test_a_reaction_neither_gets_a_reply_nor_cancels_one(workspace, fixed):
+    channel = channel_for(workspace, fixed)
+    question = receive(channel, "¿Abren hoy?", 1)
+    reaction = message_receive_inbound(
+        integration=channel,
+        inbound=InboundMessage(
+            external_contact_id="5215511111111",
+            external_id="wamid.r",
+            content="👍",
+            type="reaction",
+        ),
+    ).message
+
+    outcome = auto_reply.auto_reply_process(message_id=question.pk, now=after_quiet(reaction))
+
+    assert AutoReplyJob.objects.filter(trigger_message=reaction).exists() is False
+    assert outcome.status == "sent"

@@ -139,7 +139,7 @@ class FakeApi:
                 except (BrokenPipeError, ConnectionResetError):
                     pass  # the client gave up (read timeout tests)
 
-            do_GET = do_POST = do_DELETE = _handle  # noqa: N815
+            do_GET = do_POST = do_DELETE = _handle
 
             def log_message(self, *args) -> None:
                 return

@@ -7,45 +7,35 @@ import pytest
 from conversations.models import Contact, Conversation, Message
 from integrations.models import WebhookEvent
 from integrations.tests.test_messenger_support import (
-    deliver_twice,
+    INSTAGRAM,
+    channel_integration,
     event_statuses,
-    meta_integration,
     payload,
     post_signed,
     sent_agent_message,
+    webhook_poster,
 )
 
 pytestmark = pytest.mark.django_db
 
-IG_ID = "17841405793187218"
-IGSID = "5482019384756102"
-IGSID2 = "6120938475610293"
+IGSID, IGSID2 = INSTAGRAM.customer_id, INSTAGRAM.second_customer_id
 IG_TEXT = (
     "aWdfbWVzc2FnZV9pdGVtOjE6SUdNZXNzYWdlRGF0YToxNzg0MTQwNTc5MzE4NzIxODoxMjg2ODE1MjQ5NjYwOTgwNDg5"
     "MDY4NTgwNzQzMzQ0NDk4NjYw"
 )
-IG_OUT = (
-    "aWdfbWVzc2FnZV9pdGVtOjE6SUdNZXNzYWdlRGF0YToxNzg0MTQwNTc5MzE4NzIxODozMTk5NTYxMjM0NTY3ODkwMTIz"
-    "NDU2Nzg5MDEyMzQ1Njc4OTAxMjM0"
-)
+IG_OUT = INSTAGRAM.out_mid
 TEXT = "¡Hola! ¿El vestido de lino verde viene en talla S? ¿Cuánto tarda el envío a Bogotá? 💚"
 CDN = "https://lookaside.fbsbx.com/ig_messaging_cdn/?asset_id="
 
 
 @pytest.fixture
 def account(workspace):
-    credentials = {"instagram_account_id": IG_ID, "access_token": "IGQ-token"}
-    return meta_integration(
-        workspace, platform="instagram", account_id=IG_ID, credentials=credentials
-    )
+    return channel_integration(workspace, INSTAGRAM)
 
 
 @pytest.fixture
 def post(client, account, django_capture_on_commit_callbacks):
-    """Deliver a payload file twice (plus re-batched) and return the state after the first."""
-    return lambda name: deliver_twice(
-        client, "instagram", payload("instagram", name), django_capture_on_commit_callbacks
-    )
+    return webhook_poster(client, INSTAGRAM, django_capture_on_commit_callbacks)
 
 
 @pytest.fixture

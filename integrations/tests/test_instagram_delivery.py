@@ -15,32 +15,24 @@ from integrations import delivery
 from integrations.providers.base import RateLimit
 from integrations.providers.instagram import client as instagram
 from integrations.tests.test_messenger_support import (
+    INSTAGRAM,
     agent_message,
+    channel_integration,
     customer_conversation,
-    meta_integration,
     payload,
     post_signed,
 )
 
 pytestmark = pytest.mark.django_db
 
-IG_ID = "17841405793187218"
-IGSID = "5482019384756102"
-TOKEN = "IGQ-token"
-IG_OUT = (
-    "aWdfbWVzc2FnZV9pdGVtOjE6SUdNZXNzYWdlRGF0YToxNzg0MTQwNTc5MzE4NzIxODozMTk5NTYxMjM0NTY3ODkwMTIz"
-    "NDU2Nzg5MDEyMzQ1Njc4OTAxMjM0"
-)
+IG_ID, IGSID, IG_OUT = INSTAGRAM.account_id, INSTAGRAM.customer_id, INSTAGRAM.out_mid
 SEND_PATH = r"^/v[\d.]+/me/messages$"
 ACCEPTED = {"recipient_id": IGSID, "message_id": IG_OUT}
 
 
 @pytest.fixture
 def account(workspace):
-    credentials = {"instagram_account_id": IG_ID, "access_token": TOKEN}
-    return meta_integration(
-        workspace, platform="instagram", account_id=IG_ID, credentials=credentials
-    )
+    return channel_integration(workspace, INSTAGRAM)
 
 
 @pytest.fixture
@@ -59,7 +51,10 @@ def test_text_send_stores_the_mid_and_is_sent(fake_api, conversation, admin_user
     message.refresh_from_db()
     assert (message.external_id, message.status) == (IG_OUT, "sent")
     (call,) = fake_api.calls
-    assert (call.path, call.headers["Authorization"]) == ("/v21.0/me/messages", f"Bearer {TOKEN}")
+    assert (call.path, call.headers["Authorization"]) == (
+        "/v21.0/me/messages",
+        f"Bearer {INSTAGRAM.token}",
+    )
     # No messaging_type or metadata: Instagram documents neither for plain replies.
     assert call.body == {
         "recipient": {"id": IGSID},

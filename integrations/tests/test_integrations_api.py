@@ -184,7 +184,7 @@ def test_agents_and_outsiders_cannot_touch_integrations(request, workspace, pers
     assert listing.status_code == 403 or listing.json()["results"] == []
 
 
-# --- webhook operations ----------------------------------------------------------------------------
+# --- webhook operations ---
 
 
 def _event(workspace, integration, status="failed", **fields):
@@ -311,7 +311,7 @@ def test_malformed_body_is_recorded_failed(workspace):
     assert Message.objects.count() == 0
 
 
-# --- failed message retry -----------------------------------------------------------------------------
+# --- failed message retry ---
 
 
 def _failed_message(workspace, admin_user):
@@ -373,7 +373,7 @@ def test_outsider_cannot_retry(outsider_client, admin_user, workspace):
     assert message.status == "failed"
 
 
-# --- commands ----------------------------------------------------------------------------------
+# --- commands ---
 
 
 def test_simulate_inbound_command(workspace, django_capture_on_commit_callbacks):

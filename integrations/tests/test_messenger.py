@@ -10,23 +10,23 @@ import pytest
 from conversations.models import Contact, Conversation, Message
 from integrations import delivery
 from integrations.tests.test_messenger_support import (
+    MESSENGER,
     agent_message,
-    deliver_twice,
+    channel_integration,
     event_statuses,
     from_ms,
-    meta_integration,
     payload,
     post_signed,
     sent_agent_message,
+    webhook_poster,
 )
 
 pytestmark = pytest.mark.django_db
 
-PAGE_ID = "108523746291057"
-PSID = "7301928374650192"
+PSID = MESSENGER.customer_id
 T0 = 1789482605087  # the first event's timestamp (ms) in the payload files
 M_TEXT = "m_gty9-r18s51Px9ytY3UZ9rc_97YlAd2RhjtKtnk1SfirU6Qog35mh2X-31mvEMsmntiKy9dOB_mMLoTKpSZg"
-M_OUT = "m_Hq3vE6p1Yx0TfX4cJ8rKcW2nBd5sLz7aUo9iMgRyPt1eQv6hNj3kDw0bFs8lCxA4uZ2yGmVr5oTn7iEe9pHqa"
+M_OUT = MESSENGER.out_mid
 CDN = "https://scontent.xx.fbcdn.net/v/t1.15752-9/"
 LINK_TITLE = "Chaqueta de pana verde \u2013 Tienda Olivo"
 TEXT = "Hola, ¿siguen teniendo la chaqueta de pana en talla M? Me encantó 😍"
@@ -34,18 +34,12 @@ TEXT = "Hola, ¿siguen teniendo la chaqueta de pana en talla M? Me encantó 😍
 
 @pytest.fixture
 def page(workspace):
-    credentials = {"page_id": PAGE_ID, "page_access_token": "EAAG-page-token"}
-    return meta_integration(
-        workspace, platform="facebook", account_id=PAGE_ID, credentials=credentials
-    )
+    return channel_integration(workspace, MESSENGER)
 
 
 @pytest.fixture
 def post(client, page, django_capture_on_commit_callbacks):
-    """Deliver a payload file twice (plus re-batched) and return the state after the first."""
-    return lambda name: deliver_twice(
-        client, "facebook", payload("messenger", name), django_capture_on_commit_callbacks
-    )
+    return webhook_poster(client, MESSENGER, django_capture_on_commit_callbacks)
 
 
 @pytest.fixture
@@ -248,19 +242,13 @@ def test_read_watermark_marks_our_messages_read(post, our_message):
     assert our_message.status == "read"
 
 
-def echo_of(message) -> bytes:
-    """Our send as Messenger echoes it: ``metadata`` is the UUID we passed to the Send API."""
-    return payload("messenger", "echo_ours").replace(b"{{message_id}}", str(message.pk).encode())
-
-
 def test_echo_arriving_before_delivery_stored_the_id_is_matched_by_metadata(
-    fake_api, client, page, admin_user, django_capture_on_commit_callbacks
+    fake_api, post, admin_user
 ):
-    with django_capture_on_commit_callbacks(execute=True):
-        post_signed(client, "facebook", payload("messenger", "text"))
+    post("text")
     queued = agent_message(Conversation.objects.get(), admin_user)
 
-    deliver_twice(client, "facebook", echo_of(queued), django_capture_on_commit_callbacks)
+    post("echo_ours", message_id=str(queued.pk))
 
     queued.refresh_from_db()
     assert (queued.external_id, queued.status) == (M_OUT, "queued")

@@ -8,7 +8,6 @@ its own URL, integrations, credentials and signing secrets.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 
 import pytest
 
@@ -18,16 +17,18 @@ from integrations.models import Integration, WebhookEvent
 from integrations.tests.conftest import meta_signature
 from integrations.tests.test_messenger_support import (
     APP_SECRET,
+    CHANNELS,
     VERIFY_TOKEN,
+    Channel,
     agent_message,
+    channel_integration,
     customer_conversation,
-    deliver_twice,
     event_statuses,
     inbox_state,
-    meta_integration,
     payload,
     post_signed,
     sent_agent_message,
+    webhook_poster,
 )
 
 pytestmark = pytest.mark.django_db
@@ -35,53 +36,6 @@ pytestmark = pytest.mark.django_db
 SEND_PATH = r"^/v[\d.]+/me/messages$"
 
 
-@dataclass(frozen=True)
-class Channel:
-    platform: str
-    folder: str  # of the payload files
-    account_id: str
-    credentials: dict
-    customer_id: str
-    profile_query: str  # what connect asks Graph for
-    window_subcode: int  # "outside the 24-hour window" (channels.md §2.4, §3.4)
-    second_customer_id: str  # in batch.json
-    out_mid: str  # our reply's platform id in the payload files (reactions, echoes, replies)
-
-    @property
-    def token(self) -> str:
-        return self.credentials.get("page_access_token") or self.credentials["access_token"]
-
-
-CHANNELS = {
-    "facebook": Channel(
-        platform="facebook",
-        folder="messenger",
-        account_id="108523746291057",
-        credentials={"page_id": "108523746291057", "page_access_token": "EAAG-page"},
-        customer_id="7301928374650192",
-        profile_query="fields=name",
-        window_subcode=2018278,
-        second_customer_id="6899120455713028",
-        out_mid=(
-            "m_Hq3vE6p1Yx0TfX4cJ8rKcW2nBd5sLz7aUo9iMgRyPt1eQv6hNj3kDw0bFs8lCxA4uZ2yGmVr5oTn7iEe9p"
-            "Hqa"
-        ),
-    ),
-    "instagram": Channel(
-        platform="instagram",
-        folder="instagram",
-        account_id="17841405793187218",
-        credentials={"instagram_account_id": "17841405793187218", "access_token": "IGQ-token"},
-        customer_id="5482019384756102",
-        profile_query="fields=username%2Cname",
-        window_subcode=2534022,
-        second_customer_id="6120938475610293",
-        out_mid=(
-            "aWdfbWVzc2FnZV9pdGVtOjE6SUdNZXNzYWdlRGF0YToxNzg0MTQwNTc5MzE4NzIxODozMTk5NTYxMjM0NTY3"
-            "ODkwMTIzNDU2Nzg5MDEyMzQ1Njc4OTAxMjM0"
-        ),
-    ),
-}
 BAD_TOKEN = "The access token is invalid or expired. Reconnect the channel."
 
 
@@ -92,12 +46,7 @@ def channel(request) -> Channel:
 
 @pytest.fixture
 def integration(workspace, channel) -> Integration:
-    return meta_integration(
-        workspace,
-        platform=channel.platform,
-        account_id=channel.account_id,
-        credentials=channel.credentials,
-    )
+    return channel_integration(workspace, channel)
 
 
 @pytest.fixture
@@ -117,14 +66,7 @@ def conversation(channel, integration):
 
 @pytest.fixture
 def post(client, channel, integration, django_capture_on_commit_callbacks):
-    """Deliver a payload file twice (plus re-batched) and return the state after the first."""
-
-    def deliver(name: str, *, message_id: str = "") -> dict:
-        # Messenger echoes carry the id of our message as ``metadata``; Instagram's have none.
-        body = payload(channel.folder, name).replace(b"{{message_id}}", message_id.encode())
-        return deliver_twice(client, channel.platform, body, django_capture_on_commit_callbacks)
-
-    return deliver
+    return webhook_poster(client, channel, django_capture_on_commit_callbacks)
 
 
 @pytest.fixture
@@ -299,7 +241,11 @@ def test_echo_sent_from_elsewhere_is_stored_once_as_an_agent_message(post, chann
 def test_batch_of_entries_and_standby_is_stored_entry_by_entry(post, channel):
     state = post("batch")
 
-    assert len(state["messages"]) == 3
+    entries = json.loads(payload(channel.folder, "batch"))["entry"]
+    events = [e for entry in entries for e in entry.get("messaging", []) + entry.get("standby", [])]
+    mids = [event["message"]["mid"] for event in events if "message" in event]
+    assert [row[0] for row in state["messages"]] == mids  # the optin/referral event is ignored
+    assert len(mids) == 3
     assert state["identities"] == sorted([channel.customer_id, channel.second_customer_id])
     by_contact = {row[0]: row[3] for row in state["conversations"]}
     assert by_contact == {channel.customer_id: 2, channel.second_customer_id: 1}

@@ -15,27 +15,22 @@ from integrations import delivery
 from integrations.providers.base import RateLimit
 from integrations.providers.messenger import client as messenger
 from integrations.tests.test_messenger_support import (
+    MESSENGER,
     agent_message,
+    channel_integration,
     customer_conversation,
-    meta_integration,
 )
 
 pytestmark = pytest.mark.django_db
 
-PAGE_ID = "108523746291057"
-PSID = "7301928374650192"
-TOKEN = "EAAG-page-token"
-M_OUT = "m_Hq3vE6p1Yx0TfX4cJ8rKcW2nBd5sLz7aUo9iMgRyPt1eQv6hNj3kDw0bFs8lCxA4uZ2yGmVr5oTn7iEe9pHqa"
+PAGE_ID, PSID, M_OUT = MESSENGER.account_id, MESSENGER.customer_id, MESSENGER.out_mid
 SEND_PATH = r"^/v[\d.]+/me/messages$"
 ACCEPTED = {"recipient_id": PSID, "message_id": M_OUT}
 
 
 @pytest.fixture
 def page(workspace):
-    credentials = {"page_id": PAGE_ID, "page_access_token": TOKEN}
-    return meta_integration(
-        workspace, platform="facebook", account_id=PAGE_ID, credentials=credentials
-    )
+    return channel_integration(workspace, MESSENGER)
 
 
 @pytest.fixture
@@ -56,7 +51,7 @@ def test_text_send_stores_the_mid_and_is_sent(fake_api, conversation, admin_user
     assert (call.method, call.path, call.headers["Authorization"]) == (
         "POST",
         "/v21.0/me/messages",
-        f"Bearer {TOKEN}",
+        f"Bearer {MESSENGER.token}",
     )
     assert call.body == {
         "recipient": {"id": PSID},

@@ -7,6 +7,7 @@ for real with the integration's app secret and posted through the real webhook v
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -27,17 +28,64 @@ APP_SECRET = "meta-app-secret-for-tests"
 VERIFY_TOKEN = "verify-token-for-tests"
 
 
+@dataclass(frozen=True)
+class Channel:
+    """One platform's account and the ids its payload files use."""
+
+    platform: str
+    folder: str  # of the payload files
+    account_id: str
+    credentials: dict
+    customer_id: str
+    second_customer_id: str  # in batch.json
+    out_mid: str  # our reply's platform id in the payload files (reactions, echoes, replies)
+    profile_query: str  # what connect asks Graph for
+    window_subcode: int  # "outside the 24-hour window" (channels.md §2.4, §3.4)
+
+    @property
+    def token(self) -> str:
+        return self.credentials.get("page_access_token") or self.credentials["access_token"]
+
+
+MESSENGER = Channel(
+    platform="facebook",
+    folder="messenger",
+    account_id="108523746291057",
+    credentials={"page_id": "108523746291057", "page_access_token": "EAAG-page-token"},
+    customer_id="7301928374650192",
+    second_customer_id="6899120455713028",
+    out_mid="m_Hq3vE6p1Yx0TfX4cJ8rKcW2nBd5sLz7aUo9iMgRyPt1eQv6hNj3kDw0bFs8lCxA4uZ2yGmVr5oTn7iEe9pHqa",
+    profile_query="fields=name",
+    window_subcode=2018278,
+)
+INSTAGRAM = Channel(
+    platform="instagram",
+    folder="instagram",
+    account_id="17841405793187218",
+    credentials={"instagram_account_id": "17841405793187218", "access_token": "IGQ-token"},
+    customer_id="5482019384756102",
+    second_customer_id="6120938475610293",
+    out_mid=(
+        "aWdfbWVzc2FnZV9pdGVtOjE6SUdNZXNzYWdlRGF0YToxNzg0MTQwNTc5MzE4NzIxODozMTk5NTYxMjM0NTY3ODkw"
+        "MTIzNDU2Nzg5MDEyMzQ1Njc4OTAxMjM0"
+    ),
+    profile_query="fields=username%2Cname",
+    window_subcode=2534022,
+)
+CHANNELS = {channel.platform: channel for channel in (MESSENGER, INSTAGRAM)}
+
+
 def payload(folder: str, name: str) -> bytes:
     return (PAYLOADS / folder / f"{name}.json").read_bytes()
 
 
-def meta_integration(workspace, *, platform: str, account_id: str, credentials: dict):
+def channel_integration(workspace, channel: Channel):
     return IntegrationFactory(
         workspace=workspace,
-        platform=platform,
-        external_account_id=account_id,
+        platform=channel.platform,
+        external_account_id=channel.account_id,
         verify_token=VERIFY_TOKEN,
-        credentials={**credentials, "app_secret": APP_SECRET},
+        credentials={**channel.credentials, "app_secret": APP_SECRET},
     )
 
 
@@ -97,6 +145,17 @@ def deliver_twice(client, platform: str, body: bytes, capture) -> dict:
     assert duplicates == [False, True, False]
     assert inbox_state() == after_first
     return after_first
+
+
+def webhook_poster(client, channel: Channel, capture):
+    """``post(name)`` delivers a payload file twice (plus re-batched) and returns the state
+    after the first; ``message_id`` fills in the id Messenger echoes back as ``metadata``."""
+
+    def post(name: str, *, message_id: str = "") -> dict:
+        body = payload(channel.folder, name).replace(b"{{message_id}}", message_id.encode())
+        return deliver_twice(client, channel.platform, body, capture)
+
+    return post
 
 
 def event_statuses() -> list[str]:
