@@ -7,7 +7,9 @@ raises ``ImproperlyConfigured`` on garbage.
 
 from __future__ import annotations
 
+import json
 import os
+from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -48,6 +50,16 @@ def env_float(name: str, default: float) -> float:
         return float(raw)
     except ValueError as exc:
         raise ImproperlyConfigured(f"{name} must be a number, got {raw!r}") from exc
+
+
+def env_json(name: str, default: Any = None) -> Any:
+    raw = os.environ.get(name, "").strip()
+    if raw == "":
+        return default
+    try:
+        return json.loads(raw)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"{name} must be valid JSON: {exc}") from exc
 
 
 def env_list(name: str, default: list[str] | None = None) -> list[str]:

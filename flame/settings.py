@@ -19,7 +19,7 @@ from django.core.exceptions import ImproperlyConfigured
 from flame import __version__
 from flame.crypto import parse_keys
 from flame.devsecrets import dev_secret
-from flame.env import env_bool, env_float, env_int, env_list, env_str
+from flame.env import env_bool, env_float, env_int, env_json, env_list, env_str
 from flame.logging import build_logging_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -202,6 +202,8 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "integrations.tasks.sweep_webhook_events_task",
         "schedule": 60.0,
     },
+    # Reply jobs whose task was lost (broker down, dead worker) still get their reply.
+    "auto-reply-sweep": {"task": "assistants.tasks.auto_reply_sweep_task", "schedule": 60.0},
 }
 EVENT_RETENTION_DAYS = env_int("EVENT_RETENTION_DAYS", 7)
 
@@ -351,6 +353,22 @@ OPENAI_BASE_URL = env_str("OPENAI_BASE_URL")
 OPENAI_MODEL = env_str("OPENAI_MODEL", "gpt-4o-mini")
 OPENAI_TIMEOUT_SECONDS = env_float("OPENAI_TIMEOUT_SECONDS", 30.0)
 OPENAI_MAX_RETRIES = env_int("OPENAI_MAX_RETRIES", 2)
+
+# ---------------------------------------------------------------------------------------------
+# Assistants (read through assistants/conf.py, which holds the defaults' reasoning)
+# ---------------------------------------------------------------------------------------------
+AUTO_REPLY_QUIET_SECONDS = env_float("AUTO_REPLY_QUIET_SECONDS", 4.0)
+AUTO_REPLY_HISTORY_MESSAGES = env_int("AUTO_REPLY_HISTORY_MESSAGES", 20)
+AI_KNOWLEDGE_SNIPPETS = env_int("AI_KNOWLEDGE_SNIPPETS", 3)
+KNOWLEDGE_MATCH_THRESHOLD = env_float("KNOWLEDGE_MATCH_THRESHOLD", 0.5)
+AI_ANALYSIS_DEBOUNCE_SECONDS = env_float("AI_ANALYSIS_DEBOUNCE_SECONDS", 10.0)
+AI_ANALYSIS_MESSAGES = env_int("AI_ANALYSIS_MESSAGES", 30)
+AI_ANALYSIS_MODEL = env_str("AI_ANALYSIS_MODEL")
+# {"model": {"prompt": "<USD per 1M tokens>", "completion": "..."}}; unset: built-in table.
+AI_PRICES = env_json("AI_PRICES_JSON", None)
+# {"free": {"requests": 100, "tokens": 50000}, ..., "business": null}; unset: the seed's plans.
+AI_PLAN_LIMITS = env_json("AI_PLAN_LIMITS_JSON", None)
+AI_TASK_SOFT_TIME_LIMIT = env_int("AI_TASK_SOFT_TIME_LIMIT", 0)
 # Django's own cap on reading a body; the per-path limits in flame.middleware are stricter.
 DATA_UPLOAD_MAX_MEMORY_SIZE = max(MAX_REQUEST_BODY_BYTES, WEBHOOK_MAX_BODY_BYTES)
 
