@@ -13,6 +13,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.contrib.postgres.search import SearchVector
+from django.core.cache import cache
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -210,7 +211,7 @@ def customer_message_received(*, message, conversation) -> None:
     and, once that commits, enqueues the reply decision after the quiet period and the
     debounced analysis. Nothing here waits or calls out.
     """
-    from assistants.tasks import analyze_conversation_task, auto_reply_task
+    from assistants.tasks import auto_reply_task
 
     quiet = conf.auto_reply_quiet_seconds()
     if _wants_reply(message, conversation):
@@ -224,9 +225,26 @@ def customer_message_received(*, message, conversation) -> None:
             lambda: auto_reply_task.apply_async((str(message.pk),), countdown=quiet),
             robust=True,
         )
-    transaction.on_commit(
-        lambda: analyze_conversation_task.apply_async(
-            (str(conversation.pk),), countdown=conf.analysis_debounce_seconds()
-        ),
-        robust=True,
-    )
+    transaction.on_commit(lambda: schedule_analysis(conversation_id=conversation.pk), robust=True)
+
+
+def analysis_schedule_key(conversation_id) -> str:
+    return f"analysis-scheduled:{conversation_id}"
+
+
+def schedule_analysis(*, conversation_id) -> None:
+    """Enqueue the debounced analysis unless one is already pending for the conversation.
+
+    A burst of 50 messages would otherwise queue 50 tasks that each wake up only to find a
+    newer message; the pending one re-queues itself until the conversation has been quiet.
+    The task clears the key before reading messages, so nothing arriving later is missed.
+    """
+    from celery import current_app
+
+    from assistants.tasks import analyze_conversation_task
+
+    delay = conf.analysis_debounce_seconds()
+    key = analysis_schedule_key(conversation_id)
+    if not current_app.conf.task_always_eager and not cache.add(key, 1, timeout=int(delay) + 60):
+        return
+    analyze_conversation_task.apply_async((str(conversation_id),), countdown=delay)

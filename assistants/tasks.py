@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 
 from celery import shared_task
+from django.core.cache import cache
 from django.db import InterfaceError, OperationalError
 from django.utils import timezone
 
@@ -46,6 +47,7 @@ def auto_reply_task(self, message_id: str) -> str:
 
 @shared_task(**TASK_OPTIONS)
 def analyze_conversation_task(self, conversation_id: str) -> str:
+    cache.delete(services.analysis_schedule_key(conversation_id))
     outcome = analysis.conversation_analyze(
         conversation_id=conversation_id, wait=not self.request.is_eager
     )

@@ -540,17 +540,15 @@ def _store_inbound(integration, inbound: InboundMessage) -> Message:
     return message
 
 
-@transaction.atomic
 def message_receive_inbound(*, integration, inbound: InboundMessage) -> InboundResult:
     """Store a customer message exactly once, whatever the number of deliveries or workers.
 
     The UNIQUE (integration, external_id) constraint decides: a concurrent or repeated delivery
     fails its insert, its savepoint (contact, counters, events and their on-commit publishing)
-    rolls back, and the stored message is returned with ``created=False``.
+    rolls back, and the stored message is returned with ``created=False``. There is no
+    look-before-insert: new messages, the common case, cost no extra query.
     """
     existing = Message.objects.filter(integration=integration, external_id=inbound.external_id)
-    if existing.exists():
-        return InboundResult(message=existing.get(), created=False)
     try:
         with transaction.atomic():
             return InboundResult(message=_store_inbound(integration, inbound), created=True)

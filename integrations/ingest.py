@@ -12,10 +12,12 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.db import IntegrityError, transaction
+from django.core.cache import cache
+from django.db import IntegrityError, InterfaceError, OperationalError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -32,6 +34,9 @@ HEADERS_KEPT = ("Content-Type", "User-Agent", "X-Hub-Signature-256", "X-Forwarde
 UNMATCHED_GRACE = timedelta(minutes=2)
 UNMATCHED_RETRY_SECONDS = 15
 STALE_PROCESSING = timedelta(minutes=10)
+INGEST_BATCH_SIZE = 100
+INGEST_TRIGGER_KEY = "ingest:trigger-pending"
+INGEST_TRIGGER_TTL = 30
 LAST_WEBHOOK_GRANULARITY = timedelta(seconds=30)
 
 
@@ -40,14 +45,14 @@ def _kept_headers(headers) -> dict[str, str]:
 
 
 def webhook_event_store(
-    *, platform: str, body: bytes, headers, integrations: list[Integration]
+    *, platform: str, body: bytes, headers, integrations: list
 ) -> WebhookEvent | None:
     """Persist a verified delivery and enqueue it; None when the identical body is stored already.
 
-    Raises DatabaseError when the row cannot be written: the view then answers 503 so the
-    platform retries instead of losing the update.
+    ``integrations`` are the ones that verified the body (anything with ``pk`` and
+    ``workspace_id``). Raises DatabaseError when the row cannot be written: the view then
+    answers 503 so the platform retries instead of losing the update.
     """
-    from integrations.tasks import ingest_webhook_event_task
 
     workspaces = {integration.workspace_id for integration in integrations}
     event = WebhookEvent(
@@ -56,16 +61,40 @@ def webhook_event_store(
         body_sha256=hashlib.sha256(body).hexdigest(),
         headers=_kept_headers(headers),
         verified_integration_ids=[str(integration.pk) for integration in integrations],
-        integration=integrations[0] if len(integrations) == 1 else None,
+        integration_id=integrations[0].pk if len(integrations) == 1 else None,
         workspace_id=workspaces.pop() if len(workspaces) == 1 else None,
     )
     try:
         with transaction.atomic():
             event.save()
-            transaction.on_commit(lambda: ingest_webhook_event_task.delay(event.pk), robust=True)
+            transaction.on_commit(lambda: _trigger_ingest(event.pk), robust=True)
     except IntegrityError:
         return None  # the platform re-sent a body we already have
     return event
+
+
+def _batching() -> bool:
+    from flame.celery import app
+
+    return connection.features.has_select_for_update_skip_locked and not app.conf.task_always_eager
+
+
+def _trigger_ingest(event_id: int) -> None:
+    """Enqueue processing, unless a task that has not started yet will pick this event up.
+
+    Publishing a Celery task per webhook cost more than storing it. A pending task drains every
+    event committed before it starts (it clears the key first, then claims), so an event whose
+    trigger was skipped is never stranded; the sweeper is the safety net if a task is lost.
+    """
+    from integrations.tasks import ingest_webhook_event_task
+
+    if _batching() and not cache.add(INGEST_TRIGGER_KEY, 1, timeout=INGEST_TRIGGER_TTL):
+        return
+    ingest_webhook_event_task.delay(event_id)
+
+
+def ingest_trigger_clear() -> None:
+    cache.delete(INGEST_TRIGGER_KEY)
 
 
 # --- processing ---
@@ -77,13 +106,36 @@ class Outcome:
     retry_in: float | None = None
 
 
-def _claim(event_id: int) -> WebhookEvent | None:
-    claimed = WebhookEvent.objects.filter(pk=event_id, status=WebhookEvent.Status.RECEIVED).update(
-        status=WebhookEvent.Status.PROCESSING,
-        attempts=F("attempts") + 1,
-        processing_started_at=timezone.now(),
+def _claim_batch(event_id: int) -> list[WebhookEvent]:
+    """Claim ``event_id`` and, where the database can skip locked rows, other pending events.
+
+    One claim (and one task) for up to INGEST_BATCH_SIZE events instead of one each; SKIP
+    LOCKED lets concurrent workers take disjoint batches. The conditional update is what makes
+    each event claimed by exactly one worker.
+    """
+    token = uuid.uuid4()
+    with transaction.atomic():
+        ids = [event_id]
+        if connection.features.has_select_for_update_skip_locked:
+            pending = (
+                WebhookEvent.objects.select_for_update(skip_locked=True)
+                .filter(status=WebhookEvent.Status.RECEIVED)
+                .exclude(pk=event_id)
+                .order_by("id")
+                .values_list("pk", flat=True)
+            )
+            ids += list(pending[: INGEST_BATCH_SIZE - 1])
+        WebhookEvent.objects.filter(pk__in=ids, status=WebhookEvent.Status.RECEIVED).update(
+            status=WebhookEvent.Status.PROCESSING,
+            attempts=F("attempts") + 1,
+            processing_started_at=timezone.now(),
+            claim_token=token,
+        )
+    return list(
+        WebhookEvent.objects.filter(claim_token=token, status=WebhookEvent.Status.PROCESSING)
+        .select_related("integration")
+        .order_by("id")
     )
-    return WebhookEvent.objects.get(pk=event_id) if claimed else None
 
 
 def _finish(event: WebhookEvent, status: str, *, error: str = "", items: int = 0) -> Outcome:
@@ -191,24 +243,101 @@ def _should_wait_for_unmatched(event: WebhookEvent, unmatched: int) -> bool:
     return unmatched > 0 and timezone.now() - event.received_at < UNMATCHED_GRACE
 
 
-def webhook_event_process(*, event_id: int, wait_for_unmatched: bool = True) -> Outcome:
-    event = _claim(event_id)
-    if event is None:
-        return Outcome(status="skipped")  # processed already, or another worker has it
+def _schedule_retry(event: WebhookEvent) -> None:
+    from integrations.tasks import ingest_webhook_event_task
+
+    WebhookEvent.objects.filter(pk=event.pk).update(status=WebhookEvent.Status.RECEIVED)
+    transaction.on_commit(
+        lambda: ingest_webhook_event_task.apply_async(
+            (event.pk,), countdown=UNMATCHED_RETRY_SECONDS
+        ),
+        robust=True,
+    )
+
+
+def _process_claimed(event: WebhookEvent, wait_for_unmatched: bool) -> str:
     try:
         routed = _routed_items(event)
     except (ValueError, UnicodeDecodeError) as exc:  # malformed JSON: nothing was written
         logger.warning("Webhook event %s is malformed", event.pk, extra={"error": str(exc)})
-        return _finish(event, WebhookEvent.Status.FAILED, error=f"Malformed body: {exc}")
+        return _finish(event, WebhookEvent.Status.FAILED, error=f"Malformed body: {exc}").status
     if not routed:
-        return _finish(event, WebhookEvent.Status.IGNORED)
+        return _finish(event, WebhookEvent.Status.IGNORED).status
     unmatched = sum(1 for integration, item in routed if not _apply(integration, item))
     if wait_for_unmatched and _should_wait_for_unmatched(event, unmatched):
         # Receipts for messages whose send has not stored its id yet: process again shortly.
-        WebhookEvent.objects.filter(pk=event.pk).update(status=WebhookEvent.Status.RECEIVED)
-        return Outcome(status=WebhookEvent.Status.RECEIVED, retry_in=UNMATCHED_RETRY_SECONDS)
-    _answer_callbacks(routed)
-    return _finish(event, WebhookEvent.Status.PROCESSED, items=len(routed))
+        _schedule_retry(event)
+        return WebhookEvent.Status.RECEIVED
+    transaction.on_commit(lambda: _answer_callbacks(routed), robust=True)
+    return _finish(event, WebhookEvent.Status.PROCESSED, items=len(routed)).status
+
+
+def _relaxed_durability() -> None:
+    """Commit this transaction without waiting for its WAL flush (PostgreSQL only).
+
+    Safe here and nowhere else: everything an ingestion transaction writes is derived from a
+    webhook event that was stored durably before it was acknowledged, and the event's own
+    ``processed`` mark is in the same transaction. A crash can only lose both together, which
+    leaves the event ``processing`` for the sweeper to run again — idempotently.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL synchronous_commit TO OFF")
+
+
+def _process_isolated(event: WebhookEvent, wait_for_unmatched: bool) -> str:
+    """One event, one short transaction: a bug in one event cannot undo the others, and row
+    locks (conversation counters) are held for one event only, so concurrent workers do not
+    deadlock on customers that appear in both of their batches."""
+    try:
+        with transaction.atomic():
+            _relaxed_durability()
+            return _process_claimed(event, wait_for_unmatched)
+    except OperationalError:
+        if not connection.is_usable():
+            raise  # the database itself is gone: the whole batch is released and retried
+        # A deadlock or serialization failure with another worker: only this event waits.
+        logger.info("Webhook event %s hit a lock conflict; retrying it", event.pk)
+        _schedule_retry(event)
+        return WebhookEvent.Status.RECEIVED
+    except InterfaceError:
+        raise
+    except Exception as exc:
+        logger.exception("Webhook event %s failed", event.pk)
+        webhook_event_fail(event_id=event.pk, error=f"{type(exc).__name__}: {exc}")
+        return WebhookEvent.Status.FAILED
+
+
+def webhook_events_process(*, event_id: int, wait_for_unmatched: bool = True) -> dict[int, str]:
+    """Claim ``event_id`` (with a batch of other pending events) and process them one by one.
+    Returns each claimed event's resulting status; {} when another worker has it."""
+    events = _claim_batch(event_id)
+    if _batching() and len(events) == INGEST_BATCH_SIZE:
+        # More may be waiting: let another worker take the next batch while this one works.
+        _continue_draining(event_id)
+    try:
+        return {event.pk: _process_isolated(event, wait_for_unmatched) for event in events}
+    except (OperationalError, InterfaceError):
+        WebhookEvent.objects.filter(pk__in=[e.pk for e in events], status="processing").update(
+            status=WebhookEvent.Status.RECEIVED
+        )
+        raise
+
+
+def _continue_draining(event_id: int) -> None:
+    from integrations.tasks import ingest_webhook_event_task
+
+    ingest_webhook_event_task.delay(event_id)
+
+
+def webhook_event_process(*, event_id: int, wait_for_unmatched: bool = True) -> Outcome:
+    """Process one event (with whatever batch comes along) and report on that event."""
+    statuses = webhook_events_process(event_id=event_id, wait_for_unmatched=wait_for_unmatched)
+    if event_id not in statuses:
+        return Outcome(status="skipped")  # processed already, or another worker has it
+    status = statuses[event_id]
+    retry = UNMATCHED_RETRY_SECONDS if status == WebhookEvent.Status.RECEIVED else None
+    return Outcome(status=status, retry_in=retry)
 
 
 def webhook_event_fail(*, event_id: int, error: str) -> None:

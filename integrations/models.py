@@ -114,6 +114,8 @@ class WebhookEvent(models.Model):
     headers = models.JSONField(default=dict, blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.RECEIVED)
     attempts = models.PositiveSmallIntegerField(default=0)
+    # Set by the worker that claimed the event (possibly with others in one batch).
+    claim_token = models.UUIDField(null=True, blank=True, db_index=True)
     error = models.TextField(blank=True)
     items_count = models.PositiveIntegerField(default=0)
     received_at = models.DateTimeField(default=timezone.now)

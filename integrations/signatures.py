@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import threading
+from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
+from django.db.models import Count, Max
 
 from integrations.models import Integration
 from integrations.providers import provider_spec
@@ -25,7 +29,52 @@ def _signing_secrets(integration: Integration) -> list[str]:
     return [integration.credentials.get(name, "") for name in names]
 
 
-def meta_verified_integrations(platform: str, body: bytes, header: str) -> list[Integration]:
+@dataclass(frozen=True)
+class Signer:
+    pk: Any
+    workspace_id: Any
+    secrets: tuple[str, ...]
+
+
+class _SignerCache:
+    """Signing secrets per platform, reloaded only when that platform's integrations change.
+
+    Loading and decrypting every integration of a platform on each webhook was the largest
+    cost of the acknowledgement path. One indexed aggregate (latest ``updated_at`` and the
+    count) tells whether anything was added, edited or removed since the last load; credentials
+    only change through ``save()``, which moves ``updated_at``.
+    """
+
+    def __init__(self) -> None:
+        self._entries: dict[str, tuple[tuple, list[Signer]]] = {}
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def _version(platform: str) -> tuple:
+        state = Integration.objects.filter(platform=platform).aggregate(
+            latest=Max("updated_at"), count=Count("id")
+        )
+        return (state["latest"], state["count"])
+
+    def get(self, platform: str) -> list[Signer]:
+        version = self._version(platform)
+        with self._lock:
+            cached = self._entries.get(platform)
+            if cached and cached[0] == version:
+                return cached[1]
+        signers = [
+            Signer(integration.pk, integration.workspace_id, tuple(_signing_secrets(integration)))
+            for integration in Integration.objects.filter(platform=platform)
+        ]
+        with self._lock:
+            self._entries[platform] = (version, signers)
+        return signers
+
+
+signer_cache = _SignerCache()
+
+
+def meta_verified_integrations(platform: str, body: bytes, header: str) -> list[Signer]:
     """The integrations whose app secret produced this signature.
 
     A tenant can only ever sign with secrets it configured itself, so ingestion routes a body's
@@ -33,15 +82,13 @@ def meta_verified_integrations(platform: str, body: bytes, header: str) -> list[
     into tenant B's inbox, even if it names B's phone number or Page. An operator-wide
     ``META_APP_SECRET`` (one Meta app for the whole deployment) verifies for every integration.
     """
-    candidates = list(Integration.objects.filter(platform=platform))
+    candidates = signer_cache.get(platform)
     if settings.META_APP_SECRET and meta_signature_matches(body, header, settings.META_APP_SECRET):
         return candidates
     return [
-        integration
-        for integration in candidates
-        if any(
-            meta_signature_matches(body, header, secret) for secret in _signing_secrets(integration)
-        )
+        signer
+        for signer in candidates
+        if any(meta_signature_matches(body, header, secret) for secret in signer.secrets)
     ]
 
 

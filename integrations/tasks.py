@@ -5,33 +5,30 @@ import random
 import time
 
 from celery import shared_task
-from django.db import DatabaseError
+from django.db import InterfaceError, OperationalError
 
 logger = logging.getLogger(__name__)
 
 
-@shared_task(bind=True, acks_late=True, max_retries=8, soft_time_limit=60, time_limit=90)
-def ingest_webhook_event_task(self, event_id: int) -> str:
-    """Process one stored webhook event (queue ``ingest``); safe to run any number of times."""
+@shared_task(bind=True, acks_late=True, max_retries=8, soft_time_limit=120, time_limit=150)
+def ingest_webhook_event_task(self, event_id: int) -> dict:
+    """Process a stored webhook event, with a batch of other pending ones (queue ``ingest``).
+
+    Safe to run any number of times: claims are conditional updates and every item is applied
+    idempotently. Receipts waiting for their message are re-queued by ingestion itself.
+    """
     from integrations import ingest
 
-    final_try = self.request.is_eager or self.request.retries >= self.max_retries
+    ingest.ingest_trigger_clear()  # before claiming: later webhooks trigger a new task
     try:
-        outcome = ingest.webhook_event_process(event_id=event_id, wait_for_unmatched=not final_try)
-    except DatabaseError as exc:
-        # The database blinked mid-way: release the claim; items already applied are no-ops.
-        ingest.webhook_events_release(event_id=event_id)
-        if final_try:
-            ingest.webhook_event_fail(event_id=event_id, error=f"Database error: {exc}")
+        return ingest.webhook_events_process(
+            event_id=event_id, wait_for_unmatched=not self.request.is_eager
+        )
+    except (OperationalError, InterfaceError) as exc:
+        # The database blinked: the batch was released; items already applied are no-ops.
+        if self.request.is_eager or self.request.retries >= self.max_retries:
             raise
         raise self.retry(exc=exc, countdown=_backoff(self.request.retries)) from exc
-    except Exception as exc:
-        logger.exception("Webhook event %s failed", event_id)
-        ingest.webhook_event_fail(event_id=event_id, error=f"{type(exc).__name__}: {exc}")
-        raise
-    if outcome.retry_in is not None:
-        raise self.retry(countdown=outcome.retry_in)
-    return outcome.status
 
 
 def _backoff(attempt: int) -> float:

@@ -276,7 +276,10 @@ def test_sweeper_requeues_stuck_events(workspace, django_capture_on_commit_callb
 
     assert ingest.webhook_events_sweep() == 2
 
-    for event, status in ((stuck, "processed"), (crashed, "processed"), (fresh, "received")):
+    # Where the database can skip locked rows, a worker takes other pending events along.
+    batched = connection.features.has_select_for_update_skip_locked
+    fresh_status = "processed" if batched else "received"
+    for event, status in ((stuck, "processed"), (crashed, "processed"), (fresh, fresh_status)):
         event.refresh_from_db()
         assert event.status == status
 
