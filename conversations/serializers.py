@@ -125,3 +125,19 @@ class ConversationSerializer(serializers.ModelSerializer):
             "updated_at",
         )
         read_only_fields = fields
+
+
+# Event payloads are built for every message ingested. A serializer instance introspects its
+# model fields the first time ``fields`` is read; building one per event repeated that work
+# (the largest single cost of ingestion), so events reuse one bound instance of each.
+# ``to_representation`` only reads the instance it is given, so sharing them is safe.
+_CONVERSATION = ConversationSerializer()
+_MESSAGE = MessageSerializer()
+
+
+def conversation_data(conversation: Conversation) -> dict:
+    return _CONVERSATION.to_representation(conversation)
+
+
+def message_data(message: Message) -> dict:
+    return _MESSAGE.to_representation(message)

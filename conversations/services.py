@@ -23,7 +23,7 @@ from accounts.models import User
 from conversations import realtime
 from conversations.models import Contact, ContactIdentity, Conversation, Event, Message, Tag
 from conversations.selectors import agents_see_unassigned
-from conversations.serializers import ConversationSerializer, MessageSerializer
+from conversations.serializers import conversation_data, message_data
 from flame.exceptions import ConflictError, InvalidInput, PermissionDeniedError
 
 logger = logging.getLogger(__name__)
@@ -49,7 +49,7 @@ def _conversation_updated(conversation: Conversation, **extra: Any) -> Conversat
     realtime.event_record(
         workspace_id=fresh.workspace_id,
         kind="conversation:updated",
-        payload={"conversation": ConversationSerializer(fresh).data, **extra},
+        payload={"conversation": conversation_data(fresh), **extra},
         conversation=fresh,
     )
     return fresh
@@ -62,8 +62,8 @@ def _message_new(message: Message, conversation: Conversation) -> None:
         kind="message:new",
         payload={
             "conversation_id": str(fresh.pk),
-            "message": MessageSerializer(message).data,
-            "conversation": ConversationSerializer(fresh).data,
+            "message": message_data(message),
+            "conversation": conversation_data(fresh),
         },
         conversation=fresh,
     )
@@ -628,7 +628,7 @@ def _message_updated(message: Message) -> None:
         kind="message:updated",
         payload={
             "conversation_id": str(message.conversation_id),
-            "message": MessageSerializer(message).data,
+            "message": message_data(message),
         },
         conversation=message.conversation,
     )

@@ -106,6 +106,13 @@ class Outcome:
     retry_in: float | None = None
 
 
+def _claimable() -> Q:
+    now = timezone.now()
+    return Q(status=WebhookEvent.Status.RECEIVED) & (
+        Q(not_before__isnull=True) | Q(not_before__lte=now)
+    )
+
+
 def _claim_batch(event_id: int) -> list[WebhookEvent]:
     """Claim ``event_id`` and, where the database can skip locked rows, other pending events.
 
@@ -119,7 +126,7 @@ def _claim_batch(event_id: int) -> list[WebhookEvent]:
         if connection.features.has_select_for_update_skip_locked:
             pending = (
                 WebhookEvent.objects.select_for_update(skip_locked=True)
-                .filter(status=WebhookEvent.Status.RECEIVED)
+                .filter(_claimable())
                 .exclude(pk=event_id)
                 .order_by("id")
                 .values_list("pk", flat=True)
@@ -246,7 +253,10 @@ def _should_wait_for_unmatched(event: WebhookEvent, unmatched: int) -> bool:
 def _schedule_retry(event: WebhookEvent) -> None:
     from integrations.tasks import ingest_webhook_event_task
 
-    WebhookEvent.objects.filter(pk=event.pk).update(status=WebhookEvent.Status.RECEIVED)
+    WebhookEvent.objects.filter(pk=event.pk).update(
+        status=WebhookEvent.Status.RECEIVED,
+        not_before=timezone.now() + timedelta(seconds=UNMATCHED_RETRY_SECONDS),
+    )
     transaction.on_commit(
         lambda: ingest_webhook_event_task.apply_async(
             (event.pk,), countdown=UNMATCHED_RETRY_SECONDS
@@ -312,16 +322,21 @@ def webhook_events_process(*, event_id: int, wait_for_unmatched: bool = True) ->
     """Claim ``event_id`` (with a batch of other pending events) and process them one by one.
     Returns each claimed event's resulting status; {} when another worker has it."""
     events = _claim_batch(event_id)
-    if _batching() and len(events) == INGEST_BATCH_SIZE:
+    continued = _batching() and len(events) >= INGEST_BATCH_SIZE - 1
+    if continued:
         # More may be waiting: let another worker take the next batch while this one works.
         _continue_draining(event_id)
     try:
-        return {event.pk: _process_isolated(event, wait_for_unmatched) for event in events}
+        statuses = {event.pk: _process_isolated(event, wait_for_unmatched) for event in events}
     except (OperationalError, InterfaceError):
         WebhookEvent.objects.filter(pk__in=[e.pk for e in events], status="processing").update(
             status=WebhookEvent.Status.RECEIVED
         )
         raise
+    if _batching() and not continued and WebhookEvent.objects.filter(_claimable()).exists():
+        # Stored while this batch was claimed, with their trigger skipped: drain them too.
+        _continue_draining(event_id)
+    return statuses
 
 
 def _continue_draining(event_id: int) -> None:
@@ -379,9 +394,9 @@ def webhook_events_sweep(*, older_than: timedelta = timedelta(minutes=1)) -> int
         status=WebhookEvent.Status.PROCESSING, processing_started_at__lt=now - STALE_PROCESSING
     ).update(status=WebhookEvent.Status.RECEIVED)
     stuck = list(
-        WebhookEvent.objects.filter(
-            status=WebhookEvent.Status.RECEIVED, received_at__lt=now - older_than
-        ).values_list("pk", flat=True)[:1000]
+        WebhookEvent.objects.filter(_claimable(), received_at__lt=now - older_than).values_list(
+            "pk", flat=True
+        )[:1000]
     )
     for event_id in stuck:
         ingest_webhook_event_task.delay(event_id)

@@ -116,6 +116,8 @@ class WebhookEvent(models.Model):
     attempts = models.PositiveSmallIntegerField(default=0)
     # Set by the worker that claimed the event (possibly with others in one batch).
     claim_token = models.UUIDField(null=True, blank=True, db_index=True)
+    # A receipt waiting for its message is not claimable again before this time.
+    not_before = models.DateTimeField(null=True, blank=True)
     error = models.TextField(blank=True)
     items_count = models.PositiveIntegerField(default=0)
     received_at = models.DateTimeField(default=timezone.now)
