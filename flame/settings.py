@@ -170,7 +170,7 @@ else:
 _broker = env_str("CELERY_BROKER_URL", REDIS_URL)
 # No broker means the embedded default: tasks run inline in the process that enqueues them.
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", not _broker)
-CELERY_BROKER_URL = _broker or "memory://"
+CELERY_BROKER_URL = _broker or "memory://localhost/"
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
