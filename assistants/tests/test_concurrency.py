@@ -16,31 +16,10 @@ from assistants.tests.fake_openai import Scripted
 from conversations.models import ContactIdentity, Message
 from conversations.services import InboundMessage, message_receive_inbound
 from conversations.tests.factories import ConversationFactory, MessageFactory
+from flame.testing import race
 from integrations.tests.factories import IntegrationFactory
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-
-
-def _race(target, count: int) -> list:
-    barrier = threading.Barrier(count)
-    results, errors = [], []
-
-    def run(n):
-        try:
-            barrier.wait()
-            results.append(target(n))
-        except Exception as exc:  # noqa: BLE001 - collected and asserted below
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(n,)) for n in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    assert errors == []
-    return results
 
 
 def _pending_burst(workspace, assistant, size: int) -> list[Message]:
@@ -71,7 +50,7 @@ def test_one_job_on_many_workers_replies_once(workspace):
     [message] = _pending_burst(workspace, AssistantFactory(workspace=workspace), 1)
     now = message.created_at + timedelta(seconds=5)
 
-    outcomes = _race(lambda n: auto_reply.auto_reply_process(message_id=message.pk, now=now), 6)
+    outcomes = race(lambda n: auto_reply.auto_reply_process(message_id=message.pk, now=now), 6)
 
     assert [o.status for o in outcomes if o.reply is not None] == ["sent"]
     assert _replies() == 1
@@ -82,7 +61,7 @@ def test_every_job_of_a_burst_on_two_workers_replies_once(workspace):
     burst = _pending_burst(workspace, AssistantFactory(workspace=workspace), 3)
     now = burst[-1].created_at + timedelta(seconds=5)
 
-    _race(lambda n: auto_reply.auto_reply_process(message_id=burst[n % 3].pk, now=now), 6)
+    race(lambda n: auto_reply.auto_reply_process(message_id=burst[n % 3].pk, now=now), 6)
 
     assert _replies() == 1
     statuses = dict(AutoReplyJob.objects.values_list("trigger_message_id", "status"))
@@ -94,7 +73,7 @@ def test_the_model_is_called_once_however_many_workers(workspace, openai_server)
     [message] = _pending_burst(workspace, AIAssistantFactory(workspace=workspace), 1)
     now = message.created_at + timedelta(seconds=5)
 
-    _race(lambda n: auto_reply.auto_reply_process(message_id=message.pk, now=now), 4)
+    race(lambda n: auto_reply.auto_reply_process(message_id=message.pk, now=now), 4)
 
     assert len(openai_server.chat_requests) == 1
     assert _replies() == 1

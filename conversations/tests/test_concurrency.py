@@ -2,39 +2,15 @@
 
 from __future__ import annotations
 
-import threading
-
 import pytest
-from django.db import connection
 
 from conversations import services
 from conversations.models import Contact, ContactIdentity, Conversation, Message
 from conversations.services import InboundMessage
+from flame.testing import race
 from integrations.tests.factories import IntegrationFactory
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-
-
-def _race(target, count: int) -> list:
-    barrier = threading.Barrier(count)
-    results, errors = [], []
-
-    def run(n):
-        try:
-            barrier.wait()
-            results.append(target(n))
-        except Exception as exc:  # noqa: BLE001 - collected and asserted below
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(n,)) for n in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    assert errors == []
-    return results
 
 
 def test_same_message_from_many_workers_is_stored_once(workspace):
@@ -43,7 +19,7 @@ def test_same_message_from_many_workers_is_stored_once(workspace):
         external_contact_id="5215500000001", external_id="wamid.same", content="Hola"
     )
 
-    results = _race(
+    results = race(
         lambda n: services.message_receive_inbound(integration=channel, inbound=inbound), 6
     )
 
@@ -64,7 +40,7 @@ def test_first_messages_of_a_new_customer_open_one_conversation(workspace):
         inbound = InboundMessage(external_contact_id="777", external_id=f"msg-{n}", content=f"m{n}")
         return services.message_receive_inbound(integration=channel, inbound=inbound)
 
-    results = _race(receive, 6)
+    results = race(receive, 6)
 
     assert all(r.created for r in results)
     conversation = Conversation.objects.get()

@@ -38,6 +38,7 @@ def worker():
         "DATABASE_CONN_MAX_AGE": "0",
         "LOG_TO_FILES": "0",
         "LOG_LEVEL": "WARNING",
+        "AUTO_REPLY_QUIET_SECONDS": "0.5",
     }
     celery_app.control.purge()
     process = subprocess.Popen(
@@ -111,3 +112,30 @@ def test_webhook_to_inbox_and_reply_through_a_real_worker(admin_client, workspac
     assert Message.objects.filter(sender="user").count() == 1
     event.refresh_from_db()
     assert event.attempts == 1
+
+
+def test_auto_reply_through_a_real_worker(admin_client, workspace, worker, settings):
+    from assistants.tests.factories import AssistantFactory
+
+    settings.AUTO_REPLY_QUIET_SECONDS = 0.5
+    assistant = AssistantFactory(
+        workspace=workspace, type="auto", auto_response="Gracias, te respondemos enseguida."
+    )
+    sandbox = IntegrationFactory(
+        workspace=workspace,
+        platform="sandbox",
+        external_account_id="sb-ar",
+        default_assistant=assistant,
+    )
+
+    for text in ("Hola", "¿Siguen abiertos?"):
+        admin_client.post(
+            f"/api/webhooks/sandbox/{sandbox.pk}", {"from": "+5215522", "text": text}, format="json"
+        )
+
+    reply = _wait_for(
+        lambda: Message.objects.filter(sender="assistant", status="sent").first(), timeout=45
+    )
+    time.sleep(2)  # a second reply, if the burst were not debounced, would have landed by now
+    assert reply.content == "Gracias, te respondemos enseguida."
+    assert Message.objects.filter(sender="assistant").count() == 1
