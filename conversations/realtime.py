@@ -139,7 +139,21 @@ def event_record(
         audience = Event.Audience.CONVERSATION
     else:
         audience = Event.Audience.WORKSPACE
-    event = Event.objects.create(
+    event = event_build(
+        workspace_id=workspace_id,
+        kind=kind,
+        payload=payload,
+        conversation=conversation,
+        user_id=user_id,
+        audience=audience,
+    )
+    event.save()
+    publish_on_commit(event)
+    return event
+
+
+def event_build(*, workspace_id, kind, payload, conversation, user_id, audience) -> Event:
+    return Event(
         workspace_id=workspace_id,
         kind=kind,
         audience=audience,
@@ -149,8 +163,27 @@ def event_record(
         payload=payload,
         created_at=timezone.now(),
     )
-    publish_on_commit(event)
-    return event
+
+
+def conversation_events_record(
+    *, kind: str, items: list[tuple[Conversation, dict[str, Any]]]
+) -> list[Event]:
+    """Many conversation events in one INSERT (bulk ingestion), each published after commit."""
+    events = [
+        event_build(
+            workspace_id=conversation.workspace_id,
+            kind=kind,
+            payload=payload,
+            conversation=conversation,
+            user_id=None,
+            audience=Event.Audience.CONVERSATION,
+        )
+        for conversation, payload in items
+    ]
+    Event.objects.bulk_create(events)
+    for event in events:
+        publish_on_commit(event)
+    return events
 
 
 # --- socket-side helpers (called by consumers) ---------------------------------------------------

@@ -318,6 +318,79 @@ def _process_isolated(event: WebhookEvent, wait_for_unmatched: bool) -> str:
         return WebhookEvent.Status.FAILED
 
 
+def _parse_batch(events: list[WebhookEvent]) -> tuple[dict, dict[int, str]]:
+    """Routed items per event; malformed events are recorded failed on the spot."""
+    parsed: dict[int, list] = {}
+    statuses: dict[int, str] = {}
+    for event in events:
+        try:
+            parsed[event.pk] = _routed_items(event)
+        except (ValueError, UnicodeDecodeError) as exc:
+            statuses[event.pk] = _finish(
+                event, WebhookEvent.Status.FAILED, error=f"Malformed body: {exc}"
+            ).status
+    return parsed, statuses
+
+
+def _bulk_inbound(parsed: dict) -> None:
+    """Every customer message of the batch, per channel, through the set-based service."""
+    by_integration: dict = {}
+    for routed in parsed.values():
+        for integration, item in routed:
+            if isinstance(item, InboundMessage):
+                by_integration.setdefault(integration.pk, (integration, []))[1].append(item)
+    for integration, inbounds in by_integration.values():
+        conversation_services.messages_receive_inbound_bulk(
+            integration=integration, inbounds=inbounds
+        )
+
+
+def _settle(event: WebhookEvent, routed: list, wait_for_unmatched: bool) -> str:
+    if not routed:
+        return _finish(event, WebhookEvent.Status.IGNORED).status
+    others = [(i, item) for i, item in routed if not isinstance(item, InboundMessage)]
+    unmatched = sum(1 for integration, item in others if not _apply(integration, item))
+    if wait_for_unmatched and _should_wait_for_unmatched(event, unmatched):
+        _schedule_retry(event)
+        return WebhookEvent.Status.RECEIVED
+    transaction.on_commit(lambda: _answer_callbacks(routed), robust=True)
+    return _finish(event, WebhookEvent.Status.PROCESSED, items=len(routed)).status
+
+
+def _process_batch(events: list[WebhookEvent], wait_for_unmatched: bool) -> dict[int, str]:
+    """The whole batch in one transaction: customer messages set-based first (so reactions,
+    edits and receipts in the same batch find them), then every other item in event order."""
+    parsed, statuses = _parse_batch(events)
+    with transaction.atomic():
+        _relaxed_durability()
+        _bulk_inbound(parsed)
+        for event in events:
+            if event.pk in parsed:
+                statuses[event.pk] = _settle(event, parsed[event.pk], wait_for_unmatched)
+    return statuses
+
+
+def _process_events(events: list[WebhookEvent], wait_for_unmatched: bool) -> dict[int, str]:
+    if _batching() and len(events) > 1:
+        try:
+            return _process_batch(events, wait_for_unmatched)
+        except (OperationalError, InterfaceError):
+            if not connection.is_usable():
+                raise
+            logger.info("Batch hit a lock conflict; processing its events one by one")
+        except Exception:
+            logger.exception("Batch processing failed; processing its events one by one")
+        _reclaim(events)
+    return {event.pk: _process_isolated(event, wait_for_unmatched) for event in events}
+
+
+def _reclaim(events: list[WebhookEvent]) -> None:
+    # The failed batch transaction rolled back every finish mark; the claim itself stands.
+    WebhookEvent.objects.filter(pk__in=[event.pk for event in events]).update(
+        status=WebhookEvent.Status.PROCESSING
+    )
+
+
 def webhook_events_process(*, event_id: int, wait_for_unmatched: bool = True) -> dict[int, str]:
     """Claim ``event_id`` (with a batch of other pending events) and process them one by one.
     Returns each claimed event's resulting status; {} when another worker has it."""
@@ -327,7 +400,7 @@ def webhook_events_process(*, event_id: int, wait_for_unmatched: bool = True) ->
         # More may be waiting: let another worker take the next batch while this one works.
         _continue_draining(event_id)
     try:
-        statuses = {event.pk: _process_isolated(event, wait_for_unmatched) for event in events}
+        statuses = _process_events(events, wait_for_unmatched)
     except (OperationalError, InterfaceError):
         WebhookEvent.objects.filter(pk__in=[e.pk for e in events], status="processing").update(
             status=WebhookEvent.Status.RECEIVED
