@@ -18,6 +18,7 @@ from rest_framework.test import APIClient
 from accounts.services import tokens_for
 from accounts.tests.factories import UserFactory, WorkspaceFactory
 from flame.celery import app as celery_app
+from integrations.signatures import signer_cache
 
 IN_CI = bool(os.environ.get("CI"))
 
@@ -50,6 +51,8 @@ def _test_defaults(settings) -> None:
     # Hashing with PBKDF2 at full strength costs ~0.3 s per password; tests need many.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     cache.clear()
+    # Each test builds its own integrations; a signer list cached by the last one is stale.
+    signer_cache.clear()
 
 
 @pytest.fixture(autouse=True, scope="session")

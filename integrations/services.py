@@ -17,6 +17,7 @@ from accounts.models import User
 from flame.exceptions import ConflictError, InvalidInput
 from integrations.models import Integration, Platform
 from integrations.providers import base, provider_client, provider_spec
+from integrations.signatures import signer_cache
 
 logger = logging.getLogger(__name__)
 
@@ -67,6 +68,7 @@ def _save(integration: Integration) -> Integration:
             integration.save()
     except IntegrityError as exc:
         raise ConflictError(ACCOUNT_TAKEN, code="account_taken") from exc
+    signer_cache.clear()
     return integration
 
 

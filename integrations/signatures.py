@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import threading
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -47,6 +48,7 @@ class _SignerCache:
 
     def __init__(self) -> None:
         self._entries: dict[str, tuple[tuple, list[Signer]]] = {}
+        self._checked: dict[str, float] = {}
         self._lock = threading.Lock()
 
     @staticmethod
@@ -57,9 +59,15 @@ class _SignerCache:
         return (state["latest"], state["count"])
 
     def get(self, platform: str) -> list[Signer]:
-        version = self._version(platform)
+        now = time.monotonic()
         with self._lock:
             cached = self._entries.get(platform)
+            checked = self._checked.get(platform, 0.0)
+        if cached and now - checked < VERSION_CHECK_SECONDS:
+            return cached[1]
+        version = self._version(platform)
+        with self._lock:
+            self._checked[platform] = now
             if cached and cached[0] == version:
                 return cached[1]
         signers = [
@@ -70,7 +78,15 @@ class _SignerCache:
             self._entries[platform] = (version, signers)
         return signers
 
+    def clear(self) -> None:
+        """Forget everything (this process); other processes notice within a second."""
+        with self._lock:
+            self._entries.clear()
+            self._checked.clear()
 
+
+# Even the change check is a query: at hundreds of webhooks a second, once a second is enough.
+VERSION_CHECK_SECONDS = 1.0
 signer_cache = _SignerCache()
 
 
