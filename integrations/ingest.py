@@ -18,7 +18,7 @@ from datetime import timedelta
 
 from django.core.cache import cache
 from django.db import IntegrityError, InterfaceError, OperationalError, connection, transaction
-from django.db.models import F, Q
+from django.db.models import Case, F, IntegerField, Q, Value, When
 from django.utils import timezone
 
 from conversations import services as conversation_services
@@ -152,13 +152,24 @@ def _finish(event: WebhookEvent, status: str, *, error: str = "", items: int = 0
     return Outcome(status=status)
 
 
-def _routing(event: WebhookEvent) -> dict[str, Integration]:
-    """Account id → integration, limited to the integrations that verified this body."""
+def _routing(event: WebhookEvent, memo: dict | None = None) -> dict[str, Integration]:
+    """Account id → integration, limited to the integrations that verified this body.
+
+    ``memo`` shares the lookup between the events of a batch, which nearly always come from
+    the same few integrations.
+    """
+    key = tuple(sorted(event.verified_integration_ids))
+    if memo is not None and key in memo:
+        return memo[key]
     # A disconnected channel is acknowledged (Meta would retry for days) but not ingested.
     integrations = Integration.objects.filter(pk__in=event.verified_integration_ids).exclude(
         status=Integration.Status.INACTIVE
     )
-    return {i.external_account_id: i for i in integrations if i.external_account_id}
+    routing = {i.external_account_id: i for i in integrations if i.external_account_id}
+    if memo is not None:
+        memo[key] = routing
+        _touch_last_webhook(routing.values(), event.received_at)
+    return routing
 
 
 def _apply(integration: Integration, item: base.Item) -> bool:
@@ -235,9 +246,12 @@ def _touch_last_webhook(integrations, at) -> None:
     ).update(last_webhook_at=at)
 
 
-def _routed_items(event: WebhookEvent) -> list[tuple[Integration, base.Item]]:
-    routing = _routing(event)
-    _touch_last_webhook(routing.values(), event.received_at)
+def _routed_items(
+    event: WebhookEvent, memo: dict | None = None
+) -> list[tuple[Integration, base.Item]]:
+    routing = _routing(event, memo)
+    if memo is None:
+        _touch_last_webhook(routing.values(), event.received_at)
     parser = provider_parser(event.platform)
     payload = json.loads(bytes(event.body))
     if not isinstance(payload, dict):
@@ -322,9 +336,10 @@ def _parse_batch(events: list[WebhookEvent]) -> tuple[dict, dict[int, str]]:
     """Routed items per event; malformed events are recorded failed on the spot."""
     parsed: dict[int, list] = {}
     statuses: dict[int, str] = {}
+    memo: dict = {}
     for event in events:
         try:
-            parsed[event.pk] = _routed_items(event)
+            parsed[event.pk] = _routed_items(event, memo)
         except (ValueError, UnicodeDecodeError) as exc:
             statuses[event.pk] = _finish(
                 event, WebhookEvent.Status.FAILED, error=f"Malformed body: {exc}"
@@ -346,15 +361,33 @@ def _bulk_inbound(parsed: dict) -> None:
 
 
 def _settle(event: WebhookEvent, routed: list, wait_for_unmatched: bool) -> str:
+    """Apply an event's non-message items; the status is written by ``_finish_many``."""
     if not routed:
-        return _finish(event, WebhookEvent.Status.IGNORED).status
+        return WebhookEvent.Status.IGNORED
     others = [(i, item) for i, item in routed if not isinstance(item, InboundMessage)]
     unmatched = sum(1 for integration, item in others if not _apply(integration, item))
     if wait_for_unmatched and _should_wait_for_unmatched(event, unmatched):
         _schedule_retry(event)
         return WebhookEvent.Status.RECEIVED
     transaction.on_commit(lambda: _answer_callbacks(routed), robust=True)
-    return _finish(event, WebhookEvent.Status.PROCESSED, items=len(routed)).status
+    return WebhookEvent.Status.PROCESSED
+
+
+def _finish_many(statuses: dict[int, str], parsed: dict) -> None:
+    """One UPDATE per final status for the whole batch, instead of one per event."""
+    now = timezone.now()
+    for status in (WebhookEvent.Status.PROCESSED, WebhookEvent.Status.IGNORED):
+        ids = [pk for pk, value in statuses.items() if value == status and pk in parsed]
+        if not ids:
+            continue
+        counts = Case(
+            *[When(pk=pk, then=Value(len(parsed[pk]))) for pk in ids],
+            default=Value(0),
+            output_field=IntegerField(),
+        )
+        WebhookEvent.objects.filter(pk__in=ids).update(
+            status=status, error="", items_count=counts, processed_at=now
+        )
 
 
 def _process_batch(events: list[WebhookEvent], wait_for_unmatched: bool) -> dict[int, str]:
@@ -367,6 +400,7 @@ def _process_batch(events: list[WebhookEvent], wait_for_unmatched: bool) -> dict
         for event in events:
             if event.pk in parsed:
                 statuses[event.pk] = _settle(event, parsed[event.pk], wait_for_unmatched)
+        _finish_many(statuses, parsed)
     return statuses
 
 
