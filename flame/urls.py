@@ -24,4 +24,5 @@ urlpatterns = [
     path("api/", include("conversations.api.urls")),
     path("api/", include("assistants.api.urls")),
     path("api/", include("integrations.api.urls")),
+    path("api/", include("analytics.api.urls")),
 ]

@@ -1,0 +1,132 @@
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.utils import timezone
+from rest_framework import serializers
+
+from analytics.selectors import DAY, UNANALYZED, WEEK, Window
+from conversations.models import Conversation
+from integrations.models import Platform
+
+DEFAULT_DAYS = 7
+MAX_DAYS = 366
+
+
+class WindowQuerySerializer(serializers.Serializer):
+    # "from" is a Python keyword: the field is declared under another name and renamed below.
+    from_ = serializers.DateField(required=False, help_text="First local day (YYYY-MM-DD).")
+    to = serializers.DateField(required=False, help_text="Last local day, inclusive.")
+    granularity = serializers.ChoiceField(
+        choices=[DAY, WEEK], default=DAY, required=False, help_text="Bucket size of the series."
+    )
+
+    def get_fields(self):
+        fields = super().get_fields()
+        fields["from"] = fields.pop("from_")
+        return fields
+
+    def validate(self, attrs) -> Window:
+        today = timezone.localdate(timezone=self.context["zone"])
+        last = attrs.get("to") or today
+        first = attrs.get("from") or last - timedelta(days=DEFAULT_DAYS - 1)
+        if first > last:
+            raise serializers.ValidationError({"from": ["Must not be after 'to'."]})
+        if (last - first).days >= MAX_DAYS:
+            raise serializers.ValidationError({"from": [f"At most {MAX_DAYS} days."]})
+        return Window(first, last, attrs.get("granularity", DAY))
+
+
+def _counts_serializer(name: str, keys) -> type[serializers.Serializer]:
+    fields = {key: serializers.IntegerField() for key in keys}
+    return type(name, (serializers.Serializer,), fields)
+
+
+StatusCountsSerializer = _counts_serializer("StatusCounts", Conversation.Status.values)
+PlatformCountsSerializer = _counts_serializer("PlatformCounts", Platform.values)
+PriorityCountsSerializer = _counts_serializer(
+    "PriorityCounts", [*Conversation.Priority.values, UNANALYZED]
+)
+
+
+class PeriodSerializer(serializers.Serializer):
+    from_ = serializers.DateField()
+    to = serializers.DateField()
+
+    def get_fields(self):
+        fields = super().get_fields()
+        fields["from"] = fields.pop("from_")
+        return fields
+
+
+class DashboardFiguresSerializer(PeriodSerializer):
+    total = serializers.IntegerField()
+    by_status = StatusCountsSerializer()
+    by_platform = PlatformCountsSerializer()
+    by_priority = PriorityCountsSerializer()
+    unreplied = serializers.IntegerField(help_text="Latest message is the customer's.")
+
+
+class DashboardSerializer(DashboardFiguresSerializer):
+    previous = DashboardFiguresSerializer()
+
+
+class SeriesPointSerializer(serializers.Serializer):
+    date = serializers.DateField(help_text="First local day of the bucket.")
+    new = serializers.IntegerField()
+    resolved = serializers.IntegerField()
+    messages_in = serializers.IntegerField()
+    messages_out = serializers.IntegerField()
+
+
+class ConversationSeriesSerializer(PeriodSerializer):
+    granularity = serializers.ChoiceField(choices=[DAY, WEEK])
+    series = SeriesPointSerializer(many=True)
+
+
+class DurationStatisticsSerializer(serializers.Serializer):
+    count = serializers.IntegerField()
+    median = serializers.FloatField(allow_null=True, help_text="Seconds.")
+    p90 = serializers.FloatField(allow_null=True, help_text="Seconds.")
+    average = serializers.FloatField(allow_null=True, help_text="Seconds.")
+
+
+class ResponseTimeFiguresSerializer(serializers.Serializer):
+    first_response = DurationStatisticsSerializer()
+    resolution = DurationStatisticsSerializer()
+
+
+class AgentResponseTimeSerializer(ResponseTimeFiguresSerializer):
+    agent_id = serializers.UUIDField()
+    agent_name = serializers.CharField()
+
+
+class ChannelResponseTimeSerializer(ResponseTimeFiguresSerializer):
+    platform = serializers.ChoiceField(choices=Platform.choices)
+
+
+class ResponseTimeSerializer(PeriodSerializer):
+    overall = ResponseTimeFiguresSerializer()
+    by_agent = AgentResponseTimeSerializer(many=True)
+    by_channel = ChannelResponseTimeSerializer(many=True)
+
+
+class AnalyticsUsageMetricsSerializer(serializers.Serializer):
+    requests = serializers.IntegerField()
+    prompt_tokens = serializers.IntegerField()
+    completion_tokens = serializers.IntegerField()
+    cost = serializers.DecimalField(max_digits=14, decimal_places=6)
+
+
+class AnalyticsUsageDaySerializer(AnalyticsUsageMetricsSerializer):
+    date = serializers.DateField()
+
+
+class AnalyticsUsagePurposeSerializer(AnalyticsUsageMetricsSerializer):
+    purpose = serializers.CharField()
+
+
+class AnalyticsUsageSerializer(PeriodSerializer):
+    totals = AnalyticsUsageMetricsSerializer()
+    by_day = AnalyticsUsageDaySerializer(many=True)
+    by_purpose = AnalyticsUsagePurposeSerializer(many=True)

@@ -1,0 +1,416 @@
+"""Read-only reports over conversations, messages and AI usage.
+
+Every report starts from ``conversation_scope(user)``: admins see their workspace, agents their
+own figures. Days are whole local days in the workspace timezone; ``last_day`` is inclusive.
+Each report runs a fixed number of queries, whatever the number of rows.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, tzinfo
+
+from django.db import connection
+from django.db.models import (
+    Aggregate,
+    Avg,
+    Count,
+    DurationField,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+)
+from django.db.models.functions import Coalesce, TruncDay, TruncWeek
+
+from accounts.models import User
+from assistants.models import AIUsage
+from assistants.schedule import workspace_zone
+from conversations.models import Conversation, Message
+from conversations.selectors import conversation_scope
+from integrations.models import Platform
+
+DAY = "day"
+WEEK = "week"
+UNANALYZED = "unanalyzed"
+PERCENTILES = {"median": 0.5, "p90": 0.9}
+
+
+@dataclass(frozen=True)
+class Window:
+    first_day: date
+    last_day: date
+    granularity: str = DAY
+
+    @property
+    def days(self) -> int:
+        return (self.last_day - self.first_day).days + 1
+
+    def previous(self) -> Window:
+        last = self.first_day - timedelta(days=1)
+        return Window(last - timedelta(days=self.days - 1), last, self.granularity)
+
+    def bounds(self, zone: tzinfo) -> tuple[datetime, datetime]:
+        start = datetime.combine(self.first_day, time.min, tzinfo=zone)
+        end = datetime.combine(self.last_day + timedelta(days=1), time.min, tzinfo=zone)
+        return start, end
+
+
+def _zone(user: User) -> tzinfo:
+    return workspace_zone(user.workspace.timezone if user.workspace_id else "UTC")
+
+
+def _in_window(field: str, window: Window, zone: tzinfo) -> Q:
+    start, end = window.bounds(zone)
+    return Q(**{f"{field}__gte": start, f"{field}__lt": end})
+
+
+def _conversations(user: User) -> QuerySet[Conversation]:
+    return Conversation.objects.filter(conversation_scope(user))
+
+
+# --- dashboard -----------------------------------------------------------------------------------
+
+
+def _latest_sender() -> Subquery:
+    latest = Message.objects.filter(conversation_id=OuterRef("pk")).order_by("-created_at")
+    return Subquery(latest.values("sender")[:1])
+
+
+def _figure_counts(prefix: str, period: Q) -> dict:
+    counts = {f"{prefix}total": Count("id", filter=period)}
+    for status in Conversation.Status.values:
+        counts[f"{prefix}status_{status}"] = Count("id", filter=period & Q(status=status))
+    for platform in Platform.values:
+        counts[f"{prefix}platform_{platform}"] = Count("id", filter=period & Q(platform=platform))
+    for priority in Conversation.Priority.values:
+        counts[f"{prefix}priority_{priority}"] = Count(
+            "id", filter=period & Q(ai_priority=priority)
+        )
+    counts[f"{prefix}priority_{UNANALYZED}"] = Count("id", filter=period & Q(ai_priority=""))
+    counts[f"{prefix}unreplied"] = Count("id", filter=period & Q(latest_sender=Message.Sender.USER))
+    return counts
+
+
+def _figures(row: dict, prefix: str) -> dict:
+    def pick(kind: str, keys) -> dict:
+        return {key: row[f"{prefix}{kind}_{key}"] for key in keys}
+
+    return {
+        "total": row[f"{prefix}total"],
+        "by_status": pick("status", Conversation.Status.values),
+        "by_platform": pick("platform", Platform.values),
+        "by_priority": pick("priority", [*Conversation.Priority.values, UNANALYZED]),
+        "unreplied": row[f"{prefix}unreplied"],
+    }
+
+
+def dashboard_for(*, user: User, window: Window) -> dict:
+    """Conversations created in ``window`` and in the period of equal length before it."""
+    zone = _zone(user)
+    previous = window.previous()
+    current_period = _in_window("created_at", window, zone)
+    previous_period = _in_window("created_at", previous, zone)
+    row = (
+        _conversations(user)
+        .filter(current_period | previous_period)
+        .annotate(latest_sender=_latest_sender())
+        .aggregate(
+            **_figure_counts("current_", current_period),
+            **_figure_counts("previous_", previous_period),
+        )
+    )
+    return {
+        "from": window.first_day,
+        "to": window.last_day,
+        **_figures(row, "current_"),
+        "previous": {
+            "from": previous.first_day,
+            "to": previous.last_day,
+            **_figures(row, "previous_"),
+        },
+    }
+
+
+# --- conversations time series -------------------------------------------------------------------
+
+
+def _bucket(field: str, window: Window, zone: tzinfo):
+    trunc = TruncWeek if window.granularity == WEEK else TruncDay
+    return trunc(field, tzinfo=zone)
+
+
+def _bucket_starts(window: Window) -> list[date]:
+    if window.granularity == WEEK:
+        first = window.first_day - timedelta(days=window.first_day.weekday())
+        step = 7
+    else:
+        first, step = window.first_day, 1
+    count = (window.last_day - first).days // step + 1
+    return [first + timedelta(days=step * index) for index in range(count)]
+
+
+def _by_bucket(rows, zone: tzinfo) -> dict[date, dict]:
+    return {row.pop("bucket").astimezone(zone).date(): row for row in rows}
+
+
+def conversation_series_for(*, user: User, window: Window) -> dict:
+    """New and resolved conversations, messages in and out, per local day or week."""
+    zone = _zone(user)
+    conversations = _conversations(user)
+    created = conversations.filter(_in_window("created_at", window, zone))
+    resolved = conversations.filter(_in_window("resolved_at", window, zone))
+    messages = Message.objects.filter(
+        _in_window("created_at", window, zone), conversation__in=conversations.values("pk")
+    )
+    new_rows = _by_bucket(
+        created.annotate(bucket=_bucket("created_at", window, zone))
+        .values("bucket")
+        .annotate(count=Count("id"))
+        .order_by(),
+        zone,
+    )
+    resolved_rows = _by_bucket(
+        resolved.annotate(bucket=_bucket("resolved_at", window, zone))
+        .values("bucket")
+        .annotate(count=Count("id"))
+        .order_by(),
+        zone,
+    )
+    message_rows = _by_bucket(
+        messages.annotate(bucket=_bucket("created_at", window, zone))
+        .values("bucket")
+        .annotate(
+            messages_in=Count("id", filter=Q(sender=Message.Sender.USER)),
+            messages_out=Count("id", filter=~Q(sender=Message.Sender.USER)),
+        )
+        .order_by(),
+        zone,
+    )
+    series = []
+    for start in _bucket_starts(window):
+        message_row = message_rows.get(start, {})
+        series.append(
+            {
+                "date": start,
+                "new": new_rows.get(start, {}).get("count", 0),
+                "resolved": resolved_rows.get(start, {}).get("count", 0),
+                "messages_in": message_row.get("messages_in", 0),
+                "messages_out": message_row.get("messages_out", 0),
+            }
+        )
+    return {
+        "from": window.first_day,
+        "to": window.last_day,
+        "granularity": window.granularity,
+        "series": series,
+    }
+
+
+# --- response time -------------------------------------------------------------------------------
+
+
+class PercentileCont(Aggregate):
+    """PostgreSQL ``percentile_cont(fraction) WITHIN GROUP (ORDER BY expression)``."""
+
+    function = "PERCENTILE_CONT"
+    name = "PercentileCont"
+    template = "%(function)s(%(fraction)s) WITHIN GROUP (ORDER BY %(expressions)s)"
+
+    def __init__(self, expression, *, fraction: float, **extra):
+        # A float constant from PERCENTILES, never user input, so formatting it in is safe.
+        super().__init__(expression, fraction=float(fraction), **extra)
+
+
+DURATIONS = {
+    "first_response": ("first_response_at", "created_at"),
+    "resolution": ("resolved_at", "created_at"),
+}
+
+
+def _duration(kind: str) -> ExpressionWrapper:
+    end, start = DURATIONS[kind]
+    return ExpressionWrapper(F(end) - F(start), output_field=DurationField())
+
+
+def _seconds(value) -> float | None:
+    if value is None:
+        return None
+    return round(value.total_seconds(), 1)
+
+
+def _sql_statistics() -> dict:
+    expressions = {}
+    for kind, (end, _start) in DURATIONS.items():
+        present = Q(**{f"{end}__isnull": False})
+        expressions[f"{kind}_count"] = Count("id", filter=present)
+        expressions[f"{kind}_average"] = Avg(
+            _duration(kind), filter=present, output_field=DurationField()
+        )
+        for name, fraction in PERCENTILES.items():
+            expressions[f"{kind}_{name}"] = PercentileCont(
+                _duration(kind), fraction=fraction, filter=present, output_field=DurationField()
+            )
+    return expressions
+
+
+def _statistics_from_row(row: dict) -> dict:
+    return {
+        kind: {
+            "count": row[f"{kind}_count"],
+            "median": _seconds(row[f"{kind}_median"]),
+            "p90": _seconds(row[f"{kind}_p90"]),
+            "average": _seconds(row[f"{kind}_average"]),
+        }
+        for kind in DURATIONS
+    }
+
+
+def _percentile(ordered: list[float], fraction: float) -> float:
+    # The same linear interpolation as PostgreSQL's percentile_cont.
+    position = fraction * (len(ordered) - 1)
+    lower, upper = math.floor(position), math.ceil(position)
+    return ordered[lower] + (ordered[upper] - ordered[lower]) * (position - lower)
+
+
+def _statistics_from_durations(durations: dict[str, list[float]]) -> dict:
+    statistics = {}
+    for kind in DURATIONS:
+        values = sorted(durations[kind])
+        figures = dict.fromkeys([*PERCENTILES, "average"])
+        if values:
+            figures = {
+                name: round(_percentile(values, fraction), 1)
+                for name, fraction in PERCENTILES.items()
+            } | {"average": round(sum(values) / len(values), 1)}
+        statistics[kind] = {"count": len(values), **figures}
+    return statistics
+
+
+def _response_time_in_sql(conversations: QuerySet[Conversation]) -> dict:
+    statistics = _sql_statistics()
+    overall = conversations.aggregate(**statistics)
+    by_agent = (
+        conversations.filter(assigned_agent__isnull=False)
+        .values("assigned_agent_id", "assigned_agent__name")
+        .annotate(**statistics)
+        .order_by("assigned_agent__name", "assigned_agent_id")
+    )
+    by_channel = conversations.values("platform").annotate(**statistics).order_by("platform")
+    return {
+        "overall": _statistics_from_row(overall),
+        "by_agent": [
+            {
+                "agent_id": row["assigned_agent_id"],
+                "agent_name": row["assigned_agent__name"],
+                **_statistics_from_row(row),
+            }
+            for row in by_agent
+        ],
+        "by_channel": [
+            {"platform": row["platform"], **_statistics_from_row(row)} for row in by_channel
+        ],
+    }
+
+
+def _empty_durations() -> dict[str, list[float]]:
+    return {kind: [] for kind in DURATIONS}
+
+
+def _response_time_in_python(conversations: QuerySet[Conversation]) -> dict:
+    # SQLite has no percentile_cont. The list is bounded by the window (at most 366 days of
+    # one workspace's conversations), and this path only serves the embedded default.
+    rows = conversations.values_list(
+        "assigned_agent_id",
+        "assigned_agent__name",
+        "platform",
+        "created_at",
+        "first_response_at",
+        "resolved_at",
+    )
+    overall = _empty_durations()
+    agents: dict = {}
+    channels: dict = {}
+    for agent_id, agent_name, platform, created_at, first_response_at, resolved_at in rows:
+        groups = [overall, channels.setdefault(platform, _empty_durations())]
+        if agent_id is not None:
+            groups.append(agents.setdefault((agent_name, agent_id), _empty_durations()))
+        for end, kind in ((first_response_at, "first_response"), (resolved_at, "resolution")):
+            if end is not None:
+                for group in groups:
+                    group[kind].append((end - created_at).total_seconds())
+    return {
+        "overall": _statistics_from_durations(overall),
+        "by_agent": [
+            {"agent_id": agent_id, "agent_name": name, **_statistics_from_durations(durations)}
+            for (name, agent_id), durations in sorted(
+                agents.items(), key=lambda item: (item[0][0], str(item[0][1]))
+            )
+        ],
+        "by_channel": [
+            {"platform": platform, **_statistics_from_durations(channels[platform])}
+            for platform in sorted(channels)
+        ],
+    }
+
+
+def response_time_for(*, user: User, window: Window) -> dict:
+    """First response and resolution times (seconds) of conversations created in ``window``."""
+    zone = _zone(user)
+    conversations = _conversations(user).filter(_in_window("created_at", window, zone))
+    if connection.vendor == "postgresql":
+        report = _response_time_in_sql(conversations)
+    else:
+        report = _response_time_in_python(conversations)
+    return {"from": window.first_day, "to": window.last_day, **report}
+
+
+# --- AI usage ------------------------------------------------------------------------------------
+
+
+def _usage_metrics() -> dict:
+    return {
+        "requests": Count("id"),
+        "prompt_tokens": Coalesce(Sum("prompt_tokens"), 0),
+        "completion_tokens": Coalesce(Sum("completion_tokens"), 0),
+        "cost": Sum("cost"),
+    }
+
+
+def _usage_row(row: dict) -> dict:
+    row["cost"] = row["cost"] or 0
+    return row
+
+
+def _usage_scope(user: User) -> Q:
+    if user.workspace_id is None:
+        return Q(pk__in=[])
+    if user.is_workspace_admin:
+        return Q(workspace_id=user.workspace_id)
+    # Agents: the AI calls made for the conversations they see, nothing workspace-wide.
+    return Q(workspace_id=user.workspace_id, conversation__in=_conversations(user).values("pk"))
+
+
+def usage_for(*, user: User, window: Window) -> dict:
+    """AI calls in ``window``: totals, per local day and per purpose."""
+    zone = _zone(user)
+    rows = AIUsage.objects.filter(_usage_scope(user), _in_window("created_at", window, zone))
+    by_day = _by_bucket(
+        rows.annotate(bucket=TruncDay("created_at", tzinfo=zone))
+        .values("bucket")
+        .annotate(**_usage_metrics())
+        .order_by(),
+        zone,
+    )
+    by_purpose = rows.values("purpose").annotate(**_usage_metrics()).order_by("purpose")
+    return {
+        "from": window.first_day,
+        "to": window.last_day,
+        "totals": _usage_row(rows.aggregate(**_usage_metrics())),
+        "by_day": [{"date": day, **_usage_row(by_day[day])} for day in sorted(by_day)],
+        "by_purpose": [_usage_row(row) for row in by_purpose],
+    }
