@@ -11,14 +11,18 @@ import math
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, tzinfo
 
+from django.contrib.postgres.aggregates import StringAgg
 from django.db import connection
 from django.db.models import (
     Aggregate,
     Avg,
+    CharField,
     Count,
     DurationField,
+    Exists,
     ExpressionWrapper,
     F,
+    IntegerField,
     OuterRef,
     Q,
     QuerySet,
@@ -28,7 +32,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, TruncDay, TruncWeek
 
 from accounts.models import User
-from assistants.models import AIUsage
+from assistants.models import AIUsage, Assistant
 from assistants.schedule import workspace_zone
 from conversations.models import Conversation, Message
 from conversations.selectors import conversation_scope
@@ -414,3 +418,218 @@ def usage_for(*, user: User, window: Window) -> dict:
         "by_day": [{"date": day, **_usage_row(by_day[day])} for day in sorted(by_day)],
         "by_purpose": [_usage_row(row) for row in by_purpose],
     }
+
+
+# --- assistants ----------------------------------------------------------------------------------
+
+
+def _rate(part: int, whole: int) -> float | None:
+    return round(part / whole, 4) if whole else None
+
+
+def _replied_by(sender: str) -> Exists:
+    return Exists(Message.objects.filter(conversation_id=OuterRef("pk"), sender=sender))
+
+
+def assistants_for(*, user: User, window: Window) -> dict:
+    """Per assistant of the workspace: conversations handled, replies, automation, AI cost.
+
+    Four queries whatever the number of assistants: the assistants, then one grouped aggregate
+    each over conversations, messages and AI usage (all limited to the caller's scope).
+    """
+    zone = _zone(user)
+    if user.workspace_id is None:
+        assistants = Assistant.objects.none()
+    else:
+        assistants = Assistant.objects.filter(workspace_id=user.workspace_id)
+    conversations = _conversations(user)
+    handled = (
+        conversations.filter(
+            _in_window("created_at", window, zone), assigned_assistant__isnull=False
+        )
+        .annotate(
+            assistant_replied=_replied_by(Message.Sender.ASSISTANT),
+            agent_replied=_replied_by(Message.Sender.AGENT),
+        )
+        .values("assigned_assistant_id")
+        .annotate(
+            handled=Count("id"),
+            resolved=Count("id", filter=Q(resolved_at__isnull=False)),
+            automated=Count(
+                "id",
+                filter=Q(resolved_at__isnull=False, assistant_replied=True, agent_replied=False),
+            ),
+            handed_off=Count("id", filter=Q(agent_replied=True) | Q(assigned_agent__isnull=False)),
+        )
+        .order_by()
+    )
+    messages = (
+        Message.objects.filter(
+            _in_window("created_at", window, zone),
+            sender=Message.Sender.ASSISTANT,
+            assistant__isnull=False,
+            conversation__in=conversations.values("pk"),
+        )
+        .values("assistant_id")
+        .annotate(count=Count("id"))
+        .order_by()
+    )
+    usage = (
+        AIUsage.objects.filter(
+            _usage_scope(user), _in_window("created_at", window, zone), assistant__isnull=False
+        )
+        .values("assistant_id")
+        .annotate(
+            tokens=Coalesce(Sum(F("prompt_tokens") + F("completion_tokens")), 0), cost=Sum("cost")
+        )
+        .order_by()
+    )
+    handled_by = {row.pop("assigned_assistant_id"): row for row in handled}
+    messages_by = {row["assistant_id"]: row["count"] for row in messages}
+    usage_by = {row.pop("assistant_id"): row for row in usage}
+    rows = []
+    for assistant in assistants.order_by("name", "id").only("id", "name", "type", "status"):
+        counts = handled_by.get(assistant.pk, {})
+        spent = usage_by.get(assistant.pk, {})
+        total = counts.get("handled", 0)
+        rows.append(
+            {
+                "assistant_id": assistant.pk,
+                "assistant_name": assistant.name,
+                "type": assistant.type,
+                "status": assistant.status,
+                "conversations_handled": total,
+                "resolved": counts.get("resolved", 0),
+                "messages_sent": messages_by.get(assistant.pk, 0),
+                "automation_rate": _rate(counts.get("automated", 0), counts.get("resolved", 0)),
+                "handoff_rate": _rate(counts.get("handed_off", 0), total),
+                "ai_tokens": spent.get("tokens", 0),
+                "ai_cost": spent.get("cost") or 0,
+            }
+        )
+    return {"from": window.first_day, "to": window.last_day, "assistants": rows}
+
+
+# --- CSV export ----------------------------------------------------------------------------------
+
+EXPORT_COLUMNS = (
+    "id",
+    "channel",
+    "contact_name",
+    "created",
+    "first_response",
+    "resolved",
+    "assignee_email",
+    "assistant_name",
+    "ai_involved",
+    "messages_in",
+    "messages_out",
+    "csat",
+    "tags",
+)
+EXPORT_CHUNK = 2000
+TAG_SEPARATOR = ";"
+
+
+class GroupConcat(Aggregate):
+    """SQLite ``GROUP_CONCAT(expression, ';')``: the embedded default's StringAgg."""
+
+    function = "GROUP_CONCAT"
+    template = "%(function)s(%(expressions)s, ';')"
+    output_field = CharField()
+
+
+def _joined_tags() -> Subquery:
+    through = Conversation.tags.through
+    if connection.vendor == "postgresql":
+        names = StringAgg("tag__name", delimiter=TAG_SEPARATOR, order_by="tag__name")
+    else:
+        names = GroupConcat("tag__name")
+    joined = (
+        through.objects.filter(conversation_id=OuterRef("pk"))
+        .order_by()
+        .values("conversation_id")
+        .annotate(names=names)
+        .values("names")
+    )
+    return Subquery(joined, output_field=CharField())
+
+
+def _message_count(condition: Q) -> Coalesce:
+    counted = (
+        Message.objects.filter(condition, conversation_id=OuterRef("pk"))
+        .order_by()
+        .values("conversation_id")
+        .annotate(count=Count("id"))
+        .values("count")
+    )
+    return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
+
+
+def _local_iso(moment: datetime | None, zone: tzinfo) -> str:
+    return moment.astimezone(zone).isoformat() if moment else ""
+
+
+def export_rows(*, user: User, window: Window):
+    """Yield the CSV header, then one row per conversation created in ``window``.
+
+    Streamed from a database cursor in chunks of ``EXPORT_CHUNK``: counts and tags are
+    correlated subqueries, so memory stays flat whatever the number of conversations.
+    """
+    zone = _zone(user)
+    rows = (
+        _conversations(user)
+        .filter(_in_window("created_at", window, zone))
+        .annotate(
+            messages_in=_message_count(Q(sender=Message.Sender.USER)),
+            messages_out=_message_count(~Q(sender=Message.Sender.USER)),
+            ai_involved=_replied_by(Message.Sender.ASSISTANT),
+            tag_names=_joined_tags(),
+        )
+        .order_by("created_at", "id")
+        .values_list(
+            "id",
+            "platform",
+            "contact__name",
+            "created_at",
+            "first_response_at",
+            "resolved_at",
+            "assigned_agent__email",
+            "assigned_assistant__name",
+            "ai_involved",
+            "messages_in",
+            "messages_out",
+            "tag_names",
+        )
+    )
+    yield list(EXPORT_COLUMNS)
+    for (
+        pk,
+        platform,
+        contact_name,
+        created_at,
+        first_response_at,
+        resolved_at,
+        agent_email,
+        assistant_name,
+        ai_involved,
+        messages_in,
+        messages_out,
+        tag_names,
+    ) in rows.iterator(chunk_size=EXPORT_CHUNK):
+        tags = sorted(tag_names.split(TAG_SEPARATOR)) if tag_names else []
+        yield [
+            str(pk),
+            platform,
+            contact_name,
+            _local_iso(created_at, zone),
+            _local_iso(first_response_at, zone),
+            _local_iso(resolved_at, zone),
+            agent_email or "",
+            assistant_name or "",
+            "true" if ai_involved else "false",
+            messages_in,
+            messages_out,
+            "",  # csat: there are no ratings yet
+            TAG_SEPARATOR.join(tags),
+        ]

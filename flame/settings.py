@@ -127,6 +127,12 @@ if DATABASE_URL:
             conn_health_checks=True,
         )
     }
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        # JIT compilation cost more than it saved on every report measured (bench/analytics:
+        # dashboard p50 740 ms → 349 ms without it); none of our queries run long enough.
+        DATABASES["default"].setdefault("OPTIONS", {})["options"] = env_str(
+            "DATABASE_PG_OPTIONS", "-c jit=off"
+        )
 else:
     DATABASES = {
         "default": {

@@ -130,3 +130,35 @@ class AnalyticsUsageSerializer(PeriodSerializer):
     totals = AnalyticsUsageMetricsSerializer()
     by_day = AnalyticsUsageDaySerializer(many=True)
     by_purpose = AnalyticsUsagePurposeSerializer(many=True)
+
+
+class RangeQuerySerializer(WindowQuerySerializer):
+    """``from`` and ``to`` only: the reports that have no series."""
+
+    granularity = None
+
+
+class AssistantFiguresSerializer(serializers.Serializer):
+    assistant_id = serializers.UUIDField()
+    assistant_name = serializers.CharField()
+    type = serializers.CharField()
+    status = serializers.CharField()
+    conversations_handled = serializers.IntegerField(
+        help_text="Conversations created in the window with this assigned assistant."
+    )
+    resolved = serializers.IntegerField(help_text="Handled conversations that were resolved.")
+    messages_sent = serializers.IntegerField()
+    automation_rate = serializers.FloatField(
+        allow_null=True,
+        help_text="Resolved with an assistant reply and no agent reply, over resolved (0-1).",
+    )
+    handoff_rate = serializers.FloatField(
+        allow_null=True,
+        help_text="Handled with an agent reply or an assigned agent, over handled (0-1).",
+    )
+    ai_tokens = serializers.IntegerField()
+    ai_cost = serializers.DecimalField(max_digits=14, decimal_places=6)
+
+
+class AssistantsReportSerializer(PeriodSerializer):
+    assistants = AssistantFiguresSerializer(many=True)

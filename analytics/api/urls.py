@@ -17,4 +17,8 @@ urlpatterns = [
         name="analytics-response-time",
     ),
     re_path(r"^analytics/usage/?$", views.UsageView.as_view(), name="analytics-usage"),
+    re_path(
+        r"^analytics/assistants/?$", views.AssistantsView.as_view(), name="analytics-assistants"
+    ),
+    re_path(r"^analytics/export\.csv$", views.ExportView.as_view(), name="analytics-export"),
 ]

@@ -1,6 +1,12 @@
 from __future__ import annotations
 
+import csv
+
+from django.http import StreamingHttpResponse
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
+from rest_framework.negotiation import BaseContentNegotiation
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -16,12 +22,16 @@ class AnalyticsView(APIView):
     permission_classes = [IsWorkspaceMember]
     report = staticmethod(selectors.dashboard_for)
     output_serializer: type = s.DashboardSerializer
+    query_serializer: type = s.WindowQuerySerializer
+
+    def window(self, request) -> selectors.Window:
+        zone = workspace_zone(request.user.workspace.timezone)
+        query = self.query_serializer(data=request.query_params, context={"zone": zone})
+        query.is_valid(raise_exception=True)
+        return query.validated_data
 
     def get(self, request):
-        zone = workspace_zone(request.user.workspace.timezone)
-        query = s.WindowQuerySerializer(data=request.query_params, context={"zone": zone})
-        query.is_valid(raise_exception=True)
-        report = self.report(user=request.user, window=query.validated_data)
+        report = self.report(user=request.user, window=self.window(request))
         return Response(self.output_serializer(report).data)
 
 
@@ -57,3 +67,53 @@ class UsageView(AnalyticsView):
 
     report = staticmethod(selectors.usage_for)
     output_serializer = s.AnalyticsUsageSerializer
+
+
+@extend_schema(parameters=[s.RangeQuerySerializer], responses={200: s.AssistantsReportSerializer})
+class AssistantsView(AnalyticsView):
+    """Per assistant: conversations handled, replies, automation and hand-off rates, AI cost."""
+
+    report = staticmethod(selectors.assistants_for)
+    output_serializer = s.AssistantsReportSerializer
+    query_serializer = s.RangeQuerySerializer
+
+
+class _Echo:
+    """A file-like object whose ``write`` returns the line: csv.writer into a generator."""
+
+    def write(self, value: str) -> str:
+        return value
+
+
+class JSONErrorsOnly(BaseContentNegotiation):
+    """The CSV is not rendered by DRF; errors are always the API's JSON, whatever Accept says."""
+
+    def select_parser(self, request, parsers):
+        return parsers[0] if parsers else None
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        return renderers[0], renderers[0].media_type
+
+
+class ExportView(AnalyticsView):
+    """One CSV row per conversation created in the window, streamed."""
+
+    renderer_classes = [JSONRenderer]
+    content_negotiation_class = JSONErrorsOnly
+    query_serializer = s.RangeQuerySerializer
+
+    @extend_schema(
+        operation_id="analytics_export_csv",
+        parameters=[s.RangeQuerySerializer],
+        responses={(200, "text/csv"): OpenApiTypes.STR},
+    )
+    def get(self, request):
+        window = self.window(request)
+        writer = csv.writer(_Echo())
+        lines = (
+            writer.writerow(row) for row in selectors.export_rows(user=request.user, window=window)
+        )
+        response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
+        filename = f"conversations-{window.first_day}-{window.last_day}.csv"
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+        return response
