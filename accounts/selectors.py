@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
-from accounts.models import User, Workspace
+from accounts.models import User
 from flame.exceptions import NotFoundError
 
 
@@ -20,7 +20,3 @@ def user_get_for(*, actor: User, user_id) -> User:
     if user is None:
         raise NotFoundError("Not found.")
     return user
-
-
-def workspace_for(*, actor: User) -> Workspace | None:
-    return actor.workspace

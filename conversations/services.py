@@ -692,7 +692,7 @@ def messages_receive_inbound_bulk(*, integration, inbounds: list[InboundMessage]
 # --- tags and contacts ---------------------------------------------------------------------------
 
 
-def _tag_conflict(exc: IntegrityError) -> ConflictError:
+def _tag_conflict() -> ConflictError:
     return ConflictError(
         "A tag with this name already exists.",
         code="tag_exists",
@@ -710,7 +710,7 @@ def tag_create(*, by: User, name: str, color: str | None = None) -> Tag:
                 **({"color": color} if color else {}),
             )
     except IntegrityError as exc:
-        raise _tag_conflict(exc) from exc
+        raise _tag_conflict() from exc
 
 
 @transaction.atomic
@@ -723,7 +723,7 @@ def tag_update(*, tag: Tag, name: str | None = None, color: str | None = None) -
         with transaction.atomic():
             tag.save(update_fields=["name", "color"])
     except IntegrityError as exc:
-        raise _tag_conflict(exc) from exc
+        raise _tag_conflict() from exc
     return tag
 
 

@@ -285,15 +285,14 @@ def _process_claimed(event: WebhookEvent, wait_for_unmatched: bool) -> str:
     except (ValueError, UnicodeDecodeError) as exc:  # malformed JSON: nothing was written
         logger.warning("Webhook event %s is malformed", event.pk, extra={"error": str(exc)})
         return _finish(event, WebhookEvent.Status.FAILED, error=f"Malformed body: {exc}").status
-    if not routed:
-        return _finish(event, WebhookEvent.Status.IGNORED).status
-    unmatched = sum(1 for integration, item in routed if not _apply(integration, item))
-    if wait_for_unmatched and _should_wait_for_unmatched(event, unmatched):
-        # Receipts for messages whose send has not stored its id yet: process again shortly.
-        _schedule_retry(event)
-        return WebhookEvent.Status.RECEIVED
-    transaction.on_commit(lambda: _answer_callbacks(routed), robust=True)
-    return _finish(event, WebhookEvent.Status.PROCESSED, items=len(routed)).status
+    # Same order as a batch: customer messages first, then what may refer to them.
+    for integration, item in routed:
+        if isinstance(item, InboundMessage):
+            _apply(integration, item)
+    status = _settle(event, routed, wait_for_unmatched)
+    if status != WebhookEvent.Status.RECEIVED:
+        _finish(event, status, items=len(routed))
+    return status
 
 
 def _relaxed_durability() -> None:
@@ -361,12 +360,13 @@ def _bulk_inbound(parsed: dict) -> None:
 
 
 def _settle(event: WebhookEvent, routed: list, wait_for_unmatched: bool) -> str:
-    """Apply an event's non-message items; the status is written by ``_finish_many``."""
+    """Apply an event's non-message items and decide its status (the caller records it)."""
     if not routed:
         return WebhookEvent.Status.IGNORED
     others = [(i, item) for i, item in routed if not isinstance(item, InboundMessage)]
     unmatched = sum(1 for integration, item in others if not _apply(integration, item))
     if wait_for_unmatched and _should_wait_for_unmatched(event, unmatched):
+        # Receipts for messages whose send has not stored its id yet: process again shortly.
         _schedule_retry(event)
         return WebhookEvent.Status.RECEIVED
     transaction.on_commit(lambda: _answer_callbacks(routed), robust=True)
@@ -468,13 +468,6 @@ def webhook_event_fail(*, event_id: int, error: str) -> None:
         status=WebhookEvent.Status.FAILED,
         error=redact_text(error)[:2000],
         processed_at=timezone.now(),
-    )
-
-
-def webhook_events_release(*, event_id: int) -> None:
-    """Put a claimed event back to ``received`` so a retry can claim it again."""
-    WebhookEvent.objects.filter(pk=event_id, status=WebhookEvent.Status.PROCESSING).update(
-        status=WebhookEvent.Status.RECEIVED
     )
 
 

@@ -77,8 +77,10 @@ class Integration(models.Model):
     @property
     def webhook_url(self) -> str:
         base = f"{settings.PUBLIC_BASE_URL}/api/webhooks/{self.platform}"
-        if self.platform in (Platform.TELEGRAM, Platform.SANDBOX):
+        if self.platform == Platform.TELEGRAM:
             return f"{base}/{self.webhook_secret}"
+        if self.platform == Platform.SANDBOX:
+            return f"{base}/{self.pk}"  # the simulator's URL; callers sign in instead
         return base
 
 

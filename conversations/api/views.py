@@ -23,6 +23,7 @@ from conversations.serializers import (
     MessageSerializer,
     TagSerializer,
 )
+from flame.api.lookups import related_or_400
 from flame.api.pagination import CreatedCursorPagination
 from flame.exceptions import InvalidInput, NotFoundError
 from integrations.selectors import integration_get_for
@@ -39,14 +40,6 @@ class MessagePagination(CreatedCursorPagination):
 
     ordering = ("-created_at", "-id")
     page_size = 50
-
-
-def _related_or_400(getter, field: str, **kwargs):
-    """Resolve an id from the request body inside the caller's scope; unknown → 400."""
-    try:
-        return getter(**kwargs)
-    except NotFoundError as exc:
-        raise InvalidInput("Invalid input.", details={field: ["Not found."]}) from exc
 
 
 class ConversationViewSet(viewsets.GenericViewSet):
@@ -81,7 +74,7 @@ class ConversationViewSet(viewsets.GenericViewSet):
         integration_id = values.pop("integration_id", None)
         integration = None
         if integration_id:
-            integration = _related_or_400(
+            integration = related_or_400(
                 integration_get_for,
                 "integration_id",
                 user=request.user,
@@ -144,12 +137,12 @@ class ConversationViewSet(viewsets.GenericViewSet):
         targets = {}
         if "agent_id" in data.validated_data:
             agent_id = data.validated_data["agent_id"]
-            targets["agent"] = agent_id and _related_or_400(
+            targets["agent"] = agent_id and related_or_400(
                 user_get_for, "agent_id", actor=request.user, user_id=agent_id
             )
         if "assistant_id" in data.validated_data:
             assistant_id = data.validated_data["assistant_id"]
-            targets["assistant"] = assistant_id and _related_or_400(
+            targets["assistant"] = assistant_id and related_or_400(
                 assistant_get_for, "assistant_id", user=request.user, assistant_id=assistant_id
             )
         conversation = services.conversation_assign(

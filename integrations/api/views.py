@@ -14,7 +14,8 @@ from rest_framework.views import APIView
 from accounts.api.permissions import IsWorkspaceAdmin, IsWorkspaceMember
 from assistants.selectors import assistant_get_for
 from conversations.models import Message
-from flame.exceptions import InvalidInput, NotFoundError
+from flame.api.lookups import related_or_400
+from flame.exceptions import NotFoundError
 from integrations import ingest, selectors, services
 from integrations.api import serializers as s
 from integrations.models import Integration, Platform
@@ -25,12 +26,9 @@ UUID_PATTERN = "[0-9a-fA-F-]{32,36}"
 def _assistant_or_400(user, assistant_id):
     if assistant_id is None:
         return None
-    try:
-        return assistant_get_for(user=user, assistant_id=assistant_id)
-    except NotFoundError as exc:
-        raise InvalidInput(
-            "Invalid input.", details={"default_assistant_id": ["Not found."]}
-        ) from exc
+    return related_or_400(
+        assistant_get_for, "default_assistant_id", user=user, assistant_id=assistant_id
+    )
 
 
 class IntegrationViewSet(viewsets.GenericViewSet):

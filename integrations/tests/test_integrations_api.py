@@ -138,6 +138,9 @@ def test_sandbox_connects_and_reports_status(admin_client):
     status = admin_client.get(f"/api/integrations/{integration_id}/status")
     disconnected = admin_client.post(f"/api/integrations/{integration_id}/disconnect")
 
+    assert connected.json()["webhook_url"] == (
+        f"http://127.0.0.1:8000/api/webhooks/sandbox/{integration_id}"
+    )
     assert connected.json()["status"] == "active"
     assert status.json()["counts"]["conversations"] == 0
     assert set(status.json()) == {"status", "last_webhook_at", "last_sync", "last_error", "counts"}
