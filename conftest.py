@@ -47,9 +47,11 @@ def _service_gates(request) -> None:
 
 
 @pytest.fixture(autouse=True)
-def _test_defaults(settings) -> None:
-    # Hashing with PBKDF2 at full strength costs ~0.3 s per password; tests need many.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+def _test_defaults(settings, request) -> None:
+    # Hashing with PBKDF2 at full strength costs ~0.3 s per password; tests need many. Browser
+    # tests keep the real hasher: the server process they sign in to verifies with it.
+    if not request.node.get_closest_marker("browser"):
+        settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     cache.clear()
     # Each test builds its own integrations; a signer list cached by the last one is stale.
     signer_cache.clear()
@@ -119,3 +121,72 @@ def agent_client(agent_user) -> APIClient:
 @pytest.fixture
 def outsider_client(outsider) -> APIClient:
     return api_client_for(outsider)
+
+
+# --- browser tests: Debian's chromium driven by Playwright, against a real daphne ---------------
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    """One headless Chromium for the session; a fresh context (cookies, storage) per test."""
+    _require(os.path.exists(CHROMIUM), f"Chromium ({CHROMIUM}, apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API keeps an event loop on this thread; Django would then refuse the
+    # test's own (synchronous) ORM calls as if they came from async code.
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+    if previous is None:
+        os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+
+
+@pytest.fixture
+def live_app(transactional_db):
+    """The product served by a real daphne process (HTTP + WebSocket) on the test database.
+
+    Tasks run inline in that process, so a sandbox reply is delivered without a worker.
+    """
+    _require(connection.vendor == "postgresql", "PostgreSQL (DATABASE_URL)")
+    from flame.testing import live_daphne
+
+    with live_daphne(CELERY_TASK_ALWAYS_EAGER="1", RATELIMIT_ENABLE="0") as url:
+        yield url
+
+
+@pytest.fixture
+def browser_context(chromium, request):
+    """A browser context; script errors and CSP refusals on its pages fail the test.
+
+    HTTP error statuses are not counted: tests provoke 400s and 404s on purpose.
+    """
+    context = chromium.new_context(locale="en-US", viewport={"width": 1366, "height": 860})
+    errors: list[str] = []
+
+    def on_console(message) -> None:
+        if message.type == "error" and not message.text.startswith("Failed to load resource"):
+            errors.append(message.text)
+
+    def watch(page) -> None:
+        page.on("console", on_console)
+        page.on("pageerror", lambda error: errors.append(str(error)))
+
+    context.on("page", watch)
+    yield context
+    context.close()
+    assert errors == [], f"browser console errors: {errors}"
+
+
+def browser_sign_in(page, base_url: str, email: str, password: str) -> None:
+    """Sign in through the real login page, as a person would."""
+    page.goto(f"{base_url}/login/")
+    page.fill("input[name=email]", email)
+    page.fill("input[name=password]", password)
+    page.click("[data-testid=login-submit]")
+    page.wait_for_url(lambda url: "/login/" not in url)

@@ -1,4 +1,5 @@
-"""Request-wide middleware: request ids, the access log line, and the body size limit."""
+"""Request-wide middleware: request ids, the access log line, the body size limit, the anonymous
+API rate limit and the pages' language."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
+from django.utils import translation
 
 from flame.api.errors import error_response
 from flame.logging import request_id_var, user_id_var, workspace_id_var
@@ -148,3 +150,33 @@ class AnonymousApiRateLimitMiddleware:
             return False
         user = getattr(request, "user", None)
         return not (user is not None and user.is_authenticated)
+
+
+class UserLanguageMiddleware:
+    """Pages speak the signed-in user's language, else their workspace's.
+
+    Runs after LocaleMiddleware (which serves anonymous pages from the language cookie or the
+    browser's Accept-Language). API responses keep their one documented language, so clients
+    can match on error messages.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        language = self._language_of(request)
+        if language:
+            translation.activate(language)
+            request.LANGUAGE_CODE = language
+        return self.get_response(request)
+
+    @staticmethod
+    def _language_of(request: HttpRequest) -> str:
+        if request.path.startswith("/api/"):
+            return ""
+        user = getattr(request, "user", None)
+        if user is None or not user.is_authenticated:
+            return ""
+        if user.language:
+            return user.language
+        return user.workspace.language if user.workspace_id else ""

@@ -1,12 +1,24 @@
-"""Helpers for tests that need real concurrency (threads with their own DB connections)."""
+"""Helpers for tests that need real concurrency (threads with their own DB connections) or a
+real server process (daphne) in front of the test database."""
 
 from __future__ import annotations
 
+import os
+import socket
+import subprocess
+import sys
 import threading
-from collections.abc import Callable
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.db import connection
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def race(target: Callable[[int], Any], count: int) -> list:
@@ -35,3 +47,65 @@ def race(target: Callable[[int], Any], count: int) -> list:
         thread.join(timeout=30)
     assert errors == []
     return results
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _wait_healthy(process: subprocess.Popen, url: str, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            break
+        try:
+            urllib.request.urlopen(f"{url}/health", timeout=1)
+            return
+        except OSError:
+            time.sleep(0.2)
+    process.kill()
+    error = process.stderr.read().decode()[-2000:] if process.stderr else ""
+    raise RuntimeError(f"daphne did not start: {error}")
+
+
+@contextmanager
+def live_daphne(**env: str) -> Iterator[str]:
+    """A real daphne process serving this test run's database; yields its base URL.
+
+    The data a test writes must be committed (``django_db(transaction=True)``) for the server
+    to see it, and the database must be PostgreSQL: pytest-django keeps SQLite in memory.
+    """
+    database = connection.settings_dict
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    environment = {
+        **os.environ,
+        "DATABASE_URL": (
+            f"postgres://{database['USER']}@{database['HOST']}:{database['PORT']}/"
+            f"{database['NAME']}"
+        ),
+        "REDIS_URL": settings.REDIS_URL,
+        "LOG_TO_FILES": "0",
+        "LOG_LEVEL": "WARNING",
+        "DATABASE_CONN_MAX_AGE": "0",
+        **env,
+    }
+    command = [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port)]
+    process = subprocess.Popen(
+        [*command, "flame.asgi:application"],
+        cwd=ROOT,
+        env=environment,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        _wait_healthy(process, url)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.urls import include, path, re_path
+from django.views.i18n import JavaScriptCatalog
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from flame.health import health
@@ -25,4 +26,10 @@ urlpatterns = [
     path("api/", include("assistants.api.urls")),
     path("api/", include("integrations.api.urls")),
     path("api/", include("analytics.api.urls")),
+    path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
+    path("inbox/", include("conversations.web.urls")),
+    path("dashboard/", include("analytics.web.urls")),
+    path("settings/assistants/", include("assistants.web.urls")),
+    path("settings/integrations/", include("integrations.web.urls")),
+    path("", include("accounts.web.urls")),
 ]

@@ -10,80 +10,29 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
-from pathlib import Path
 
 import pytest
 import websockets
-from django.conf import settings
 from django.db import connection
 
 from accounts.services import tokens_for
 from accounts.tests.factories import UserFactory
 from conversations import services
 from conversations.tests.factories import ConversationFactory
+from flame.testing import live_daphne
 from integrations.tests.factories import IntegrationFactory
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.django_db(transaction=True)]
 
-ROOT = Path(__file__).resolve().parents[2]
 SOCKETS = 200
 MESSAGES = 10
 EVENTS_PER_MESSAGE = 2  # message:new, then message:status when sandbox delivery marks it sent
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture
 def daphne_server():
-    port = _free_port()
-    database = connection.settings_dict
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"postgres://{database['USER']}@{database['HOST']}:{database['PORT']}/{database['NAME']}",
-        "REDIS_URL": settings.REDIS_URL,
-        "LOG_TO_FILES": "0",
-        "LOG_LEVEL": "WARNING",
-        "DATABASE_CONN_MAX_AGE": "0",
-    }
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "daphne",
-            "-b",
-            "127.0.0.1",
-            "-p",
-            str(port),
-            "flame.asgi:application",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=1)
-            break
-        except OSError:
-            time.sleep(0.2)
-    else:
-        process.kill()
-        pytest.fail(f"daphne did not start: {process.stderr.read().decode()[-2000:]}")
-    yield port
-    process.terminate()
-    process.wait(timeout=10)
+    with live_daphne() as url:
+        yield int(url.rsplit(":", 1)[1])
 
 
 async def _open(port: int, token: str):

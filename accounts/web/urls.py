@@ -1,0 +1,14 @@
+from django.urls import path
+
+from accounts.web import settings_views, views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("login/", views.sign_in, name="login"),
+    path("logout/", views.sign_out, name="logout"),
+    path("forgot-password/", views.forgot_password, name="forgot-password"),
+    path("reset-password/<str:token>/", views.reset_password, name="reset-password"),
+    path("language/", views.set_language, name="set-language"),
+    path("settings/agents/", settings_views.agents, name="settings-agents"),
+    path("settings/workspace/", settings_views.workspace, name="settings-workspace"),
+]

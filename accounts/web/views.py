@@ -1,0 +1,150 @@
+"""Session pages: sign in and out, password reset from the e-mailed link, interface language.
+
+The same services as the API do the work; these views only turn forms into calls and errors
+into messages. Sign-in shares the API's rate-limit groups, so switching between the page and the
+API does not buy an attacker more attempts.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import login, logout
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import translation
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from accounts import services
+from flame.exceptions import ApplicationError
+from flame.ratelimits import RateLimited, client_ip, enforce
+
+LANGUAGE_COOKIE_MAX_AGE = 365 * 24 * 3600
+
+
+def _safe_next(request: HttpRequest, fallback: str) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    allowed = url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    )
+    return target if allowed else fallback
+
+
+def _first_error(error: ApplicationError) -> str:
+    for problems in (error.details or {}).values():
+        if problems:
+            return str(problems[0])
+    return str(error.message)
+
+
+@require_http_methods(["GET"])
+def home(request: HttpRequest) -> HttpResponse:
+    return redirect("inbox" if request.user.is_authenticated else "login")
+
+
+def _limit_sign_in(request: HttpRequest, email: str) -> None:
+    enforce(request, group="login-ip", key=client_ip(request), rate=settings.RATELIMIT_LOGIN)
+    if email:
+        enforce(request, group="login-email", key=email, rate=settings.RATELIMIT_LOGIN)
+
+
+@require_http_methods(["GET", "POST"])
+def sign_in(request: HttpRequest) -> HttpResponse:
+    if request.method == "GET" and request.user.is_authenticated:
+        return redirect(_safe_next(request, reverse("inbox")))
+    context = {"next": _safe_next(request, ""), "email": ""}
+    if request.method == "GET":
+        return render(request, "accounts/login.html", context)
+    email = request.POST.get("email", "").strip().lower()
+    context["email"] = email
+    try:
+        _limit_sign_in(request, email)
+        user = services.user_authenticate(
+            request=request, email=email, password=request.POST.get("password", "")
+        )
+    except RateLimited as exc:
+        context["error"] = _("Too many attempts. Try again in %(seconds)d seconds.") % {
+            "seconds": exc.retry_after
+        }
+        response = render(request, "accounts/login.html", context, status=429)
+        response["Retry-After"] = str(exc.retry_after)
+        return response
+    except ApplicationError:
+        context["error"] = _("The e-mail or the password is not right.")
+        return render(request, "accounts/login.html", context, status=400)
+    login(request, user)
+    return redirect(_safe_next(request, reverse("inbox")))
+
+
+@require_POST
+def sign_out(request: HttpRequest) -> HttpResponse:
+    logout(request)
+    messages.info(request, _("You have signed out."))
+    return redirect("login")
+
+
+def _limit_reset(request: HttpRequest, group: str, key: str) -> None:
+    enforce(request, group=group, key=key, rate=settings.RATELIMIT_PASSWORD_RESET)
+
+
+@require_http_methods(["GET", "POST"])
+def forgot_password(request: HttpRequest) -> HttpResponse:
+    if request.method == "GET":
+        return render(request, "accounts/forgot_password.html")
+    email = request.POST.get("email", "").strip().lower()
+    try:
+        _limit_reset(request, "password-reset-ip", client_ip(request))
+        _limit_reset(request, "password-reset-email", email)
+    except RateLimited as exc:
+        context = {"error": _("Too many requests. Try again later.")}
+        response = render(request, "accounts/forgot_password.html", context, status=429)
+        response["Retry-After"] = str(exc.retry_after)
+        return response
+    services.password_reset_request(email=email)
+    # The same answer whether or not the address has an account.
+    return render(request, "accounts/forgot_password.html", {"sent": True})
+
+
+@require_http_methods(["GET", "POST"])
+def reset_password(request: HttpRequest, token: str) -> HttpResponse:
+    if request.method == "GET":
+        return render(request, "accounts/reset_password.html", {"token": token})
+    password = request.POST.get("password", "")
+    if password != request.POST.get("password_confirm", ""):
+        context = {"token": token, "error": _("The two passwords are not the same.")}
+        return render(request, "accounts/reset_password.html", context, status=400)
+    try:
+        _limit_reset(request, "password-reset-confirm", client_ip(request))
+        services.password_reset_confirm(token=token, password=password)
+    except RateLimited:
+        context = {"token": token, "error": _("Too many requests. Try again later.")}
+        return render(request, "accounts/reset_password.html", context, status=429)
+    except ApplicationError as exc:
+        context = {"token": token, "error": _first_error(exc)}
+        return render(request, "accounts/reset_password.html", context, status=400)
+    messages.success(request, _("Your password has been changed. Sign in with the new one."))
+    return redirect("login")
+
+
+@require_POST
+def set_language(request: HttpRequest) -> HttpResponse:
+    """Switch the interface language: kept on the user (and in a cookie for the sign-in page)."""
+    language = request.POST.get("language", "")
+    if language not in dict(settings.LANGUAGES):
+        return HttpResponse(_("Unknown language."), status=400, content_type="text/plain")
+    if request.user.is_authenticated:
+        services.user_update_profile(user=request.user, data={"language": language})
+    translation.activate(language)
+    response = HttpResponseRedirect(_safe_next(request, reverse("home")))
+    response.set_cookie(
+        settings.LANGUAGE_COOKIE_NAME,
+        language,
+        max_age=LANGUAGE_COOKIE_MAX_AGE,
+        secure=settings.SESSION_COOKIE_SECURE,
+        httponly=True,
+        samesite="Lax",
+    )
+    return response
