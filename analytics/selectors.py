@@ -30,8 +30,11 @@ from django.db.models import (
     Sum,
 )
 from django.db.models.functions import Coalesce, TruncDay, TruncWeek
+from django.utils import timezone
 
 from accounts.models import User
+from analytics import csat
+from analytics.models import SatisfactionRating, SatisfactionSurvey
 from assistants.models import AIUsage, Assistant
 from assistants.schedule import workspace_zone
 from conversations.models import Conversation, Message
@@ -80,11 +83,6 @@ def _conversations(user: User) -> QuerySet[Conversation]:
 # --- dashboard -----------------------------------------------------------------------------------
 
 
-def _latest_sender() -> Subquery:
-    latest = Message.objects.filter(conversation_id=OuterRef("pk")).order_by("-created_at")
-    return Subquery(latest.values("sender")[:1])
-
-
 def _figure_counts(prefix: str, period: Q) -> dict:
     counts = {f"{prefix}total": Count("id", filter=period)}
     for status in Conversation.Status.values:
@@ -96,7 +94,9 @@ def _figure_counts(prefix: str, period: Q) -> dict:
             "id", filter=period & Q(ai_priority=priority)
         )
     counts[f"{prefix}priority_{UNANALYZED}"] = Count("id", filter=period & Q(ai_priority=""))
-    counts[f"{prefix}unreplied"] = Count("id", filter=period & Q(latest_sender=Message.Sender.USER))
+    counts[f"{prefix}unreplied"] = Count(
+        "id", filter=period & Q(last_message_sender=Message.Sender.USER)
+    )
     return counts
 
 
@@ -122,7 +122,6 @@ def dashboard_for(*, user: User, window: Window) -> dict:
     row = (
         _conversations(user)
         .filter(current_period | previous_period)
-        .annotate(latest_sender=_latest_sender())
         .aggregate(
             **_figure_counts("current_", current_period),
             **_figure_counts("previous_", previous_period),
@@ -431,6 +430,17 @@ def _replied_by(sender: str) -> Exists:
     return Exists(Message.objects.filter(conversation_id=OuterRef("pk"), sender=sender))
 
 
+def _answered_by_an_assistant() -> Exists:
+    # Satisfaction surveys go out as assistant messages with no assistant: not AI involvement.
+    return Exists(
+        Message.objects.filter(
+            conversation_id=OuterRef("pk"),
+            sender=Message.Sender.ASSISTANT,
+            assistant_id__isnull=False,
+        )
+    )
+
+
 def assistants_for(*, user: User, window: Window) -> dict:
     """Per assistant of the workspace: conversations handled, replies, automation, AI cost.
 
@@ -566,6 +576,13 @@ def _message_count(condition: Q) -> Coalesce:
     return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
 
 
+def _latest_score() -> Subquery:
+    latest = SatisfactionRating.objects.filter(conversation_id=OuterRef("pk")).order_by(
+        "-created_at"
+    )
+    return Subquery(latest.values("score")[:1], output_field=IntegerField())
+
+
 def _local_iso(moment: datetime | None, zone: tzinfo) -> str:
     return moment.astimezone(zone).isoformat() if moment else ""
 
@@ -583,8 +600,9 @@ def export_rows(*, user: User, window: Window):
         .annotate(
             messages_in=_message_count(Q(sender=Message.Sender.USER)),
             messages_out=_message_count(~Q(sender=Message.Sender.USER)),
-            ai_involved=_replied_by(Message.Sender.ASSISTANT),
+            ai_involved=_answered_by_an_assistant(),
             tag_names=_joined_tags(),
+            csat=_latest_score(),
         )
         .order_by("created_at", "id")
         .values_list(
@@ -599,6 +617,7 @@ def export_rows(*, user: User, window: Window):
             "ai_involved",
             "messages_in",
             "messages_out",
+            "csat",
             "tag_names",
         )
     )
@@ -615,6 +634,7 @@ def export_rows(*, user: User, window: Window):
         ai_involved,
         messages_in,
         messages_out,
+        score,
         tag_names,
     ) in rows.iterator(chunk_size=EXPORT_CHUNK):
         tags = sorted(tag_names.split(TAG_SEPARATOR)) if tag_names else []
@@ -630,6 +650,92 @@ def export_rows(*, user: User, window: Window):
             "true" if ai_involved else "false",
             messages_in,
             messages_out,
-            "",  # csat: there are no ratings yet
+            score or "",
             TAG_SEPARATOR.join(tags),
         ]
+
+
+# --- satisfaction --------------------------------------------------------------------------------
+
+
+def survey_for_answer(*, integration, contact, answer: csat.Answer) -> SatisfactionSurvey | None:
+    """The survey a customer message answers. A button names its survey (answerable again
+    within the window, to change the score); a typed digit answers only the newest unanswered
+    survey of a conversation that is still resolved."""
+    surveys = SatisfactionSurvey.objects.select_related("conversation").filter(
+        conversation__integration=integration,
+        conversation__contact=contact,
+        sent_at__gte=timezone.now() - csat.ANSWER_WINDOW,
+    )
+    if answer.survey_id is not None:
+        return surveys.filter(pk=answer.survey_id).first()
+    return (
+        surveys.filter(answered_at__isnull=True, conversation__status=Conversation.Status.RESOLVED)
+        .order_by("-sent_at")
+        .first()
+    )
+
+
+def _satisfaction_scope(user: User) -> Q:
+    """Admins: the workspace's ratings; agents: the ratings of conversations they handled."""
+    if user.workspace_id is None or not user.is_active:
+        return Q(pk__in=[])
+    in_workspace = Q(workspace_id=user.workspace_id)
+    return in_workspace if user.is_workspace_admin else in_workspace & Q(agent_id=user.pk)
+
+
+def _average(value) -> float | None:
+    return round(float(value), 2) if value is not None else None
+
+
+def _ratings_by(ratings: QuerySet, field: str, names: dict) -> list[dict]:
+    rows = (
+        ratings.exclude(**{f"{field}__isnull": True})
+        .order_by()
+        .values(field)
+        .annotate(average=Avg("score"), ratings=Count("id"))
+    )
+    return sorted(
+        (
+            {
+                f"{field}_id": row[field],
+                "name": names.get(row[field], ""),
+                "average": _average(row["average"]),
+                "ratings": row["ratings"],
+            }
+            for row in rows
+        ),
+        key=lambda row: (-row["ratings"], row["name"]),
+    )
+
+
+def satisfaction_for(*, user: User, window: Window) -> dict:
+    """CSAT over ratings given in ``window``: average, distribution, response rate (surveys
+    sent in the window that got an answer), by agent and by assistant. Six queries."""
+    zone = _zone(user)
+    scope = _satisfaction_scope(user)
+    ratings = SatisfactionRating.objects.filter(scope, _in_window("created_at", window, zone))
+    totals = ratings.aggregate(
+        average=Avg("score"),
+        ratings=Count("id"),
+        **{f"score_{score}": Count("id", filter=Q(score=score)) for score in range(1, 6)},
+    )
+    surveys = SatisfactionSurvey.objects.filter(scope, _in_window("sent_at", window, zone))
+    sent = surveys.aggregate(
+        sent=Count("id"), answered=Count("id", filter=Q(answered_at__isnull=False))
+    )
+    workspace_id = user.workspace_id
+    agents = dict(User.objects.filter(workspace_id=workspace_id).values_list("id", "name"))
+    assistants = dict(Assistant.objects.filter(workspace_id=workspace_id).values_list("id", "name"))
+    return {
+        "from": window.first_day,
+        "to": window.last_day,
+        "average": _average(totals["average"]),
+        "ratings": totals["ratings"],
+        "distribution": {str(score): totals[f"score_{score}"] for score in range(1, 6)},
+        "surveys_sent": sent["sent"],
+        "responses": sent["answered"],
+        "response_rate": _rate(sent["answered"], sent["sent"]),
+        "by_agent": _ratings_by(ratings, "agent", agents),
+        "by_assistant": _ratings_by(ratings, "assistant", assistants),
+    }

@@ -133,6 +133,9 @@ class Conversation(models.Model):
     )
     tags = models.ManyToManyField(Tag, blank=True, related_name="conversations")
     last_message = models.TextField(blank=True)
+    # Who wrote the last message (Message.Sender): "unreplied" reports read it without a
+    # subquery per conversation, and a survey answer can leave it alone.
+    last_message_sender = models.CharField(max_length=10, blank=True)
     # Never null: set at creation, so cursor pagination by last activity has a total order.
     last_message_at = models.DateTimeField(default=timezone.now)
     last_customer_message_at = models.DateTimeField(null=True, blank=True)

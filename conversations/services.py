@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any
 
@@ -173,7 +173,16 @@ def conversation_update(
         Contact.objects.filter(pk=conversation.contact_id).update(
             **contact, updated_at=timezone.now()
         )
-    return _conversation_updated(conversation)
+    fresh = _conversation_updated(conversation)
+    if changes.get("status") == Conversation.Status.RESOLVED:
+        _survey_on_resolve(fresh)
+    return fresh
+
+
+def _survey_on_resolve(conversation: Conversation) -> None:
+    from analytics.services import survey_send_on_resolve
+
+    survey_send_on_resolve(conversation=conversation)
 
 
 def conversation_set_status(*, by: User, conversation: Conversation, status: str) -> Conversation:
@@ -254,6 +263,10 @@ def conversation_delete(*, by: User, conversation: Conversation) -> None:
 # --- messages ------------------------------------------------------------------------------------
 
 
+def _customer_wrote_at(at) -> Greatest:
+    return Greatest(Coalesce(F("last_customer_message_at"), Value(at)), Value(at))
+
+
 def _count_new_message(conversation: Conversation, message: Message) -> None:
     _count_new_messages(conversation.pk, [message])
 
@@ -272,14 +285,17 @@ def _count_new_messages(conversation_id, messages: list[Message]) -> None:
             default=F("last_message"),
             output_field=TextField(),
         ),
+        "last_message_sender": Case(
+            When(last_message_at__lte=at, then=Value(message.sender)),
+            default=F("last_message_sender"),
+            output_field=TextField(),
+        ),
         "last_message_at": Greatest(F("last_message_at"), Value(at)),
         "updated_at": timezone.now(),
     }
     if message.sender == Message.Sender.USER:
         changes["unread_count"] = F("unread_count") + len(messages)
-        changes["last_customer_message_at"] = Greatest(
-            Coalesce(F("last_customer_message_at"), Value(at)), Value(at)
-        )
+        changes["last_customer_message_at"] = _customer_wrote_at(at)
     else:
         changes["unread_count"] = 0
         changes["first_response_at"] = Coalesce(F("first_response_at"), Value(at))
@@ -547,10 +563,41 @@ def _insert_inbound(conversation: Conversation, integration, inbound: InboundMes
     return message
 
 
+def _store_survey_answer(integration, contact: Contact, inbound: InboundMessage) -> Message | None:
+    """A reply to a satisfaction survey becomes a rating. It is kept in the surveyed
+    conversation's thread, but it neither reopens the conversation, nor counts as an unread or
+    unreplied message, nor wakes an assistant."""
+    from analytics import csat
+    from analytics.selectors import survey_for_answer
+    from analytics.services import rating_from_customer
+
+    answer = csat.answer_in(inbound.content, inbound.metadata)
+    if answer is None:
+        return None
+    survey = survey_for_answer(integration=integration, contact=contact, answer=answer)
+    if survey is None:
+        return None
+    if inbound.content.startswith(csat.PAYLOAD_PREFIX):  # Telegram shows the raw callback data
+        inbound = replace(inbound, content=csat.label_for(answer.score))
+    conversation = survey.conversation
+    message = _insert_inbound(conversation, integration, inbound)
+    Conversation.objects.filter(pk=conversation.pk).update(
+        message_count=F("message_count") + 1,
+        last_customer_message_at=_customer_wrote_at(message.created_at),
+        updated_at=timezone.now(),
+    )
+    _message_new(message, conversation)
+    rating_from_customer(survey=survey, score=answer.score)
+    return message
+
+
 def _store_inbound(integration, inbound: InboundMessage) -> Message:
     from assistants.services import customer_message_received
 
     contact = _identity_contact(integration, inbound)
+    answered = _store_survey_answer(integration, contact, inbound)
+    if answered is not None:
+        return answered
     conversation, _opened = _open_conversation(integration, contact)
     message = _insert_inbound(conversation, integration, inbound)
     _count_new_message(conversation, message)
@@ -681,12 +728,30 @@ def messages_receive_inbound_bulk(*, integration, inbounds: list[InboundMessage]
         ).values_list("external_id", flat=True)
     )
     fresh = [inbound for inbound in unique if inbound.external_id not in existing]
-    if not fresh:
-        return []
-    created = _bulk_insert_inbound(integration, fresh)
-    if created:
-        _announce_bulk(created)
+    # A possible survey answer ("5", a rating button) goes through the single-message path,
+    # which tells a rating from a new message; they are few and short.
+    answers = [inbound for inbound in fresh if _may_answer_survey(inbound)]
+    created = [
+        result.message
+        for result in (
+            message_receive_inbound(integration=integration, inbound=inbound) for inbound in answers
+        )
+        if result.created
+    ]
+    answered = {inbound.external_id for inbound in answers}
+    rest = [inbound for inbound in fresh if inbound.external_id not in answered]
+    if rest:
+        stored = _bulk_insert_inbound(integration, rest)
+        if stored:
+            _announce_bulk(stored)
+        created.extend(stored)
     return created
+
+
+def _may_answer_survey(inbound: InboundMessage) -> bool:
+    from analytics.csat import answer_in
+
+    return answer_in(inbound.content, inbound.metadata) is not None
 
 
 # --- tags and contacts ---------------------------------------------------------------------------

@@ -162,3 +162,49 @@ class AssistantFiguresSerializer(serializers.Serializer):
 
 class AssistantsReportSerializer(PeriodSerializer):
     assistants = AssistantFiguresSerializer(many=True)
+
+
+class AgentSatisfactionSerializer(serializers.Serializer):
+    agent_id = serializers.UUIDField()
+    name = serializers.CharField()
+    average = serializers.FloatField(allow_null=True)
+    ratings = serializers.IntegerField()
+
+
+class AssistantSatisfactionSerializer(serializers.Serializer):
+    assistant_id = serializers.UUIDField()
+    name = serializers.CharField()
+    average = serializers.FloatField(allow_null=True)
+    ratings = serializers.IntegerField()
+
+
+class SatisfactionSerializer(PeriodSerializer):
+    average = serializers.FloatField(allow_null=True, help_text="Mean score (1-5).")
+    ratings = serializers.IntegerField(help_text="Ratings given in the window.")
+    distribution = serializers.DictField(
+        child=serializers.IntegerField(), help_text='Ratings per score, "1" to "5".'
+    )
+    surveys_sent = serializers.IntegerField()
+    responses = serializers.IntegerField(help_text="Surveys sent in the window and answered.")
+    response_rate = serializers.FloatField(allow_null=True, help_text="responses / surveys_sent.")
+    by_agent = AgentSatisfactionSerializer(many=True)
+    by_assistant = AssistantSatisfactionSerializer(many=True)
+
+
+class RatingCreateSerializer(serializers.Serializer):
+    score = serializers.IntegerField(help_text="1 (bad) to 5 (excellent).")
+    comment = serializers.CharField(
+        required=False, allow_blank=True, default="", trim_whitespace=True
+    )
+
+
+class RatingSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    conversation_id = serializers.UUIDField()
+    survey_id = serializers.UUIDField(allow_null=True)
+    score = serializers.IntegerField()
+    comment = serializers.CharField()
+    source = serializers.CharField()
+    agent_id = serializers.UUIDField(allow_null=True)
+    assistant_id = serializers.UUIDField(allow_null=True)
+    created_at = serializers.DateTimeField()

@@ -20,5 +20,10 @@ urlpatterns = [
     re_path(
         r"^analytics/assistants/?$", views.AssistantsView.as_view(), name="analytics-assistants"
     ),
+    re_path(
+        r"^analytics/satisfaction/?$",
+        views.SatisfactionView.as_view(),
+        name="analytics-satisfaction",
+    ),
     re_path(r"^analytics/export\.csv$", views.ExportView.as_view(), name="analytics-export"),
 ]

@@ -117,3 +117,12 @@ class ExportView(AnalyticsView):
         filename = f"conversations-{window.first_day}-{window.last_day}.csv"
         response["Content-Disposition"] = f'attachment; filename="{filename}"'
         return response
+
+
+@extend_schema(parameters=[s.RangeQuerySerializer], responses={200: s.SatisfactionSerializer})
+class SatisfactionView(AnalyticsView):
+    """CSAT: average, distribution 1-5, survey response rate, by agent and by assistant."""
+
+    report = staticmethod(selectors.satisfaction_for)
+    output_serializer = s.SatisfactionSerializer
+    query_serializer = s.RangeQuerySerializer

@@ -12,6 +12,8 @@ from rest_framework.views import APIView
 
 from accounts.api.permissions import IsWorkspaceAdminOrReadOnly, IsWorkspaceMember
 from accounts.selectors import user_get_for
+from analytics.api.serializers import RatingCreateSerializer, RatingSerializer
+from analytics.services import rating_record
 from assistants.selectors import assistant_get_for
 from conversations import selectors, services
 from conversations.api import serializers as s
@@ -157,6 +159,17 @@ class ConversationViewSet(viewsets.GenericViewSet):
             by=request.user, conversation=self._conversation()
         )
         return self._respond(conversation)
+
+    @extend_schema(request=RatingCreateSerializer, responses={201: RatingSerializer})
+    @action(detail=True, methods=["post"])
+    def rating(self, request, pk=None):
+        """Record the customer's satisfaction rating (for example one given by phone)."""
+        data = RatingCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        rating = rating_record(
+            by=request.user, conversation=self._conversation(), **data.validated_data
+        )
+        return Response(RatingSerializer(rating).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(
         methods=["GET"],

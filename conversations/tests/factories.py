@@ -29,12 +29,23 @@ class ConversationFactory(factory.django.DjangoModelFactory):
 class MessageFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Message
+        skip_postgeneration_save = True
 
     conversation = factory.SubFactory(ConversationFactory)
     workspace = factory.SelfAttribute("conversation.workspace")
     sender = Message.Sender.USER
     content = factory.Faker("sentence")
     status = Message.Status.DELIVERED
+
+    @factory.post_generation
+    def newest_sender(self, create, extracted, **kwargs):
+        """Keep the conversation's denormalized last sender true, as the services do."""
+        if not create:
+            return
+        newest = Message.objects.filter(conversation_id=self.conversation_id).latest("created_at")
+        Conversation.objects.filter(pk=self.conversation_id).update(
+            last_message_sender=newest.sender
+        )
 
 
 class TagFactory(factory.django.DjangoModelFactory):

@@ -455,13 +455,24 @@ class MetaMessagingClient:
         return limits
 
 
+# Messenger and Instagram show up to 13 quick replies with titles of at most 20 characters.
+MAX_QUICK_REPLIES = 13
+
+
 def _message_object(message) -> dict[str, Any]:
     if message.media_url:
         kind = SEND_ATTACHMENT_TYPES.get(message.type, "file")
         return {"attachment": {"type": kind, "payload": {"url": message.media_url}}}
     if not message.content.strip():
         raise PermanentSendError("The message has no text or media to send.", code="empty_message")
-    return {"text": message.content}
+    body: dict[str, Any] = {"text": message.content}
+    choices = (message.metadata or {}).get("quick_replies")
+    if choices:
+        body["quick_replies"] = [
+            {"content_type": "text", "title": choice["title"][:20], "payload": choice["id"]}
+            for choice in choices[:MAX_QUICK_REPLIES]
+        ]
+    return body
 
 
 def _needs_human_agent_tag(message) -> bool:

@@ -183,6 +183,11 @@ def _request_for(message, chat_id: str) -> tuple[str, dict]:
     reply = _reply_parameters(message, chat_id)
     if reply:
         payload["reply_parameters"] = reply
+    choices = (message.metadata or {}).get("quick_replies")
+    if choices:
+        # One row of inline buttons; a press comes back as a callback_query with this data.
+        row = [{"text": choice["title"], "callback_data": choice["id"]} for choice in choices]
+        payload["reply_markup"] = {"inline_keyboard": [row]}
     return method, payload
 
 

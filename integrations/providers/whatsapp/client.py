@@ -67,7 +67,31 @@ def _address(recipient: str) -> dict[str, str]:
     return {"to": recipient} if PHONE.fullmatch(recipient) else {"recipient": recipient}
 
 
+# WhatsApp's limits: three reply buttons (20-character titles); a list holds up to ten rows
+# (24-character titles) behind a button whose text has at most 20.
+MAX_REPLY_BUTTONS = 3
+MAX_LIST_ROWS = 10
+
+
+def _choices(message: Message) -> dict[str, Any]:
+    """Offered answers as reply buttons when they fit, else as a one-section list."""
+    choices = (message.metadata or {}).get("quick_replies") or []
+    body = {"text": message.content}
+    if len(choices) <= MAX_REPLY_BUTTONS:
+        buttons = [
+            {"type": "reply", "reply": {"id": choice["id"], "title": choice["title"][:20]}}
+            for choice in choices
+        ]
+        return {"type": "button", "body": body, "action": {"buttons": buttons}}
+    rows = [{"id": choice["id"], "title": choice["title"][:24]} for choice in choices]
+    button = str(message.metadata.get("quick_replies_button") or "Choose")[:20]
+    action = {"button": button, "sections": [{"rows": rows[:MAX_LIST_ROWS]}]}
+    return {"type": "list", "body": body, "action": action}
+
+
 def _content(message: Message) -> dict[str, Any]:
+    if (message.metadata or {}).get("quick_replies") and not message.media_url:
+        return {"type": "interactive", "interactive": _choices(message)}
     kind = MEDIA_TYPES.get(message.type)
     if kind is None or not message.media_url:
         return {"type": "text", "text": {"preview_url": False, "body": message.content}}

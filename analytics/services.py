@@ -1,0 +1,150 @@
+"""Satisfaction writes: send the survey when a conversation is resolved, record the ratings."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from django.db import transaction
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from accounts.models import User
+from analytics import csat
+from analytics.models import MAX_SCORE, MIN_SCORE, SatisfactionRating, SatisfactionSurvey
+from conversations.models import ContactIdentity, Conversation, Message
+from flame.exceptions import InvalidInput
+
+logger = logging.getLogger(__name__)
+
+# Meta only lets a business write first within 24 hours of the customer's last message; a
+# survey after that would fail on the platform, so it is not sent.
+CUSTOMER_WINDOW = timedelta(hours=24)
+WINDOWED_PLATFORMS = frozenset({"whatsapp", "facebook", "instagram"})
+COMMENT_MAX_LENGTH = 1000
+
+
+def _inside_customer_window(conversation: Conversation) -> bool:
+    if conversation.platform not in WINDOWED_PLATFORMS:
+        return True
+    last = conversation.last_customer_message_at
+    return last is not None and timezone.now() - last < CUSTOMER_WINDOW
+
+
+def _customer_blocked_us(conversation: Conversation) -> bool:
+    return ContactIdentity.objects.filter(
+        integration_id=conversation.integration_id,
+        contact_id=conversation.contact_id,
+        metadata__blocked=True,
+    ).exists()
+
+
+def _survey_pending(conversation: Conversation) -> bool:
+    return SatisfactionSurvey.objects.filter(
+        conversation=conversation,
+        answered_at__isnull=True,
+        sent_at__gte=timezone.now() - csat.ANSWER_WINDOW,
+    ).exists()
+
+
+def _wants_survey(conversation: Conversation) -> bool:
+    """Surveys only where someone helped the customer and the channel can still reach them;
+    resolving, reopening and resolving again does not ask twice while one is unanswered."""
+    return (
+        conversation.workspace.setting(csat.SURVEY_SETTING, False) is True
+        and conversation.integration_id is not None
+        and conversation.first_response_at is not None
+        and _inside_customer_window(conversation)
+        and not _survey_pending(conversation)
+        and not _customer_blocked_us(conversation)
+    )
+
+
+def survey_send_on_resolve(*, conversation: Conversation) -> SatisfactionSurvey | None:
+    """Ask the customer to rate the conversation just resolved (inside the caller's
+    transaction: the survey, its message and the resolution commit together)."""
+    from conversations.services import OutboundDraft, message_store_outbound
+
+    if not _wants_survey(conversation):
+        return None
+    survey = SatisfactionSurvey.objects.create(
+        workspace_id=conversation.workspace_id,
+        conversation=conversation,
+        agent_id=conversation.assigned_agent_id,
+        assistant_id=conversation.assigned_assistant_id,
+    )
+    language = conversation.workspace.language
+    message = message_store_outbound(
+        conversation=conversation,
+        sender=Message.Sender.ASSISTANT,
+        draft=OutboundDraft(
+            content=csat.survey_text(language),
+            type=Message.Type.INTERACTIVE,
+            metadata=csat.survey_metadata(survey.pk, language),
+        ),
+    )
+    SatisfactionSurvey.objects.filter(pk=survey.pk).update(message=message)
+    return survey
+
+
+def rating_from_customer(*, survey: SatisfactionSurvey, score: int) -> SatisfactionRating:
+    """The customer's answer; answering again (another button) changes the score."""
+    rating, _created = SatisfactionRating.objects.update_or_create(
+        survey=survey,
+        defaults={
+            "workspace_id": survey.workspace_id,
+            "conversation_id": survey.conversation_id,
+            "score": score,
+            "agent_id": survey.agent_id,
+            "assistant_id": survey.assistant_id,
+            "source": SatisfactionRating.Source.CUSTOMER,
+        },
+    )
+    SatisfactionSurvey.objects.filter(pk=survey.pk).update(
+        answered_at=Coalesce("answered_at", timezone.now())
+    )
+    return rating
+
+
+def _validated(score, comment) -> tuple[int, str]:
+    problems: dict[str, list[str]] = {}
+    if isinstance(score, bool) or not isinstance(score, int) or not MIN_SCORE <= score <= MAX_SCORE:
+        problems["score"] = [f"A whole number from {MIN_SCORE} to {MAX_SCORE}."]
+    if not isinstance(comment, str):
+        problems["comment"] = ["Must be text."]
+    elif len(comment) > COMMENT_MAX_LENGTH:
+        problems["comment"] = [f"At most {COMMENT_MAX_LENGTH} characters."]
+    if problems:
+        raise InvalidInput("Invalid input.", details=problems)
+    return score, comment.strip()
+
+
+@transaction.atomic
+def rating_record(*, by: User, conversation: Conversation, score, comment="") -> SatisfactionRating:
+    """A rating an agent records for the customer (told by phone, say). It answers the
+    conversation's pending survey when there is one, so the response rate counts it once."""
+    score, comment = _validated(score, comment)
+    survey = (
+        SatisfactionSurvey.objects.select_for_update()
+        .filter(
+            conversation=conversation,
+            answered_at__isnull=True,
+            sent_at__gte=timezone.now() - csat.ANSWER_WINDOW,
+        )
+        .order_by("-sent_at")
+        .first()
+    )
+    fields = {
+        "workspace_id": conversation.workspace_id,
+        "conversation_id": conversation.pk,
+        "score": score,
+        "comment": comment,
+        "agent_id": survey.agent_id if survey else conversation.assigned_agent_id,
+        "assistant_id": survey.assistant_id if survey else conversation.assigned_assistant_id,
+        "source": SatisfactionRating.Source.AGENT,
+        "recorded_by": by,
+    }
+    if survey is None:
+        return SatisfactionRating.objects.create(**fields)
+    SatisfactionSurvey.objects.filter(pk=survey.pk).update(answered_at=timezone.now())
+    return SatisfactionRating.objects.create(survey=survey, **fields)
