@@ -44,7 +44,8 @@ def seed() -> DemoContext:
             "language": "es",
             "timezone": "America/Mexico_City",
             "plan": "pro",
-            "settings": {"demo": True},
+            # The demo asks for a satisfaction rating when a conversation is resolved.
+            "settings": {"demo": True, "csat_survey": True},
         },
     )
     admin = _member(

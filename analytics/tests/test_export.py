@@ -6,6 +6,7 @@ import io
 import pytest
 
 from analytics.selectors import EXPORT_COLUMNS
+from analytics.tests.factories import RatingFactory
 from analytics.tests.helpers import local
 from assistants.tests.factories import AssistantFactory
 from conversations.models import Conversation, Message
@@ -65,6 +66,9 @@ def exported(workspace, agent_user):
     MessageFactory(
         conversation=first, sender=Message.Sender.USER, created_at=local("2026-11-15", 9, 40)
     )
+    # The newest rating is the conversation's CSAT.
+    RatingFactory(conversation=first, score=2, created_at=local("2026-11-15", 11))
+    RatingFactory(conversation=first, score=5, created_at=local("2026-11-15", 12))
     # 23:30 local on the 16th is the 17th in UTC: still in the window.
     second = ConversationFactory(
         workspace=workspace,
@@ -98,7 +102,7 @@ def test_admin_gets_one_row_per_conversation_in_the_window(admin_client, exporte
             "true",
             "2",
             "2",
-            "",
+            "5",
             "billing;vip",
         ],
         [
