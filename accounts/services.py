@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import zoneinfo
 
 from django.contrib.auth import authenticate
 from django.contrib.auth.password_validation import validate_password
@@ -17,7 +18,12 @@ from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts.models import User, Workspace
 from accounts.tasks import send_account_email_task
-from flame.exceptions import AuthenticationError, ConflictError, InvalidInput
+from flame.exceptions import (
+    AuthenticationError,
+    ConflictError,
+    InvalidInput,
+    PermissionDeniedError,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -258,3 +264,72 @@ def token_revoke(*, refresh: str) -> None:
             return
         raise AuthenticationError(str(exc), code="token_not_valid") from exc
     token.blacklist()
+
+
+def workspace_switches() -> dict[str, bool]:
+    """Each boolean workspace setting an admin may change, with the value it has when unset.
+
+    The apps that read a switch own its name; they are imported here, late, because they
+    import accounts.
+    """
+    from analytics.csat import SURVEY_SETTING as CSAT_SURVEY
+    from assistants.analysis import WORKSPACE_SWITCH as AI_ANALYSIS
+    from conversations.selectors import AGENTS_SEE_UNASSIGNED
+
+    return {AGENTS_SEE_UNASSIGNED: False, AI_ANALYSIS: True, CSAT_SURVEY: False}
+
+
+def _workspace_input_errors(
+    *, name: str | None, timezone: str | None, language: str | None, settings: dict
+) -> dict[str, list[str]]:
+    errors: dict[str, list[str]] = {}
+    if name is not None and not name.strip():
+        errors["name"] = ["The name cannot be empty."]
+    if name is not None and len(name.strip()) > Workspace._meta.get_field("name").max_length:
+        errors["name"] = ["The name is too long."]
+    if timezone is not None and timezone not in zoneinfo.available_timezones():
+        errors["timezone"] = [f"{timezone} is not a known IANA time zone."]
+    if language is not None and language not in Workspace.Language.values:
+        errors["language"] = [f"Choose one of: {', '.join(Workspace.Language.values)}."]
+    switches = workspace_switches()
+    unknown = sorted(key for key in settings if key not in switches)
+    not_boolean = sorted(key for key, value in settings.items() if not isinstance(value, bool))
+    if unknown or not_boolean:
+        errors["settings"] = [f"Unknown setting: {key}." for key in unknown] + [
+            f"{key} must be true or false." for key in not_boolean if key in switches
+        ]
+    return errors
+
+
+@transaction.atomic
+def workspace_update(
+    *,
+    by: User,
+    workspace: Workspace,
+    name: str | None = None,
+    timezone: str | None = None,
+    language: str | None = None,
+    settings: dict | None = None,
+) -> Workspace:
+    """Change a workspace's name, timezone, language or boolean switches (admins only).
+
+    ``settings`` is merged into the stored JSON, so keys written by other code survive; the row
+    is locked so two saves cannot lose each other's keys. Nothing changes if any value is bad.
+    """
+    if not by.is_workspace_admin or by.workspace_id != workspace.pk:
+        raise PermissionDeniedError("Only workspace admins can do this.")
+    settings = settings or {}
+    errors = _workspace_input_errors(
+        name=name, timezone=timezone, language=language, settings=settings
+    )
+    if errors:
+        raise InvalidInput("Invalid input.", details=errors)
+    locked = Workspace.objects.select_for_update().get(pk=workspace.pk)
+    changes = {"name": name.strip() if name else None, "timezone": timezone, "language": language}
+    for field, value in changes.items():
+        if value is not None:
+            setattr(locked, field, value)
+    locked.settings = {**(locked.settings or {}), **settings}
+    locked.save()
+    workspace.refresh_from_db()
+    return locked

@@ -11,4 +11,19 @@ urlpatterns = [
     path("language/", views.set_language, name="set-language"),
     path("settings/agents/", settings_views.agents, name="settings-agents"),
     path("settings/workspace/", settings_views.workspace, name="settings-workspace"),
+    path(
+        "settings/agents/<uuid:user_id>/role/",
+        settings_views.agent_role,
+        name="settings-agent-role",
+    ),
+    path(
+        "settings/agents/<uuid:user_id>/deactivate/",
+        settings_views.agent_deactivate,
+        name="settings-agent-deactivate",
+    ),
+    path(
+        "settings/agents/<uuid:user_id>/reactivate/",
+        settings_views.agent_reactivate,
+        name="settings-agent-reactivate",
+    ),
 ]

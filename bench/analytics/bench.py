@@ -32,12 +32,15 @@ from rest_framework.test import APIClient  # noqa: E402
 
 from accounts.models import User, Workspace  # noqa: E402
 from accounts.services import tokens_for  # noqa: E402
+from analytics.models import SatisfactionRating, SatisfactionSurvey  # noqa: E402
 from conversations.models import Contact, Conversation, Message  # noqa: E402
 
 AGENTS = 10
 MESSAGES_PER_CONVERSATION = 10
 WARM_UPS = 3
-ENDPOINTS = ("dashboard", "response-time")
+SURVEY = SatisfactionSurvey._meta.db_table
+RATING = SatisfactionRating._meta.db_table
+ENDPOINTS = ("dashboard", "response-time", "satisfaction")
 PLATFORMS = ("whatsapp", "facebook", "instagram", "telegram", "sandbox")
 
 
@@ -82,7 +85,7 @@ def _seed_rows(workspace: Workspace, agents: list[User], conversations: int) -> 
                 assigned_agent_id, assigned_assistant_id, last_message, last_message_at,
                 last_customer_message_at, last_agent_reply_at, unread_count, message_count,
                 ai_summary, ai_priority, ai_tags, ai_analyzed_at, first_response_at,
-                resolved_at, created_at, updated_at)
+                resolved_at, created_at, updated_at, last_message_sender)
             SELECT md5('conversation' || g)::uuid, %(workspace)s, NULL,
                    md5('contact' || g)::uuid,
                    ({platforms})[1 + g %% {len(PLATFORMS)}],
@@ -97,7 +100,7 @@ def _seed_rows(workspace: Workspace, agents: list[User], conversations: int) -> 
                         THEN created + (1 + random() * 119) * interval '1 minute' END,
                    CASE WHEN g %% 10 < 6 OR g %% 10 = 9
                         THEN created + (10 + random() * 2870) * interval '1 minute' END,
-                   created, created
+                   created, created, ''
             FROM (
                 SELECT g, now() - random() * interval '90 days' AS created
                 FROM generate_series(1, %(count)s) AS g
@@ -113,7 +116,10 @@ def _seed_rows(workspace: Workspace, agents: list[User], conversations: int) -> 
                 external_id, reply_to_id, metadata, is_edited, is_deleted, created_at,
                 status_changed_at)
             SELECT gen_random_uuid(), c.id, c.workspace_id, NULL,
-                   CASE WHEN k %% 2 = 0 THEN 'user' WHEN k %% 4 = 1 THEN 'assistant'
+                   CASE WHEN k %% 2 = 0 THEN 'user'
+                        WHEN k = {MESSAGES_PER_CONVERSATION - 1}
+                             AND abs(hashtext(c.id::text)) %% 3 = 0 THEN 'user'
+                        WHEN k %% 4 = 1 THEN 'assistant'
                         ELSE 'agent' END,
                    NULL, NULL, 'text', 'Mensaje ' || k, '', 'delivered', '', '', NULL, NULL,
                    '{{}}', false, false, c.created_at + k * interval '3 minutes', NULL
@@ -123,8 +129,50 @@ def _seed_rows(workspace: Workspace, agents: list[User], conversations: int) -> 
             """,
             params,
         )
-        for table in (contact, conversation, message):
+        # About a third of the conversations end with the customer's message (unreplied).
+        cursor.execute(
+            f"""
+            UPDATE {conversation} AS c SET last_message_sender = (
+                SELECT m.sender FROM {message} AS m WHERE m.conversation_id = c.id
+                ORDER BY m.created_at DESC LIMIT 1)
+            WHERE c.workspace_id = %(workspace)s
+            """,
+            params,
+        )
+        _seed_satisfaction(cursor, params)
+        for table in (contact, conversation, message, SURVEY, RATING):
             cursor.execute(f"ANALYZE {table}")
+
+
+def _seed_satisfaction(cursor, params: dict) -> None:
+    """A survey per resolved conversation; 40% answered, scores spread over 1-5."""
+    conversation = Conversation._meta.db_table
+    cursor.execute(
+        f"""
+        INSERT INTO {SURVEY} (id, workspace_id, conversation_id, message_id, agent_id,
+                              assistant_id, sent_at, answered_at)
+        SELECT md5('survey' || c.id)::uuid, c.workspace_id, c.id, NULL, c.assigned_agent_id,
+               c.assigned_assistant_id, c.resolved_at,
+               CASE WHEN abs(hashtext(c.id::text)) %% 5 < 2
+                    THEN c.resolved_at + interval '5 minutes' END
+        FROM {conversation} AS c
+        WHERE c.workspace_id = %(workspace)s AND c.status = 'resolved'
+        """,
+        params,
+    )
+    cursor.execute(
+        f"""
+        INSERT INTO {RATING} (id, workspace_id, conversation_id, survey_id, score, comment,
+                              agent_id, assistant_id, source, recorded_by_id, created_at,
+                              updated_at)
+        SELECT gen_random_uuid(), s.workspace_id, s.conversation_id, s.id,
+               1 + abs(hashtext(s.id::text)) %% 5, '', s.agent_id, s.assistant_id, 'customer',
+               NULL, s.answered_at, s.answered_at
+        FROM {SURVEY} AS s
+        WHERE s.workspace_id = %(workspace)s AND s.answered_at IS NOT NULL
+        """,
+        params,
+    )
 
 
 def _time(client: APIClient, endpoint: str, params: dict, repeat: int) -> list[float]:
