@@ -55,7 +55,7 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
-def _wait_healthy(process: subprocess.Popen, url: str, timeout: float = 30) -> None:
+def wait_healthy(process: subprocess.Popen, url: str, timeout: float = 30) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -101,7 +101,7 @@ def live_daphne(**env: str) -> Iterator[str]:
         stderr=subprocess.PIPE,
     )
     try:
-        _wait_healthy(process, url)
+        wait_healthy(process, url)
         yield url
     finally:
         process.terminate()
