@@ -39,6 +39,7 @@ from assistants.models import (
 from assistants.schedule import workspace_zone
 from conversations.models import Conversation, Message
 from flame.exceptions import NotFoundError
+from integrations.models import Integration
 
 # The portable (non-PostgreSQL) retrieval scores chunks in Python; an assistant's knowledge
 # base is small, but the read stays bounded whatever an admin uploads.
@@ -58,6 +59,13 @@ def assistant_list_for(*, user: User) -> QuerySet[Assistant]:
             )
         )
         .annotate(knowledge_count=Count("knowledge", distinct=True))
+    )
+
+
+def assistant_list_with_channels_for(*, user: User) -> QuerySet[Assistant]:
+    """The settings list: each assistant with the channels it answers by default."""
+    return assistant_list_for(user=user).prefetch_related(
+        Prefetch("default_for_integrations", queryset=Integration.objects.order_by("name"))
     )
 
 

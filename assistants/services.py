@@ -68,7 +68,10 @@ def assistant_update(*, assistant: Assistant, data: dict[str, Any]) -> Assistant
     changes = _allowed(data, Assistant.EDITABLE_FIELDS)
     if changes.get("status") == assistant.status:
         changes.pop("status")  # re-sending the current status (even "training") is harmless
-    assistant_validate({**_current_values(assistant), **changes})
+    values = {**_current_values(assistant), **changes}
+    if "status" not in changes:
+        values.pop("status")  # the stored status (training, say) is not being set by this edit
+    assistant_validate(values)
     return _save_changes(assistant, changes)
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.db.models import Count, Max, Q, QuerySet
 
 from accounts.models import User
+from conversations.models import Message
 from flame.exceptions import NotFoundError
 from integrations.models import Integration, WebhookEvent
 
@@ -18,6 +19,20 @@ def integration_get_for(*, user: User, integration_id) -> Integration:
     if integration is None:
         raise NotFoundError("Integration not found.")
     return integration
+
+
+def integration_status_counts(*, integration: Integration) -> dict[str, int]:
+    """What went through one channel: conversations, messages each way, webhooks received."""
+    messages = Message.objects.filter(integration=integration).aggregate(
+        messages_in=Count("id", filter=Q(sender=Message.Sender.USER)),
+        messages_out=Count("id", filter=~Q(sender=Message.Sender.USER)),
+        failed_out=Count("id", filter=Q(status=Message.Status.FAILED)),
+    )
+    events = integration.webhook_events.aggregate(
+        webhooks_received=Count("id"),
+        webhooks_failed=Count("id", filter=Q(status=WebhookEvent.Status.FAILED)),
+    )
+    return {"conversations": integration.conversations.count(), **messages, **events}
 
 
 def webhook_events_for(*, user: User) -> QuerySet[WebhookEvent]:

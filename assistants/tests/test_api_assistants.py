@@ -164,6 +164,18 @@ def test_admin_patches_fields(admin_client, workspace):
     assert (assistant.status, assistant.handoff_quiet_minutes) == ("inactive", 5)
 
 
+def test_an_assistant_in_training_can_be_renamed(admin_client, workspace):
+    assistant = AssistantFactory(workspace=workspace, status=Assistant.Status.TRAINING)
+
+    response = admin_client.patch(
+        f"/api/assistants/{assistant.pk}", {"name": "Ventas"}, format="json"
+    )
+
+    assert response.status_code == 200, response.content
+    assistant.refresh_from_db()
+    assert (assistant.name, assistant.status) == ("Ventas", "training")
+
+
 def test_switching_to_ai_requires_a_prompt(admin_client, workspace):
     assistant = AssistantFactory(workspace=workspace)
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import uuid
 
-from django.db.models import Count, Q
 from drf_spectacular.utils import extend_schema
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
@@ -13,7 +12,6 @@ from rest_framework.views import APIView
 
 from accounts.api.permissions import IsWorkspaceAdmin, IsWorkspaceMember
 from assistants.selectors import assistant_get_for
-from conversations.models import Message
 from flame.api.lookups import related_or_400
 from flame.exceptions import NotFoundError
 from integrations import ingest, selectors, services
@@ -100,26 +98,13 @@ class IntegrationViewSet(viewsets.GenericViewSet):
     @action(detail=True, methods=["get"], url_path="status")
     def connection_status(self, request, pk=None):
         integration = self._integration()
-        messages = Message.objects.filter(integration=integration).aggregate(
-            messages_in=Count("id", filter=Q(sender=Message.Sender.USER)),
-            messages_out=Count("id", filter=~Q(sender=Message.Sender.USER)),
-            failed_out=Count("id", filter=Q(status=Message.Status.FAILED)),
-        )
-        events = integration.webhook_events.aggregate(
-            webhooks_received=Count("id"),
-            webhooks_failed=Count("id", filter=Q(status="failed")),
-        )
         return Response(
             {
                 "status": integration.status,
                 "last_webhook_at": integration.last_webhook_at,
                 "last_sync": integration.last_sync,
                 "last_error": integration.last_error,
-                "counts": {
-                    "conversations": integration.conversations.count(),
-                    **messages,
-                    **events,
-                },
+                "counts": selectors.integration_status_counts(integration=integration),
             }
         )
 
