@@ -129,9 +129,13 @@ CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium():
-    """One headless Chromium for the session; a fresh context (cookies, storage) per test."""
+    """One headless Chromium per test module; a fresh context (cookies, storage) per test.
+
+    Module scope, not session: Playwright's sync API keeps an event loop running on this
+    thread while it is open, and the asyncio tests of other modules cannot start beside it.
+    """
     _require(os.path.exists(CHROMIUM), f"Chromium ({CHROMIUM}, apt-get install chromium)")
     from playwright.sync_api import sync_playwright
 

@@ -1,0 +1,83 @@
+// The reply box: Enter sends, Shift+Enter adds a line; typing is announced to other agents.
+const TYPING_REPEAT_MS = 3000;
+const TYPING_IDLE_MS = 4000;
+
+export class Composer {
+  constructor(form, { onSend, onTyping }) {
+    this.form = form;
+    this.input = form.querySelector("[data-testid=composer-input]");
+    this.error = form.querySelector("[data-testid=composer-error]");
+    this.button = form.querySelector("[data-testid=composer-send]");
+    this.onSend = onSend;
+    this.onTyping = onTyping;
+    this.typingSince = 0;
+    this.idleTimer = null;
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      this.send();
+    });
+    this.input.addEventListener("keydown", (event) => {
+      if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+        event.preventDefault();
+        this.send();
+      }
+    });
+    this.input.addEventListener("input", () => this.typed());
+    this.input.addEventListener("blur", () => this.stopTyping());
+  }
+
+  reset() {
+    this.stopTyping();
+    this.input.value = "";
+    this.showError("");
+  }
+
+  focus() {
+    this.input.focus();
+  }
+
+  typed() {
+    const now = Date.now();
+    if (!this.input.value.trim()) {
+      this.stopTyping();
+      return;
+    }
+    if (now - this.typingSince > TYPING_REPEAT_MS) {
+      this.typingSince = now;
+      this.onTyping("typing:start");
+    }
+    window.clearTimeout(this.idleTimer);
+    this.idleTimer = window.setTimeout(() => this.stopTyping(), TYPING_IDLE_MS);
+  }
+
+  stopTyping() {
+    window.clearTimeout(this.idleTimer);
+    if (this.typingSince) {
+      this.typingSince = 0;
+      this.onTyping("typing:stop");
+    }
+  }
+
+  showError(text) {
+    this.error.textContent = text;
+    this.error.hidden = !text;
+  }
+
+  async send() {
+    const content = this.input.value;
+    if (!content.trim() || this.button.disabled) return;
+    this.stopTyping();
+    this.showError("");
+    this.button.disabled = true;
+    this.input.value = "";
+    try {
+      await this.onSend(content);
+    } catch (error) {
+      if (!this.input.value) this.input.value = content;
+      this.showError(error.readable || error.message || gettext("The message could not be sent."));
+    } finally {
+      this.button.disabled = false;
+      this.input.focus();
+    }
+  }
+}
