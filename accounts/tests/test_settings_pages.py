@@ -135,7 +135,8 @@ def test_invite_without_password_creates_an_agent_and_sends_the_invitation(
     assert member.has_usable_password() is False
     assert [message.to for message in mail.outbox] == [["new.person@a.example"]]
     page = admin_page.get(AGENTS).content.decode()
-    assert "Invitation sent to new.person@a.example." in page
+    # The admin chose no language, so the page speaks their workspace's Spanish.
+    assert "Invitación enviada a new.person@a.example." in page
 
 
 def test_invite_with_password_lets_the_member_sign_in_at_once(admin_page):
@@ -205,8 +206,10 @@ def test_the_last_admin_cannot_be_demoted(admin_page, admin_user, agent_user):
     response = admin_page.post(f"{AGENTS}{admin_user.pk}/role/", {"role": "agent"})
 
     assert response.status_code == 409
-    assert response.context["error"] == "A workspace needs at least one active admin."
-    assert "A workspace needs at least one active admin." in response.content.decode()
+    # The admin chose no language, so the page speaks their workspace's Spanish.
+    last_admin = "Un espacio de trabajo necesita al menos un administrador activo."
+    assert response.context["error"] == last_admin
+    assert last_admin in response.content.decode()
     assert _role(admin_user) == "admin"
 
 
@@ -224,7 +227,7 @@ def test_deactivation_asks_for_confirmation_first(admin_page, agent_user):
     response = admin_page.get(f"{AGENTS}{agent_user.pk}/deactivate/")
 
     assert response.status_code == 200
-    assert "Deactivate Aldo Agent?" in response.content.decode()
+    assert "¿Desactivar a Aldo Agent?" in response.content.decode()  # the workspace's Spanish
     assert _active(agent_user) is True
 
 
@@ -242,7 +245,9 @@ def test_the_last_admin_cannot_be_deactivated(admin_page, admin_user):
     response = admin_page.post(f"{AGENTS}{admin_user.pk}/deactivate/")
 
     assert response.status_code == 409
-    assert response.context["error"] == "A workspace needs at least one active admin."
+    assert response.context["error"] == (
+        "Un espacio de trabajo necesita al menos un administrador activo."
+    )
     assert _active(admin_user) is True
 
 
@@ -252,7 +257,7 @@ def test_an_admin_cannot_deactivate_themselves(admin_page, admin_user, workspace
     response = admin_page.post(f"{AGENTS}{admin_user.pk}/deactivate/")
 
     assert response.status_code == 409
-    assert response.context["error"] == "You cannot deactivate yourself."
+    assert response.context["error"] == "No puedes desactivar tu propia cuenta."
     assert _active(admin_user) is True
 
 

@@ -41,7 +41,7 @@ def _add_schedule(page) -> None:
     page.fill("input[name=start_time]", "22:00")
     page.fill("input[name=end_time]", "02:00")
     page.get_by_test_id("schedule-save").click()
-    expect(page.locator(".flash")).to_contain_text("Interval added")
+    expect(page.locator(".flash")).to_contain_text("Intervalo agregado")
     friday = page.get_by_test_id("week-day-5")
     expect(friday.get_by_test_id("interval")).to_contain_text("22:00\N{EN DASH}02:00")
     # The part after midnight is drawn on Saturday.
@@ -56,9 +56,9 @@ def _add_knowledge_and_train(page) -> None:
         "Horario de atención: abrimos de lunes a sábado de 9:00 a 19:00. Domingos cerrado.",
     )
     page.get_by_test_id("document-save").click()
-    expect(page.get_by_test_id("train-status")).to_have_text("Needs training")
+    expect(page.get_by_test_id("train-status")).to_have_text("Necesita entrenamiento")
     page.get_by_test_id("train").click()
-    expect(page.get_by_test_id("train-status")).to_have_text("Up to date")
+    expect(page.get_by_test_id("train-status")).to_have_text("Actualizado")
 
 
 def _ask_the_playground(page) -> None:
@@ -85,14 +85,15 @@ def _create_sandbox(page, base_url: str) -> Integration:
 def _reconnect(page) -> None:
     page.once("dialog", lambda dialog: dialog.accept())  # data-confirm asks first
     page.get_by_test_id("integration-disconnect").click()
-    expect(page.get_by_test_id("integration-status")).to_have_text("Not connected")
+    expect(page.get_by_test_id("integration-status")).to_have_text("No conectado")
     page.get_by_test_id("integration-connect").click()
-    expect(page.get_by_test_id("integration-status")).to_have_text("Connected")
+    expect(page.get_by_test_id("integration-status")).to_have_text("Conectado")
 
 
 def test_admin_sets_up_an_assistant_and_a_sandbox_and_simulates_a_customer(
     live_app, browser_context, admin_user
 ):
+    # The admin chose no language: pages speak their workspace's (the factory's Spanish).
     page = browser_context.new_page()
     page.set_default_timeout(TIMEOUT_MS)
     browser_sign_in(page, live_app, admin_user.email, DEFAULT_PASSWORD)
@@ -111,7 +112,7 @@ def test_admin_sets_up_an_assistant_and_a_sandbox_and_simulates_a_customer(
     page.get_by_test_id("sim-from").fill("+5215550001111")
     page.get_by_test_id("sim-text").fill("Hola, ¿abren el domingo?")
     page.get_by_test_id("sim-send").click()
-    expect(page.get_by_test_id("sim-result")).to_contain_text("Received from Lucía Pérez")
+    expect(page.get_by_test_id("sim-result")).to_contain_text("Recibido de Lucía Pérez")
     expect(page.get_by_test_id("sim-inbox-link")).to_have_attribute("href", "/inbox/")
 
     assistant.refresh_from_db()

@@ -57,6 +57,7 @@ def document(assistant):
 
 @pytest.fixture
 def admin(client, admin_user):
+    # The admin chose no language: pages speak their workspace's (the factory's Spanish).
     client.force_login(admin_user)
     return client
 
@@ -195,10 +196,10 @@ def test_list_shows_type_status_mode_and_default_channels(
     assert "Recepción" in html
     assert "WhatsApp Ventas" in html
     assert "Canal 3" in html
-    assert "Only inside its schedules" in html
-    assert "AI reply" in html
-    assert "Fixed reply" in html
-    assert "Inactive" in html
+    assert "Solo dentro de sus horarios" in html
+    assert "Respuesta con IA" in html
+    assert "Respuesta fija" in html
+    assert "Inactivo" in html
 
 
 def test_empty_list_invites_to_create(admin):
@@ -227,7 +228,7 @@ def test_create_assistant(admin, workspace):
     assert assistant.max_tokens == 500
     follow = admin.get(response["Location"])
     assert "Recepción" in follow.content.decode()
-    assert [str(m) for m in follow.context["messages"]] == ["Assistant “Recepción” created."]
+    assert [str(m) for m in follow.context["messages"]] == ["Asistente “Recepción” creado."]
 
 
 def test_create_ai_assistant_with_model_settings(admin):
@@ -283,7 +284,9 @@ def test_service_rules_are_reported_with_the_field_errors(admin):
     errors = response.context["form"].errors
     assert response.status_code == 400
     assert set(errors) == {"ai_prompt", "temperature"}
-    assert errors["ai_prompt"] == ["An AI assistant needs instructions (the system prompt)."]
+    assert errors["ai_prompt"] == [
+        "Un asistente con IA necesita instrucciones (el prompt del sistema)."
+    ]
     assert Assistant.objects.count() == 0
 
 
@@ -488,7 +491,7 @@ def test_add_document_marks_training_needed(admin, assistant):
     assert response.status_code == 302
     assert (document.assistant, document.title) == (assistant, "Envíos")
     assert assistant.needs_training is True
-    assert "Needs training" in admin.get(url).content.decode()
+    assert "Necesita entrenamiento" in admin.get(url).content.decode()
 
 
 @pytest.mark.parametrize(
@@ -549,7 +552,7 @@ def test_train_builds_the_index(admin, assistant, document, django_capture_on_co
     assert assistant.trained_at is not None
     assert assistant.needs_training is False
     assert KnowledgeChunk.objects.filter(assistant=assistant).count() == 1
-    assert 'data-testid="train-status">Up to date' in page.content.decode()
+    assert 'data-testid="train-status">Actualizado' in page.content.decode()
 
 
 def test_train_reports_a_training_still_running(admin, assistant, document):
@@ -558,9 +561,9 @@ def test_train_reports_a_training_still_running(admin, assistant, document):
     response = admin.post(url, follow=True)
 
     assert [str(m) for m in response.context["messages"]] == [
-        "Training started. Reload this page in a moment to see it done."
+        "El entrenamiento comenzó. Recarga esta página en un momento para ver el resultado."
     ]
-    assert 'data-testid="train-status">Training' in response.content.decode()
+    assert 'data-testid="train-status">Entrenando' in response.content.decode()
     assert Assistant.objects.get().status == "training"
 
 

@@ -34,6 +34,7 @@ NUMBER_PATH = rf"^/{settings.GRAPH_API_VERSION}/{PHONE_NUMBER_ID}$"
 
 @pytest.fixture
 def admin(client, admin_user):
+    # The admin chose no language: pages speak their workspace's (the factory's Spanish).
     client.force_login(admin_user)
     return client
 
@@ -177,8 +178,8 @@ def test_list_shows_platform_status_last_error_and_assistant(
     assert "platform-whatsapp" in html
     assert "The bot token was revoked." in html
     assert "Recepción" in html
-    assert "Not connected" in html
-    assert "Connected" in html
+    assert "No conectado" in html
+    assert "Conectado" in html
     assert "Error" in html
     _assert_no_secrets(response)
 
@@ -254,7 +255,7 @@ def test_create_whatsapp_then_detail_shows_webhook_and_verify_token(admin, works
     assert 'data-testid="verify-token"' in html
     assert 'value="paste-me-into-meta"' in html
     assert 'data-testid="integration-connect"' in html
-    assert [str(m) for m in detail.context["messages"]] == ["Channel “Ventas WhatsApp” added."]
+    assert [str(m) for m in detail.context["messages"]] == ["Canal “Ventas WhatsApp” agregado."]
     _assert_no_secrets(detail)
 
 
@@ -325,7 +326,7 @@ def test_create_refuses_an_account_connected_elsewhere(admin, outsider):
 
     assert response.status_code == 409
     assert response.context["form"].non_field_errors() == [
-        "This channel account is already connected to a workspace."
+        "Esta cuenta del canal ya está conectada a un espacio de trabajo."
     ]
     assert Integration.objects.count() == 1
     _assert_no_secrets(response)
@@ -339,7 +340,7 @@ def test_edit_form_never_shows_stored_credentials(admin, whatsapp):
 
     html = response.content.decode()
     assert response.status_code == 200
-    assert "Saved. Leave blank to keep it." in html
+    assert "Guardado. Déjalo vacío para conservarlo." in html
     assert PHONE_NUMBER_ID not in html  # not even the ones that are not secret
     _assert_no_secrets(response)
 
@@ -408,7 +409,7 @@ def test_connect_and_disconnect_sandbox(admin, sandbox):
     sandbox.refresh_from_db()
     assert sandbox.status == "active"
     assert [str(m) for m in connected.context["messages"]] == [
-        "Connected. The channel is receiving messages."
+        "Conectado. El canal está recibiendo mensajes."
     ]
 
     disconnected = admin.post(
@@ -417,7 +418,7 @@ def test_connect_and_disconnect_sandbox(admin, sandbox):
     sandbox.refresh_from_db()
     assert sandbox.status == "inactive"
     assert [str(m) for m in disconnected.context["messages"]] == [
-        "Disconnected. New messages are no longer received."
+        "Desconectado. Ya no se reciben mensajes nuevos."
     ]
 
 
@@ -446,7 +447,7 @@ def test_connect_refused_shows_the_platform_reason(admin, whatsapp, fake_api):
     html = response.content.decode()
     assert (whatsapp.status, whatsapp.last_error) == ("error", reason)
     assert [str(m) for m in response.context["messages"]] == [
-        f"The platform refused the connection. {reason}"
+        f"La plataforma rechazó la conexión. {reason}"  # the platform's reason is as it came
     ]
     assert 'data-testid="last-error"' in html
     assert reason in html
@@ -472,7 +473,7 @@ def test_delete_with_conversations_is_refused(admin, workspace, sandbox):
 
     assert Integration.objects.filter(pk=sandbox.pk).exists()
     assert [str(m) for m in response.context["messages"]] == [
-        "This channel has conversations; disconnect it instead of deleting it."
+        "Este canal tiene conversaciones; desconéctalo en lugar de eliminarlo."
     ]
 
 

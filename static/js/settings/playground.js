@@ -53,7 +53,7 @@ function snippetList(snippets) {
     const item = element("div", "snippet");
     const head = element("div", "snippet-head");
     head.append(element("strong", "", snippet.title));
-    head.append(element("span", "muted", interpolate(gettext("match %s%%"), [Math.round(snippet.score * 100)])));
+    head.append(element("span", "muted", interpolate(gettext("match %s percent"), [Math.round(snippet.score * 100)])));
     item.append(head, element("p", "snippet-text", snippet.content));
     details.append(item);
   }
