@@ -4,29 +4,38 @@ import pytest
 from django.core.management import call_command
 
 from accounts.models import User, Workspace
+from analytics.models import SatisfactionRating
 from conversations.models import Conversation, Message
 
 pytestmark = pytest.mark.django_db
 
 
+def _counts() -> tuple:
+    live = Conversation.objects.exclude(contact__metadata__has_key="demo_history")
+    return (
+        User.objects.count(),
+        Workspace.objects.count(),
+        live.count(),
+        Message.objects.filter(conversation__in=live).count(),
+        Conversation.objects.count(),
+        Message.objects.count(),
+        SatisfactionRating.objects.count(),
+    )
+
+
 def test_seed_demo_is_idempotent_and_warns(capsys, client):
     call_command("seed_demo")
-    counts = (
-        User.objects.count(),
-        Workspace.objects.count(),
-        Conversation.objects.count(),
-        Message.objects.count(),
-    )
+    counts = _counts()
     call_command("seed_demo")
 
-    # 13 messages: the resolved demo conversation also holds its satisfaction survey.
-    assert counts == (2, 1, 5, 13)
-    assert (
-        User.objects.count(),
-        Workspace.objects.count(),
-        Conversation.objects.count(),
-        Message.objects.count(),
-    ) == counts
+    # 5 live threads with 13 messages (the resolved one also holds its satisfaction survey),
+    # plus four weeks of resolved history (2-6 a day: 2 messages each, most of them rated).
+    assert counts[:4] == (2, 1, 5, 13)
+    history = counts[4] - counts[2]
+    assert 28 * 2 <= history <= 28 * 6
+    assert counts[5] - counts[3] == 2 * history
+    assert 0 < counts[6] < history
+    assert _counts() == counts
     languages = " ".join(Message.objects.values_list("content", flat=True))
     assert "¿Tienen envío" in languages
     assert "order #4821" in languages
