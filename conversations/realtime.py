@@ -50,6 +50,17 @@ def conversation_group(conversation_id) -> str:
     return f"conversation.{conversation_id}"
 
 
+# Pages poll /api/events this often when the channel layer cannot carry events between
+# processes (the embedded default): a message stored by a worker or `manage.py` still shows up.
+PROCESS_LOCAL_POLL_SECONDS = 5
+
+
+def page_poll_seconds() -> int:
+    """0 when every process shares the channel layer (Redis), so live events reach each page."""
+    process_local = isinstance(get_channel_layer(), InMemoryChannelLayer)
+    return PROCESS_LOCAL_POLL_SECONDS if process_local else 0
+
+
 def event_wire(event: Event) -> dict[str, Any]:
     """What a client receives, live or from /api/events: ``{type, id, data}``."""
     return {"type": event.kind, "id": event.id, "data": event.payload}

@@ -7,10 +7,12 @@ import re
 from datetime import timedelta
 
 import pytest
+from channels.layers import InMemoryChannelLayer
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from conversations import realtime
 from conversations.models import Conversation, Event
 from conversations.tests.factories import (
     ContactFactory,
@@ -258,3 +260,19 @@ def test_query_count_does_not_grow_with_conversations(client, admin_user, agent_
     assert with_thirty == with_one
     assert _inbox_queries(client, f"/inbox/{first.pk}/") == deep_link_one
     assert with_one <= 12
+
+
+@pytest.mark.parametrize(
+    ("layer", "seconds"),
+    [
+        (InMemoryChannelLayer(), realtime.PROCESS_LOCAL_POLL_SECONDS),
+        (object(), 0),  # a shared layer (Redis) carries every process's events
+    ],
+)
+def test_pages_poll_the_event_log_only_when_the_layer_is_process_local(
+    client, agent_user, monkeypatch, layer, seconds
+):
+    monkeypatch.setattr(realtime, "get_channel_layer", lambda: layer)
+    client.force_login(agent_user)
+
+    assert _boot(client.get("/inbox/"))["poll_seconds"] == seconds

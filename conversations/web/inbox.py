@@ -20,7 +20,7 @@ from rest_framework.request import Request
 from accounts.models import User
 from accounts.selectors import user_list_for
 from assistants.selectors import assistant_list_for
-from conversations import selectors
+from conversations import realtime, selectors
 from conversations.api.views import ConversationPagination
 from conversations.models import Conversation
 from conversations.serializers import conversation_data
@@ -204,6 +204,7 @@ def boot_data(
         "tags": [{"id": str(tag.pk), "name": tag.name, "color": tag.color} for tag in tags],
         "conversation": conversation_data(open_conversation) if open_conversation else None,
         "last_event_id": last_event_id,
+        "poll_seconds": realtime.page_poll_seconds(),
         "channel_icons": {value: static(f"img/channels/{value}.svg") for value in Platform.values},
         "inbox_url": reverse("inbox"),
     }

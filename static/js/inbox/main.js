@@ -34,7 +34,12 @@ const composer = new Composer(root.querySelector("[data-testid=composer]"), {
   onSend: send,
   onTyping: (kind) => openId && socket.typing(kind, openId),
 });
-const socket = new InboxSocket({ lastEventId: boot.last_event_id, onEvent: apply, onState: showConnection });
+const socket = new InboxSocket({
+  lastEventId: boot.last_event_id,
+  pollSeconds: boot.poll_seconds,
+  onEvent: apply,
+  onState: showConnection,
+});
 
 // --- state ---------------------------------------------------------------------------------------
 

@@ -8,8 +8,13 @@ const PING_MS = 25000;
 const SEEN_LIMIT = 2000;
 
 export class InboxSocket {
-  constructor({ lastEventId = 0, onEvent, onState }) {
+  constructor({ lastEventId = 0, pollSeconds = 0, onEvent, onState }) {
     this.lastEventId = lastEventId;
+    // A server whose channel layer is process-local (the embedded default) asks the page to
+    // also poll the event log: events written by another process never reach this socket.
+    if (pollSeconds > 0) {
+      window.setInterval(() => this.connected && this.catchUp(), pollSeconds * 1000);
+    }
     this.onEvent = onEvent;
     this.onState = onState || (() => {});
     this.seen = new Set();
