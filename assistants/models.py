@@ -9,6 +9,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class Assistant(models.Model):
@@ -19,8 +20,9 @@ class Assistant(models.Model):
         AI = "ai", _("AI reply")
 
     class Status(models.TextChoices):
-        ACTIVE = "active", _("Active")
-        INACTIVE = "inactive", _("Inactive")
+        # A context of its own: Spanish agrees in gender ("activo"; a conversation is "activa").
+        ACTIVE = "active", pgettext_lazy("assistant status", "Active")
+        INACTIVE = "inactive", pgettext_lazy("assistant status", "Inactive")
         TRAINING = "training", _("Training")
 
     class ScheduleMode(models.TextChoices):

@@ -7,6 +7,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from flame.fields import EncryptedJSONField
 
@@ -27,8 +28,9 @@ class Integration(models.Model):
     """A connected channel account (a WhatsApp number, a Page, an IG account, a bot)."""
 
     class Status(models.TextChoices):
-        ACTIVE = "active", _("Active")
-        INACTIVE = "inactive", _("Inactive")
+        # A context of its own: Spanish agrees in gender ("activo"; a conversation is "activa").
+        ACTIVE = "active", pgettext_lazy("channel status", "Active")
+        INACTIVE = "inactive", pgettext_lazy("channel status", "Inactive")
         ERROR = "error", _("Error")
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
