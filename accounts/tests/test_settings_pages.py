@@ -180,8 +180,9 @@ def test_inviting_a_taken_address_is_a_conflict(admin_page, outsider):
     response = admin_page.post(AGENTS, {"email": "OUTSIDER@b.example", "name": "X"})
 
     assert response.status_code == 409
+    # In the page's language (the workspace's Spanish), not the service's English.
     assert response.context["form"].errors["email"] == [
-        "An account with this e-mail address already exists."
+        "Ya existe una cuenta con este correo electrónico."
     ]
     assert User.objects.count() == members
     assert _active(outsider) is True

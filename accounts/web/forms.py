@@ -39,10 +39,13 @@ class ServiceErrorsMixin:
     """Put a service's ``details`` on the matching fields, everything else on the form."""
 
     def add_service_error(self, error: ApplicationError, message: str) -> None:
+        """Show a refusal on the field it names; ``message`` is the page-language wording of a
+        known refusal, preferred over the service's English details."""
+        translated = message != error.message
         placed = False
         for field, problems in (error.details or {}).items():
             if field in self.fields:
-                for problem in problems:
+                for problem in [message] if translated else problems:
                     self.add_error(field, str(problem))
                 placed = True
         if not placed:
