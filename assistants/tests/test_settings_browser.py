@@ -114,6 +114,7 @@ def test_admin_sets_up_an_assistant_and_a_sandbox_and_simulates_a_customer(
     page.get_by_test_id("sim-send").click()
     expect(page.get_by_test_id("sim-result")).to_contain_text("Recibido de Lucía Pérez")
     expect(page.get_by_test_id("sim-inbox-link")).to_have_attribute("href", "/inbox/")
+    expect(page.get_by_test_id("count-messages-in")).to_have_text("1")  # refreshed in place
 
     assistant.refresh_from_db()
     schedule = Schedule.objects.get(assistant=assistant)

@@ -20,6 +20,19 @@ function show(kind, message, withInboxLink) {
   }
 }
 
+// The channel's activity counts on this page, read again once a simulated message is in.
+async function refreshCounts() {
+  try {
+    const status = await api(form.dataset.statusEndpoint);
+    for (const [name, value] of Object.entries(status.counts)) {
+      const cell = document.querySelector(`[data-count="${name}"]`);
+      if (cell) cell.textContent = String(value);
+    }
+  } catch {
+    // The counts are a convenience: a reload shows them.
+  }
+}
+
 form.addEventListener("submit", async (event) => {
   event.preventDefault();
   const body = {
@@ -36,6 +49,7 @@ form.addEventListener("submit", async (event) => {
   try {
     await api(form.dataset.endpoint, { method: "POST", body });
     show("ok", interpolate(gettext("Received from %s."), [body.name || body.from]), true);
+    refreshCounts();
     text.value = "";
     text.focus();
   } catch (error) {
