@@ -676,6 +676,15 @@ def survey_for_answer(*, integration, contact, answer: csat.Answer) -> Satisfact
     )
 
 
+RATINGS_SHOWN = 20
+
+
+def ratings_for_conversation(*, conversation: Conversation) -> list[SatisfactionRating]:
+    """A conversation's ratings, newest first (the caller already resolved it in its scope)."""
+    newest = SatisfactionRating.objects.filter(conversation=conversation).order_by("-created_at")
+    return list(newest[:RATINGS_SHOWN])
+
+
 def _satisfaction_scope(user: User) -> Q:
     """Admins: the workspace's ratings; agents: the ratings of conversations they handled."""
     if user.workspace_id is None or not user.is_active:

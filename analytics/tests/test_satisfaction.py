@@ -407,3 +407,21 @@ def test_query_count_does_not_grow_with_ratings(admin_client, workspace, agent_u
         )
         RatingFactory(conversation=conversation, created_at=local("2026-11-12", 12))
     assert queries() == one
+
+
+def test_a_conversations_ratings_newest_first(agent_client, conversation):
+    older = RatingFactory(conversation=conversation, score=2, created_at=local("2026-11-10", 9))
+    newer = RatingFactory(conversation=conversation, score=5, created_at=local("2026-11-11", 9))
+
+    response = agent_client.get(f"/api/conversations/{conversation.pk}/rating")
+
+    assert response.status_code == 200
+    assert [row["id"] for row in response.json()["results"]] == [str(newer.pk), str(older.pk)]
+
+
+def test_another_workspaces_ratings_are_404(outsider_client, conversation):
+    RatingFactory(conversation=conversation)
+
+    response = outsider_client.get(f"/api/conversations/{conversation.pk}/rating")
+
+    assert response.status_code == 404

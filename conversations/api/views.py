@@ -13,6 +13,7 @@ from rest_framework.views import APIView
 from accounts.api.permissions import IsWorkspaceAdminOrReadOnly, IsWorkspaceMember
 from accounts.selectors import user_get_for
 from analytics.api.serializers import RatingCreateSerializer, RatingSerializer
+from analytics.selectors import ratings_for_conversation
 from analytics.services import rating_record
 from assistants.selectors import assistant_get_for
 from conversations import selectors, services
@@ -160,10 +161,17 @@ class ConversationViewSet(viewsets.GenericViewSet):
         )
         return self._respond(conversation)
 
-    @extend_schema(request=RatingCreateSerializer, responses={201: RatingSerializer})
-    @action(detail=True, methods=["post"])
+    @extend_schema(methods=["GET"], responses={200: RatingSerializer(many=True)})
+    @extend_schema(
+        methods=["POST"], request=RatingCreateSerializer, responses={201: RatingSerializer}
+    )
+    @action(detail=True, methods=["get", "post"])
     def rating(self, request, pk=None):
-        """Record the customer's satisfaction rating (for example one given by phone)."""
+        """GET: the conversation's satisfaction ratings, newest first. POST: record the
+        customer's rating (for example one given by phone)."""
+        if request.method == "GET":
+            ratings = ratings_for_conversation(conversation=self._conversation())
+            return Response({"results": RatingSerializer(ratings, many=True).data})
         data = RatingCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         rating = rating_record(

@@ -236,3 +236,35 @@ def test_admin_triages_a_conversation(live_app, browser_context, admin_user, age
     _customer_writes(sandbox, "+5215500000006", "My invoice is wrong")
     expect(page.get_by_test_id("ai-summary")).to_contain_text("My invoice is wrong", timeout=LIVE)
     expect(page.get_by_test_id("contact-name")).to_have_text("Gala")
+
+
+def test_the_survey_answer_shows_as_the_rating_and_an_agent_records_one(
+    live_app, browser_context, admin_user, agent_user, sandbox, workspace
+):
+    # given a helped and resolved conversation whose customer got the satisfaction survey
+    workspace.settings = {"csat_survey": True}
+    workspace.save(update_fields=["settings"])
+    carla = _assigned_conversation(
+        sandbox, admin=admin_user, agent=agent_user, customer="+5215500000009", name="Carla"
+    )
+    services.message_send_agent(
+        by=agent_user, conversation=carla, draft=services.OutboundDraft(content="Done!")
+    )
+    services.conversation_set_status(by=agent_user, conversation=carla, status="resolved")
+    page = browser_context.new_page()
+    _open_inbox(page, live_app, agent_user, carla)  # the deep link, whatever the list shows
+    rating = page.get_by_test_id("rating")
+    expect(rating).to_have_text("No rating yet.")
+
+    # when the customer answers "4", the panel shows it without a reload
+    _customer_writes(sandbox, "+5215500000009", "4")
+    expect(rating).to_contain_text("4 of 5 · from the customer", timeout=LIVE)
+    carla.refresh_from_db()
+    assert carla.status == "resolved"
+
+    # and an agent can record a rating given by phone
+    page.get_by_test_id("rating-score").select_option("2")
+    page.get_by_test_id("rating-form").locator("input[name=comment]").fill("Slow delivery")
+    page.get_by_test_id("rating-save").click()
+    expect(rating).to_contain_text("2 of 5 · recorded by an agent")
+    expect(rating).to_contain_text("Slow delivery")

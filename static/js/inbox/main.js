@@ -3,6 +3,7 @@
 import { api } from "../api.js";
 import { Composer } from "./composer.js";
 import { Details } from "./details.js";
+import { Satisfaction } from "./satisfaction.js";
 import { formatTimes } from "./format.js";
 import { ConversationList, timeValue } from "./list.js";
 import { InboxSocket } from "./socket.js";
@@ -30,6 +31,7 @@ const details = new Details({
   boot,
   onChange: remember,
 });
+const satisfaction = new Satisfaction(detailsPane.querySelector("[data-satisfaction]"));
 const composer = new Composer(root.querySelector("[data-testid=composer]"), {
   onSend: send,
   onTyping: (kind) => openId && socket.typing(kind, openId),
@@ -82,7 +84,10 @@ function apply(event) {
   switch (event.type) {
     case "message:new":
       if (data.conversation) remember(data.conversation);
-      if (data.conversation_id === openId) thread.add(data.message);
+      if (data.conversation_id === openId) {
+        thread.add(data.message);
+        if (data.message?.sender === "user") satisfaction.load(); // maybe a survey answer
+      }
       break;
     case "message:updated":
       if (data.conversation_id === openId) thread.add(data.message);
@@ -158,7 +163,11 @@ async function openConversation(conversationId, { push = false } = {}) {
   socket.join(conversationId);
   const known = conversations.get(conversationId);
   if (known) details.show(known);
-  const [messages] = await Promise.allSettled([thread.open(conversationId), markRead(conversationId)]);
+  const [messages] = await Promise.allSettled([
+    thread.open(conversationId),
+    markRead(conversationId),
+    satisfaction.show(conversationId),
+  ]);
   if (messages.status === "rejected" && conversationId === openId) {
     showNotice(gettext("The messages could not be loaded."));
   }
