@@ -185,12 +185,3 @@ def browser_context(chromium, request):
     yield context
     context.close()
     assert errors == [], f"browser console errors: {errors}"
-
-
-def browser_sign_in(page, base_url: str, email: str, password: str) -> None:
-    """Sign in through the real login page, as a person would."""
-    page.goto(f"{base_url}/login/")
-    page.fill("input[name=email]", email)
-    page.fill("input[name=password]", password)
-    page.click("[data-testid=login-submit]")
-    page.wait_for_url(lambda url: "/login/" not in url)

@@ -109,3 +109,12 @@ def live_daphne(**env: str) -> Iterator[str]:
             process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             process.kill()
+
+
+def browser_sign_in(page, base_url: str, email: str, password: str) -> None:
+    """Sign in through the real login page, as a person would (browser tests, screenshots)."""
+    page.goto(f"{base_url}/login/")
+    page.fill("input[name=email]", email)
+    page.fill("input[name=password]", password)
+    page.click("[data-testid=login-submit]")
+    page.wait_for_url(lambda url: "/login/" not in url)

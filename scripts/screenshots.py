@@ -27,23 +27,16 @@ def _manage(env: dict[str, str], *command: str) -> None:
     subprocess.run([sys.executable, "manage.py", *command], cwd=ROOT, env=env, check=True)
 
 
-def _sign_in(page, base: str, email: str, password: str) -> None:
-    page.goto(f"{base}/login/")
-    page.fill("input[name=email]", email)
-    page.fill("input[name=password]", password)
-    page.click("[data-testid=login-submit]")
-    page.wait_for_url(lambda url: "/login/" not in url)
-
-
 def _shoot(base: str) -> None:
     from playwright.sync_api import sync_playwright
 
     from accounts.demo import DEMO_ADMIN_EMAIL, DEMO_ADMIN_PASSWORD
+    from flame.testing import browser_sign_in
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         page = browser.new_context(viewport=VIEWPORT, locale="es-MX").new_page()
-        _sign_in(page, base, DEMO_ADMIN_EMAIL, DEMO_ADMIN_PASSWORD)
+        browser_sign_in(page, base, DEMO_ADMIN_EMAIL, DEMO_ADMIN_PASSWORD)
         page.goto(f"{base}/inbox/")
         page.locator("[data-testid=conversation-item]").first.click()
         page.wait_for_selector("[data-testid=message]")

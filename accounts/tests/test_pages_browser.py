@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from accounts.tests.factories import DEFAULT_PASSWORD
-from conftest import browser_sign_in
+from flame.testing import browser_sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 

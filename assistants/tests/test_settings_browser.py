@@ -11,8 +11,8 @@ from playwright.sync_api import expect
 
 from accounts.tests.factories import DEFAULT_PASSWORD
 from assistants.models import Assistant, KnowledgeDocument, Schedule
-from conftest import browser_sign_in
 from conversations.models import Conversation
+from flame.testing import browser_sign_in
 from integrations.models import Integration
 
 pytestmark = [pytest.mark.browser, pytest.mark.postgres, pytest.mark.django_db(transaction=True)]

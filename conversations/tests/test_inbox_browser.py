@@ -15,9 +15,9 @@ from playwright.sync_api import expect
 
 from accounts.tests.factories import DEFAULT_PASSWORD
 from assistants.tests.factories import AssistantFactory
-from conftest import browser_sign_in
 from conversations import services
 from conversations.models import Conversation, Message
+from flame.testing import browser_sign_in
 from integrations.tests.factories import IntegrationFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
