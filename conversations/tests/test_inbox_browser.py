@@ -15,9 +15,9 @@ from playwright.sync_api import expect
 
 from accounts.tests.factories import DEFAULT_PASSWORD
 from assistants.tests.factories import AssistantFactory
-from conversations import services
+from conversations import realtime, services
 from conversations.models import Conversation, Message
-from flame.testing import browser_sign_in
+from flame.testing import browser_sign_in, live_daphne
 from integrations.tests.factories import IntegrationFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -268,3 +268,29 @@ def test_the_survey_answer_shows_as_the_rating_and_an_agent_records_one(
     page.get_by_test_id("rating-save").click()
     expect(rating).to_contain_text("2 of 5 · recorded by an agent")
     expect(rating).to_contain_text("Slow delivery")
+
+
+@pytest.fixture
+def live_app_without_redis(transactional_db):
+    """The embedded default's server: its channel layer lives in its own process only."""
+    with live_daphne(REDIS_URL="", CELERY_TASK_ALWAYS_EAGER="1", RATELIMIT_ENABLE="0") as url:
+        yield url
+
+
+def test_on_a_process_local_layer_the_page_polls_for_what_other_processes_wrote(
+    live_app_without_redis, browser_context, admin_user, agent_user, sandbox
+):
+    # given the server's channel layer cannot hear this (test) process
+    fede = _assigned_conversation(
+        sandbox, admin=admin_user, agent=agent_user, customer="+5215500000010", name="Fede"
+    )
+    page = browser_context.new_page()
+    _open_inbox(page, live_app_without_redis, agent_user, fede)
+    expect(_messages(page)).to_have_count(1)
+
+    # when another process stores a customer message (a worker, `manage.py simulate_inbound`)
+    _customer_writes(sandbox, "+5215500000010", "Written elsewhere")
+
+    # then the page still shows it without a reload, from the event log
+    expect(_messages(page)).to_have_count(2, timeout=3 * realtime.PROCESS_LOCAL_POLL_SECONDS * 1000)
+    expect(_messages(page).last.get_by_test_id("message-text")).to_have_text("Written elsewhere")
