@@ -658,22 +658,27 @@ def export_rows(*, user: User, window: Window):
 # --- satisfaction --------------------------------------------------------------------------------
 
 
+def surveys_answerable() -> QuerySet[SatisfactionSurvey]:
+    """Surveys still inside their answer window."""
+    return SatisfactionSurvey.objects.filter(sent_at__gte=timezone.now() - csat.ANSWER_WINDOW)
+
+
+def surveys_awaiting_answer() -> QuerySet[SatisfactionSurvey]:
+    return surveys_answerable().filter(answered_at__isnull=True)
+
+
 def survey_for_answer(*, integration, contact, answer: csat.Answer) -> SatisfactionSurvey | None:
     """The survey a customer message answers. A button names its survey (answerable again
     within the window, to change the score); a typed digit answers only the newest unanswered
     survey of a conversation that is still resolved."""
-    surveys = SatisfactionSurvey.objects.select_related("conversation").filter(
-        conversation__integration=integration,
-        conversation__contact=contact,
-        sent_at__gte=timezone.now() - csat.ANSWER_WINDOW,
-    )
+    customer = {"conversation__integration": integration, "conversation__contact": contact}
     if answer.survey_id is not None:
-        return surveys.filter(pk=answer.survey_id).first()
-    return (
-        surveys.filter(answered_at__isnull=True, conversation__status=Conversation.Status.RESOLVED)
-        .order_by("-sent_at")
-        .first()
-    )
+        surveys = surveys_answerable().filter(pk=answer.survey_id)
+    else:
+        surveys = surveys_awaiting_answer().filter(
+            conversation__status=Conversation.Status.RESOLVED
+        )
+    return surveys.filter(**customer).select_related("conversation").order_by("-sent_at").first()
 
 
 RATINGS_SHOWN = 20

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import logging
-from datetime import timedelta
-
 from django.db import transaction
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -12,23 +9,21 @@ from django.utils import timezone
 from accounts.models import User
 from analytics import csat
 from analytics.models import MAX_SCORE, MIN_SCORE, SatisfactionRating, SatisfactionSurvey
+from analytics.selectors import surveys_awaiting_answer
 from conversations.models import ContactIdentity, Conversation, Message
 from flame.exceptions import InvalidInput
+from integrations.providers import provider_spec
 
-logger = logging.getLogger(__name__)
-
-# Meta only lets a business write first within 24 hours of the customer's last message; a
-# survey after that would fail on the platform, so it is not sent.
-CUSTOMER_WINDOW = timedelta(hours=24)
-WINDOWED_PLATFORMS = frozenset({"whatsapp", "facebook", "instagram"})
 COMMENT_MAX_LENGTH = 1000
 
 
-def _inside_customer_window(conversation: Conversation) -> bool:
-    if conversation.platform not in WINDOWED_PLATFORMS:
+def _inside_reply_window(conversation: Conversation) -> bool:
+    """A survey after the platform's customer-service window would fail there: not sent."""
+    window = provider_spec(conversation.platform).reply_window
+    if window is None:
         return True
     last = conversation.last_customer_message_at
-    return last is not None and timezone.now() - last < CUSTOMER_WINDOW
+    return last is not None and timezone.now() - last < window
 
 
 def _customer_blocked_us(conversation: Conversation) -> bool:
@@ -40,11 +35,7 @@ def _customer_blocked_us(conversation: Conversation) -> bool:
 
 
 def _survey_pending(conversation: Conversation) -> bool:
-    return SatisfactionSurvey.objects.filter(
-        conversation=conversation,
-        answered_at__isnull=True,
-        sent_at__gte=timezone.now() - csat.ANSWER_WINDOW,
-    ).exists()
+    return surveys_awaiting_answer().filter(conversation=conversation).exists()
 
 
 def _wants_survey(conversation: Conversation) -> bool:
@@ -54,7 +45,7 @@ def _wants_survey(conversation: Conversation) -> bool:
         conversation.workspace.setting(csat.SURVEY_SETTING, False) is True
         and conversation.integration_id is not None
         and conversation.first_response_at is not None
-        and _inside_customer_window(conversation)
+        and _inside_reply_window(conversation)
         and not _survey_pending(conversation)
         and not _customer_blocked_us(conversation)
     )
@@ -125,12 +116,9 @@ def rating_record(*, by: User, conversation: Conversation, score, comment="") ->
     conversation's pending survey when there is one, so the response rate counts it once."""
     score, comment = _validated(score, comment)
     survey = (
-        SatisfactionSurvey.objects.select_for_update()
-        .filter(
-            conversation=conversation,
-            answered_at__isnull=True,
-            sent_at__gte=timezone.now() - csat.ANSWER_WINDOW,
-        )
+        surveys_awaiting_answer()
+        .select_for_update()
+        .filter(conversation=conversation)
         .order_by("-sent_at")
         .first()
     )

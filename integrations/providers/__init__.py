@@ -10,6 +10,7 @@ one entry here.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from importlib import import_module
 from types import ModuleType
 
@@ -23,6 +24,13 @@ class ProviderSpec:
     account_id_credential: str | None = None
     # Credentials holding app secrets that may sign this platform's webhooks.
     signing_secret_credentials: tuple[str, ...] = ()
+    # How long after the customer's last message the business may write first (Meta's
+    # customer-service window); None: no such limit.
+    reply_window: timedelta | None = None
+
+
+# WhatsApp, Messenger and Instagram: 24 hours (channels.md §2.4; WhatsApp error 131047).
+META_REPLY_WINDOW = timedelta(hours=24)
 
 
 PROVIDERS: dict[str, ProviderSpec] = {
@@ -32,6 +40,7 @@ PROVIDERS: dict[str, ProviderSpec] = {
         optional_credentials=("waba_id", "verify_token"),
         account_id_credential="phone_number_id",
         signing_secret_credentials=("app_secret",),
+        reply_window=META_REPLY_WINDOW,
     ),
     "facebook": ProviderSpec(
         package="integrations.providers.messenger",
@@ -39,6 +48,7 @@ PROVIDERS: dict[str, ProviderSpec] = {
         optional_credentials=("verify_token",),
         account_id_credential="page_id",
         signing_secret_credentials=("app_secret",),
+        reply_window=META_REPLY_WINDOW,
     ),
     "instagram": ProviderSpec(
         package="integrations.providers.instagram",
@@ -48,6 +58,7 @@ PROVIDERS: dict[str, ProviderSpec] = {
         # Instagram-Login apps sign with the Instagram app secret, Page-linked ones with the
         # Facebook app secret: accept either (channels.md §3.1).
         signing_secret_credentials=("app_secret", "instagram_app_secret"),
+        reply_window=META_REPLY_WINDOW,
     ),
     "telegram": ProviderSpec(
         package="integrations.providers.telegram",

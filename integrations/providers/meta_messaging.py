@@ -29,7 +29,7 @@ from django.utils import timezone
 
 from conversations.models import Message
 from conversations.services import InboundMessage
-from integrations.providers import meta_graph
+from integrations.providers import META_REPLY_WINDOW, meta_graph
 from integrations.providers.base import (
     AmbiguousSendError,
     ConnectError,
@@ -367,7 +367,7 @@ def _attachment_metadata(kind: str, payload: dict, attachments: list[dict]) -> d
 
 # --- sending -----------------------------------------------------------------------------------
 
-RESPONSE_WINDOW = timedelta(hours=24)
+RESPONSE_WINDOW = META_REPLY_WINDOW
 HUMAN_AGENT_WINDOW = timedelta(days=7)
 SEND_ATTACHMENT_TYPES = {
     Type.IMAGE: "image",
