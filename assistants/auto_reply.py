@@ -36,10 +36,8 @@ from django.utils import timezone
 from assistants import conf, replies, selectors
 from assistants.models import AIUsage, Assistant, AutoReplyJob
 from assistants.schedule import assistant_on_duty
-from conversations import realtime
 from conversations.models import Conversation, Message
-from conversations.serializers import ConversationSerializer
-from conversations.services import OutboundDraft, message_store_outbound
+from conversations.services import OutboundDraft, conversation_hand_off, message_store_outbound
 
 logger = logging.getLogger(__name__)
 
@@ -200,23 +198,7 @@ def _stale_reason(plan: ReplyPlan, conversation: Conversation) -> str:
 
 def _hand_off(conversation: Conversation, assistant: Assistant, reason: str) -> None:
     """No answer to give: the conversation waits for an agent, and the agents are told."""
-    Conversation.objects.filter(pk=conversation.pk).update(
-        status=Conversation.Status.PENDING, updated_at=timezone.now()
-    )
-    fresh = (
-        Conversation.objects.select_related("contact", "assigned_agent", "assigned_assistant")
-        .prefetch_related("tags")
-        .get(pk=conversation.pk)
-    )
-    realtime.event_record(
-        workspace_id=fresh.workspace_id,
-        kind="conversation:updated",
-        payload={
-            "conversation": ConversationSerializer(fresh).data,
-            "handoff": {"reason": reason, "assistant_id": str(assistant.pk)},
-        },
-        conversation=fresh,
-    )
+    conversation_hand_off(conversation=conversation, assistant=assistant, reason=reason)
 
 
 def _send(plan: ReplyPlan, conversation: Conversation, answer: replies.Answer) -> Message:

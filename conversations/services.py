@@ -170,9 +170,7 @@ def conversation_update(
     if tags is not None:
         conversation.tags.set(_tags_named(conversation.workspace_id, tags))
     if contact:
-        Contact.objects.filter(pk=conversation.contact_id).update(
-            **contact, updated_at=timezone.now()
-        )
+        contact_update(contact=conversation.contact, data=contact)
     fresh = _conversation_updated(conversation)
     if changes.get("status") == Conversation.Status.RESOLVED:
         _survey_on_resolve(fresh)
@@ -183,6 +181,15 @@ def _survey_on_resolve(conversation: Conversation) -> None:
     from analytics.services import survey_send_on_resolve
 
     survey_send_on_resolve(conversation=conversation)
+
+
+def conversation_hand_off(*, conversation: Conversation, assistant, reason: str) -> Conversation:
+    """An assistant has no answer to give: the conversation waits for an agent (pending), and
+    the agents are told why."""
+    _apply_changes(conversation, {"status": Conversation.Status.PENDING})
+    return _conversation_updated(
+        conversation, handoff={"reason": reason, "assistant_id": str(assistant.pk)}
+    )
 
 
 def conversation_set_status(*, by: User, conversation: Conversation, status: str) -> Conversation:

@@ -69,6 +69,9 @@ def _save(integration: Integration) -> Integration:
     except IntegrityError as exc:
         raise ConflictError(ACCOUNT_TAKEN, code="account_taken") from exc
     signer_cache.clear()
+    # Again once committed: a webhook verified meanwhile in this process may have cached the
+    # rows as they were before this transaction.
+    transaction.on_commit(signer_cache.clear)
     return integration
 
 
