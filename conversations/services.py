@@ -445,7 +445,10 @@ def message_update_status(
     )
     if not moved:
         return False
-    message.refresh_from_db()
+    # What the UPDATE wrote, without reading the row back (and keeping the loaded conversation
+    # the event's audience comes from).
+    for field, value in changes.items():
+        setattr(message, field, value)
     _status_event(message)
     return True
 
@@ -897,7 +900,11 @@ def message_status_from_channel(
     *, integration, external_id: str, status: str, error_code: str = "", error_message: str = ""
 ) -> bool:
     """Apply a receipt; False when no message of ours carries ``external_id`` (yet)."""
-    message = Message.objects.filter(integration=integration, external_id=external_id).first()
+    message = (
+        Message.objects.select_related("conversation")
+        .filter(integration=integration, external_id=external_id)
+        .first()
+    )
     if message is None:
         return False
     message_update_status(
@@ -916,7 +923,7 @@ def messages_apply_watermark(
     ).first()
     if identity is None:
         return 0
-    candidates = Message.objects.filter(
+    candidates = Message.objects.select_related("conversation").filter(
         integration=integration,
         conversation__contact_id=identity.contact_id,
         created_at__lte=watermark,

@@ -22,7 +22,6 @@ from django.conf import settings
 from conversations.models import Message
 from conversations.services import message_mark_sent, message_update_status
 from integrations import throttle
-from integrations.models import Platform
 from integrations.providers import base, provider_client
 
 logger = logging.getLogger(__name__)
@@ -81,11 +80,9 @@ def message_deliver(*, message_id: str, attempt: int = 0) -> Outcome:
     )
     if message is None or message.status != Message.Status.QUEUED:
         return Outcome(status="skipped")  # deleted meanwhile, or a repeated task: handed over
+    # Only messages of conversations with a channel are queued (message_store_outbound).
     integration = message.integration
-    client = provider_client(integration.platform) if integration else None
-    if integration is None or integration.platform == Platform.SANDBOX:
-        message_update_status(message=message, status=Message.Status.SENT)
-        return Outcome(status=Message.Status.SENT)
+    client = provider_client(integration.platform)
     if client is None:
         return _fail(
             message,
