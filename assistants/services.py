@@ -208,27 +208,46 @@ def _wants_reply(message, conversation) -> bool:
 
 
 def customer_message_received(*, message, conversation) -> None:
-    """Called by ingestion inside its transaction for every newly stored customer message.
+    """Called by ingestion inside its transaction for every newly stored customer message."""
+    customer_messages_received(messages=[message], conversations={conversation.pk: conversation})
 
-    Records the pending reply job (in the same transaction: it exists iff the message does)
-    and, once that commits, enqueues the reply decision after the quiet period and the
-    debounced analysis. Nothing here waits or calls out.
+
+def customer_messages_received(*, messages: list, conversations: dict) -> None:
+    """Newly stored customer messages (a webhook batch), inside the ingestion transaction.
+
+    Records the pending reply jobs in one INSERT (in the same transaction: a job exists iff its
+    message does) and, once that commits, enqueues each reply decision after the quiet period
+    and one debounced analysis per conversation. Nothing here waits or calls out.
+    ``conversations`` maps the messages' conversation ids to their conversations.
     """
     from assistants.tasks import auto_reply_task
 
     quiet = conf.auto_reply_quiet_seconds()
-    if _wants_reply(message, conversation):
-        AutoReplyJob.objects.create(
-            workspace_id=conversation.workspace_id,
-            conversation_id=conversation.pk,
+    wanted = [m for m in messages if _wants_reply(m, conversations[m.conversation_id])]
+    AutoReplyJob.objects.bulk_create(
+        AutoReplyJob(
+            workspace_id=message.workspace_id,
+            conversation_id=message.conversation_id,
             trigger_message=message,
             due_at=message.created_at + timedelta(seconds=quiet),
         )
+        for message in wanted
+    )
+    for message in wanted:
+        message_id = str(message.pk)
         transaction.on_commit(
-            lambda: auto_reply_task.apply_async((str(message.pk),), countdown=quiet),
+            lambda message_id=message_id: auto_reply_task.apply_async(
+                (message_id,), countdown=quiet
+            ),
             robust=True,
         )
-    transaction.on_commit(lambda: schedule_analysis(conversation_id=conversation.pk), robust=True)
+    for conversation_id in dict.fromkeys(message.conversation_id for message in messages):
+        transaction.on_commit(
+            lambda conversation_id=conversation_id: schedule_analysis(
+                conversation_id=conversation_id
+            ),
+            robust=True,
+        )
 
 
 def analysis_schedule_key(conversation_id) -> str:

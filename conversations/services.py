@@ -701,7 +701,7 @@ def _bulk_insert_inbound(integration, inbounds: list[InboundMessage]) -> list[Me
 
 
 def _announce_bulk(created: list[Message]) -> None:
-    from assistants.services import customer_message_received
+    from assistants.services import customer_messages_received
 
     by_conversation: dict = {}
     for message in created:
@@ -723,8 +723,7 @@ def _announce_bulk(created: list[Message]) -> None:
             _message_new_payload(message, fresh[message.conversation_id]) for message in created
         ],
     )
-    for message in created:
-        customer_message_received(message=message, conversation=fresh[message.conversation_id])
+    customer_messages_received(messages=created, conversations=fresh)
 
 
 def messages_receive_inbound_bulk(*, integration, inbounds: list[InboundMessage]) -> list[Message]:
@@ -923,12 +922,16 @@ def messages_apply_watermark(
     ).first()
     if identity is None:
         return 0
-    candidates = Message.objects.select_related("conversation").filter(
-        integration=integration,
-        conversation__contact_id=identity.contact_id,
-        created_at__lte=watermark,
-        status__in=_statuses_before(status),
-    ).exclude(sender=Message.Sender.USER)[:200]
+    candidates = (
+        Message.objects.select_related("conversation")
+        .filter(
+            integration=integration,
+            conversation__contact_id=identity.contact_id,
+            created_at__lte=watermark,
+            status__in=_statuses_before(status),
+        )
+        .exclude(sender=Message.Sender.USER)[:200]
+    )
     return sum(message_update_status(message=message, status=status) for message in candidates)
 
 
