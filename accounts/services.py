@@ -40,10 +40,6 @@ def _check_password_strength(password: str, user: User) -> None:
         raise InvalidInput("Invalid input.", details={"password": exc.messages}) from exc
 
 
-def _email_is_taken(email: str) -> bool:
-    return User.objects.filter(email__iexact=email).exists()
-
-
 def tokens_for(user: User) -> dict[str, str]:
     refresh = RefreshToken.for_user(user)
     return {"access": str(refresh.access_token), "refresh": str(refresh)}
@@ -65,8 +61,6 @@ def workspace_register(
     email = email.strip().lower()
     candidate = User(email=email, name=name)
     _check_password_strength(password, candidate)
-    if _email_is_taken(email):
-        raise ConflictError(EMAIL_TAKEN, code="email_taken", details={"email": [EMAIL_TAKEN]})
     workspace = Workspace.objects.create(
         name=workspace_name, **({"language": language} if language else {})
     )
@@ -154,8 +148,6 @@ def user_invite(*, by: User, email: str, name: str, role: str, password: str | N
     email = email.strip().lower()
     if password:
         _check_password_strength(password, User(email=email, name=name))
-    if _email_is_taken(email):
-        raise ConflictError(EMAIL_TAKEN, code="email_taken", details={"email": [EMAIL_TAKEN]})
     try:
         with transaction.atomic():
             user = User.objects.create_user(

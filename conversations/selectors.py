@@ -155,10 +155,9 @@ def message_list_for(*, user: User, conversation_id) -> QuerySet[Message]:
     return Message.objects.filter(conversation=conversation)
 
 
-def message_get(*, message_id) -> Message:
-    return Message.objects.select_related("conversation", "conversation__contact").get(
-        pk=message_id
-    )
+def message_in_conversation(*, conversation: Conversation, message_id) -> Message | None:
+    """A message of a conversation the caller already resolved in its scope."""
+    return Message.objects.filter(pk=message_id, conversation=conversation).first()
 
 
 def event_list_for(*, user: User, after: int) -> QuerySet[Event]:

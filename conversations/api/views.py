@@ -18,7 +18,7 @@ from analytics.services import rating_record
 from assistants.selectors import assistant_get_for
 from conversations import selectors, services
 from conversations.api import serializers as s
-from conversations.models import Contact, Conversation, Message, Tag
+from conversations.models import Contact, Conversation, Tag
 from conversations.realtime import event_wire
 from conversations.serializers import (
     ContactSerializer,
@@ -204,7 +204,9 @@ class ConversationViewSet(viewsets.GenericViewSet):
     def retry_message(self, request, pk=None, message_id=None):
         """Send a failed message again (the agent saw the reason and decided to retry)."""
         conversation = self._conversation()
-        message = Message.objects.filter(pk=message_id, conversation=conversation).first()
+        message = selectors.message_in_conversation(
+            conversation=conversation, message_id=message_id
+        )
         if message is None:
             raise NotFoundError("Message not found.")
         message = services.message_retry(by=request.user, message=message)
@@ -218,7 +220,9 @@ class ConversationViewSet(viewsets.GenericViewSet):
         reply_to_id = values.pop("reply_to", None)
         reply_to = None
         if reply_to_id:
-            reply_to = Message.objects.filter(pk=reply_to_id, conversation=conversation).first()
+            reply_to = selectors.message_in_conversation(
+                conversation=conversation, message_id=reply_to_id
+            )
             if reply_to is None:
                 raise InvalidInput(
                     "Invalid input.", details={"reply_to": ["Not in this conversation."]}

@@ -47,15 +47,6 @@ def _read_timeout(sending: bool) -> Exception:
     return RetryableSendError("The platform did not answer in time.", code="timeout")
 
 
-def _transport_error(sending: bool) -> Exception:
-    if sending:
-        return AmbiguousSendError(
-            "The request to the platform failed midway; not resent automatically.",
-            code="transport_error",
-        )
-    return RetryableSendError("The request to the platform failed.", code="transport_error")
-
-
 def json_or_empty(response: requests.Response) -> dict:
     try:
         body = response.json()
