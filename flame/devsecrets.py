@@ -8,7 +8,6 @@ secret is ever written into the repository.
 
 from __future__ import annotations
 
-import base64
 import json
 import os
 import secrets
@@ -17,8 +16,9 @@ from pathlib import Path
 
 def _generate(name: str) -> str:
     if name == "ENCRYPTION_KEYS":
-        key = base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
-        return f"dev1:{key}"
+        from flame.crypto import generate_key  # settings are still loading: import when used
+
+        return f"dev1:{generate_key()}"
     return secrets.token_urlsafe(50)
 
 

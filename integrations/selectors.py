@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import statistics
+
 from django.db.models import Count, Max, Q, QuerySet
 
 from accounts.models import User
@@ -42,11 +44,7 @@ def webhook_events_for(*, user: User) -> QuerySet[WebhookEvent]:
 
 
 def _median(values: list[float]) -> float | None:
-    if not values:
-        return None
-    ordered = sorted(values)
-    middle = len(ordered) // 2
-    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+    return statistics.median(values) if values else None
 
 
 def _processing_delays_ms(events: QuerySet[WebhookEvent], platform: str) -> list[float]:
