@@ -166,9 +166,10 @@ def _routing(event: WebhookEvent, memo: dict | None = None) -> dict[str, Integra
         status=Integration.Status.INACTIVE
     )
     routing = {i.external_account_id: i for i in integrations if i.external_account_id}
+    # Once per lookup: a batch touches each set of integrations once, not once per event.
+    _touch_last_webhook(routing.values(), event.received_at)
     if memo is not None:
         memo[key] = routing
-        _touch_last_webhook(routing.values(), event.received_at)
     return routing
 
 
@@ -250,8 +251,6 @@ def _routed_items(
     event: WebhookEvent, memo: dict | None = None
 ) -> list[tuple[Integration, base.Item]]:
     routing = _routing(event, memo)
-    if memo is None:
-        _touch_last_webhook(routing.values(), event.received_at)
     parser = provider_parser(event.platform)
     payload = json.loads(bytes(event.body))
     if not isinstance(payload, dict):
