@@ -48,11 +48,17 @@ PORTABLE_SEARCH_MAX_CHUNKS = 2000
 # --- assistants, schedules, knowledge ------------------------------------------------------------
 
 
-def assistant_list_for(*, user: User) -> QuerySet[Assistant]:
+def assistant_scope_for(*, user: User) -> QuerySet[Assistant]:
+    """The assistants ``user`` may see, nothing loaded with them (dropdowns, id lists)."""
     if user.workspace_id is None:
         return Assistant.objects.none()
+    return Assistant.objects.filter(workspace_id=user.workspace_id)
+
+
+def assistant_list_for(*, user: User) -> QuerySet[Assistant]:
+    """The API's and the list page's rows: each with its schedules and knowledge count."""
     return (
-        Assistant.objects.filter(workspace_id=user.workspace_id)
+        assistant_scope_for(user=user)
         .prefetch_related(
             Prefetch(
                 "schedules", queryset=Schedule.objects.order_by("day_of_week", "start_time", "id")

@@ -98,6 +98,24 @@ def integration_create(
 _UNSET = object()
 
 
+def _credential_changes(integration: Integration, credentials: dict) -> dict:
+    """The fields new credentials change (merged: send only what changes); raises before any
+    is assigned."""
+    merged = _clean_credentials(integration.platform, {**integration.credentials, **credentials})
+    changes = {
+        "credentials": merged,
+        "external_account_id": _account_id(
+            integration.platform, merged, integration.external_account_id
+        ),
+    }
+    if merged.get("verify_token"):
+        changes["verify_token"] = merged["verify_token"]
+    if integration.platform != Platform.SANDBOX:
+        # New credentials have not been checked against the platform yet.
+        changes["status"] = Integration.Status.INACTIVE
+    return changes
+
+
 @transaction.atomic
 def integration_update(
     *,
@@ -106,25 +124,25 @@ def integration_update(
     credentials: dict | None = None,
     default_assistant=_UNSET,
 ) -> Integration:
-    """Change name, default assistant or credentials (merged: send only what changes)."""
+    """Change name, default assistant or credentials (merged: send only what changes).
+
+    A refused change (bad credentials, an account connected elsewhere) leaves ``integration``
+    as it was, in the database and in memory.
+    """
+    changes = _credential_changes(integration, credentials) if credentials is not None else {}
     if name is not None:
-        integration.name = name
+        changes["name"] = name
     if default_assistant is not _UNSET:
-        integration.default_assistant = default_assistant
-    if credentials is not None:
-        merged = _clean_credentials(
-            integration.platform, {**integration.credentials, **credentials}
-        )
-        integration.credentials = merged
-        integration.external_account_id = _account_id(
-            integration.platform, merged, integration.external_account_id
-        )
-        if merged.get("verify_token"):
-            integration.verify_token = merged["verify_token"]
-        if integration.platform != Platform.SANDBOX:
-            # New credentials have not been checked against the platform yet.
-            integration.status = Integration.Status.INACTIVE
-    return _save(integration)
+        changes["default_assistant"] = default_assistant
+    before = {field: getattr(integration, field) for field in changes}
+    for field, value in changes.items():
+        setattr(integration, field, value)
+    try:
+        return _save(integration)
+    except Exception:
+        for field, value in before.items():
+            setattr(integration, field, value)
+        raise
 
 
 def _record_connection(

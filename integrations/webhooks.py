@@ -17,10 +17,9 @@ from django.views.decorators.http import require_http_methods
 from flame.api.errors import error_response
 from integrations import ingest, signatures
 from integrations.models import Integration, Platform
+from integrations.providers import uses_verify_token
 
 logger = logging.getLogger(__name__)
-
-META_PLATFORMS = {Platform.WHATSAPP, Platform.FACEBOOK, Platform.INSTAGRAM}
 
 
 def _accepted(stored) -> JsonResponse:
@@ -61,7 +60,7 @@ def _meta_receive(request: HttpRequest, platform: str) -> HttpResponse:
 @csrf_exempt
 @require_http_methods(["GET", "POST"])
 def meta_webhook(request: HttpRequest, platform: str) -> HttpResponse:
-    if platform not in META_PLATFORMS:
+    if not uses_verify_token(platform):
         return error_response(404, "not_found", "Not found.")
     if request.method == "GET":
         return _meta_handshake(request, platform)

@@ -9,15 +9,15 @@ from __future__ import annotations
 
 import zoneinfo
 from functools import cache
+from typing import Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from accounts.api.serializers import MemberCreateSerializer
 from accounts.models import User, Workspace
-from analytics.csat import SURVEY_SETTING as CSAT_SURVEY
-from assistants.analysis import WORKSPACE_SWITCH as AI_ANALYSIS
-from conversations.selectors import AGENTS_SEE_UNASSIGNED
-from flame.exceptions import ApplicationError
+from accounts.services import workspace_switches
+from flame.forms import apply_serializer
 
 
 def _max_length(model, field: str) -> int:
@@ -35,24 +35,10 @@ def timezone_choices() -> list[tuple[str, str]]:
     return [(zone, zone.replace("_", " ")) for zone in [*zones, "UTC"]]
 
 
-class ServiceErrorsMixin:
-    """Put a service's ``details`` on the matching fields, everything else on the form."""
+class InviteForm(forms.Form):
+    """Parsed here, checked by the API's serializer (the role's default, the e-mail's shape);
+    ``services.user_invite`` normalises the address and applies the rules."""
 
-    def add_service_error(self, error: ApplicationError, message: str) -> None:
-        """Show a refusal on the field it names; ``message`` is the page-language wording of a
-        known refusal, preferred over the service's English details."""
-        translated = message != error.message
-        placed = False
-        for field, problems in (error.details or {}).items():
-            if field in self.fields:
-                for problem in [message] if translated else problems:
-                    self.add_error(field, str(problem))
-                placed = True
-        if not placed:
-            self.add_error(None, message)
-
-
-class InviteForm(ServiceErrorsMixin, forms.Form):
     email = forms.EmailField(label=_("E-mail"), max_length=_max_length(User, "email"))
     name = forms.CharField(label=_("Name"), max_length=_max_length(User, "name"))
     role = forms.ChoiceField(
@@ -67,18 +53,44 @@ class InviteForm(ServiceErrorsMixin, forms.Form):
         help_text=_("Leave empty to send an invitation e-mail instead."),
     )
 
-    def clean_email(self) -> str:
-        return self.cleaned_data["email"].strip().lower()
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # The select always sends a role and the label already says the password is optional.
+        for name in ("role", "password"):
+            self.fields[name].conditional = True
 
-    def clean_role(self) -> str:
-        return self.cleaned_data["role"] or User.Role.AGENT  # as /api/users
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        if self.errors:
+            return cleaned
+        # Left out when blank, as an API client would: the serializer fills in its defaults.
+        given = {name: value for name, value in cleaned.items() if value != ""}
+        return apply_serializer(self, MemberCreateSerializer(data=given)) or cleaned
+
+
+# The words of each workspace switch (``services.workspace_switches()`` lists the switches).
+SWITCH_WORDS = {
+    "csat_survey": {"label": _("Send a satisfaction survey when a conversation is resolved")},
+    "agents_see_unassigned": {
+        "label": _("Agents see the unassigned queue"),
+        "help_text": _("Otherwise agents only see conversations assigned to them."),
+    },
+    "ai_analysis": {
+        "label": _("AI analysis of conversations"),
+        "help_text": _("Keeps a summary, a priority and tags on each conversation."),
+    },
+}
+
+
+def switch_words(key: str) -> dict:
+    return SWITCH_WORDS.get(key) or {"label": key.replace("_", " ").capitalize()}
 
 
 class RoleForm(forms.Form):
     role = forms.ChoiceField(label=_("Role"), choices=User.Role.choices)
 
 
-class WorkspaceForm(ServiceErrorsMixin, forms.Form):
+class WorkspaceForm(forms.Form):
     name = forms.CharField(label=_("Workspace name"), max_length=_max_length(Workspace, "name"))
     timezone = forms.ChoiceField(
         label=_("Time zone"),
@@ -90,26 +102,6 @@ class WorkspaceForm(ServiceErrorsMixin, forms.Form):
         choices=Workspace.Language.choices,
         help_text=_("Members who did not choose a language see the product in this one."),
     )
-    # Boolean switches, named after their Workspace.settings keys (see SWITCH_FIELDS).
-    csat_survey = forms.BooleanField(
-        label=_("Send a satisfaction survey when a conversation is resolved"), required=False
-    )
-    agents_see_unassigned = forms.BooleanField(
-        label=_("Agents see the unassigned queue"),
-        required=False,
-        help_text=_("Otherwise agents only see conversations assigned to them."),
-    )
-    ai_analysis = forms.BooleanField(
-        label=_("AI analysis of conversations"),
-        required=False,
-        help_text=_("Keeps a summary, a priority and tags on each conversation."),
-    )
-
-    SWITCH_FIELDS = {
-        "csat_survey": CSAT_SURVEY,
-        "agents_see_unassigned": AGENTS_SEE_UNASSIGNED,
-        "ai_analysis": AI_ANALYSIS,
-    }
 
     def __init__(self, *args, current_timezone: str = "", **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -118,16 +110,19 @@ class WorkspaceForm(ServiceErrorsMixin, forms.Form):
             # A zone set elsewhere (an alias such as "US/Eastern") stays selectable.
             choices = [(current_timezone, current_timezone), *choices]
         self.fields["timezone"].choices = choices
+        # One check box per workspace switch, named after its Workspace.settings key.
+        for key in workspace_switches():
+            self.fields[key] = forms.BooleanField(required=False, **switch_words(key))
 
-    @classmethod
-    def initial_for(cls, workspace: Workspace, switches: dict[str, bool]) -> dict:
+    @staticmethod
+    def initial_for(workspace: Workspace, switches: dict[str, bool]) -> dict:
         initial = {
             "name": workspace.name,
             "timezone": workspace.timezone,
             "language": workspace.language,
         }
-        for field, key in cls.SWITCH_FIELDS.items():
-            initial[field] = bool(workspace.setting(key, switches[key]))
+        for key, default in switches.items():
+            initial[key] = bool(workspace.setting(key, default))
         return initial
 
     def service_arguments(self) -> dict:
@@ -136,5 +131,5 @@ class WorkspaceForm(ServiceErrorsMixin, forms.Form):
             "name": data["name"],
             "timezone": data["timezone"],
             "language": data["language"],
-            "settings": {key: data[field] for field, key in self.SWITCH_FIELDS.items()},
+            "settings": {key: data[key] for key in workspace_switches()},
         }

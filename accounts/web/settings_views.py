@@ -13,6 +13,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import selectors, services
@@ -20,17 +21,15 @@ from accounts.models import User
 from accounts.web.access import admin_required
 from accounts.web.forms import InviteForm, RoleForm, WorkspaceForm
 from flame.exceptions import ApplicationError, NotFoundError
+from flame.forms import add_service_errors, service_message
 
-
-def _readable(error: ApplicationError) -> str:
-    """The service's refusal in the page's language (services speak the API's English)."""
-    known = {
-        "last_admin": _("A workspace needs at least one active admin."),
-        "self_deactivation": _("You cannot deactivate yourself."),
-        "email_taken": _("An account with this e-mail address already exists."),
-        "permission_denied": _("Only workspace admins can do this."),
-    }
-    return known.get(error.code, error.message)
+# The services' refusals in the page's language (services speak the API's English).
+SERVICE_MESSAGES = {
+    "last_admin": gettext_lazy("A workspace needs at least one active admin."),
+    "self_deactivation": gettext_lazy("You cannot deactivate yourself."),
+    "email_taken": gettext_lazy("An account with this e-mail address already exists."),
+    "permission_denied": gettext_lazy("Only workspace admins can do this."),
+}
 
 
 def _member_or_404(request: HttpRequest, user_id) -> User:
@@ -71,9 +70,9 @@ def agents(request: HttpRequest) -> HttpResponse:
     try:
         member = services.user_invite(by=request.user, **form.cleaned_data)
     except ApplicationError as exc:
-        form.add_service_error(exc, _readable(exc))
+        add_service_errors(form, exc, SERVICE_MESSAGES)
         return _agents_page(request, form=form, status=exc.status_code)
-    if form.cleaned_data["password"]:
+    if form.cleaned_data.get("password"):
         messages.success(request, _("%(email)s can now sign in.") % {"email": member.email})
     else:
         messages.success(request, _("Invitation sent to %(email)s.") % {"email": member.email})
@@ -85,7 +84,8 @@ def _update_membership(request: HttpRequest, member: User, **changes) -> HttpRes
     try:
         services.user_update_membership(by=request.user, user=member, **changes)
     except ApplicationError as exc:
-        return _agents_page(request, error=_readable(exc), status=exc.status_code)
+        error = service_message(exc, SERVICE_MESSAGES)
+        return _agents_page(request, error=error, status=exc.status_code)
     return None
 
 
@@ -146,7 +146,7 @@ def workspace(request: HttpRequest) -> HttpResponse:
     try:
         services.workspace_update(by=request.user, workspace=current, **form.service_arguments())
     except ApplicationError as exc:
-        form.add_service_error(exc, _readable(exc))
+        add_service_errors(form, exc, SERVICE_MESSAGES)
         return _workspace_page(request, form, status=exc.status_code)
     if not request.user.language:
         translation.activate(current.language)  # the confirmation speaks the new language

@@ -9,7 +9,10 @@ from analytics.selectors import DAY, UNANALYZED, WEEK, Window
 from conversations.models import Conversation
 from integrations.models import Platform
 
+# The period reports cover when the query names none: the API's, and the dashboard page's
+# (which passes it as context["default_days"]). No period may be longer than MAX_DAYS.
 DEFAULT_DAYS = 7
+DASHBOARD_DEFAULT_DAYS = 30
 MAX_DAYS = 366
 
 
@@ -29,7 +32,8 @@ class WindowQuerySerializer(serializers.Serializer):
     def validate(self, attrs) -> Window:
         today = timezone.localdate(timezone=self.context["zone"])
         last = attrs.get("to") or today
-        first = attrs.get("from") or last - timedelta(days=DEFAULT_DAYS - 1)
+        default_days = self.context.get("default_days", DEFAULT_DAYS)
+        first = attrs.get("from") or last - timedelta(days=default_days - 1)
         if first > last:
             raise serializers.ValidationError({"from": ["Must not be after 'to'."]})
         if (last - first).days >= MAX_DAYS:

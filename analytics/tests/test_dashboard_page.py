@@ -8,8 +8,6 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.utils import timezone
 
-from analytics.web.views import default_period
-
 pytestmark = pytest.mark.django_db
 
 DASHBOARD = "/dashboard/"
@@ -75,18 +73,54 @@ def test_the_period_in_the_address_is_kept(client, admin_user):
     )
 
 
+@pytest.fixture
+def on_31_may_2026(monkeypatch):
+    # Noon in Mexico City, the workspace's zone.
+    moment = datetime(2026, 5, 31, 18, 0, tzinfo=ZoneInfo("UTC"))
+    monkeypatch.setattr(timezone, "now", lambda: moment)
+
+
+def _period(response) -> tuple[str, str, str]:
+    context = response.context
+    return context["period_from"], context["period_to"], context["granularity"]
+
+
 @pytest.mark.parametrize(
-    ("start", "end", "expected"),
+    ("query", "expected"),
     [
-        ("nonsense", None, ("2026-05-02", "2026-05-31")),
-        ("2026-06-10", "2026-06-01", ("2026-05-03", "2026-06-01")),
-        (None, "2026-04-30", ("2026-04-01", "2026-04-30")),
+        ({"to": "2026-04-30"}, ("2026-04-01", "2026-04-30", "day")),
+        ({"from": "2026-05-20", "granularity": "week"}, ("2026-05-20", "2026-05-31", "week")),
+        # Refused by the API: the page starts with its default period instead.
+        ({"from": "nonsense"}, ("2026-05-02", "2026-05-31", "day")),
+        ({"from": "2026-06-10", "to": "2026-06-01"}, ("2026-05-02", "2026-05-31", "day")),
+        ({"from": "2026-01-01", "granularity": "year"}, ("2026-05-02", "2026-05-31", "day")),
     ],
 )
-def test_a_bad_period_falls_back_to_30_days(start, end, expected):
-    first, last = default_period(datetime(2026, 5, 31).date(), start=start, end=end)
+def test_the_period_is_the_one_the_api_accepts_else_the_last_30_days(
+    client, agent_user, on_31_may_2026, query, expected
+):
+    client.force_login(agent_user)
 
-    assert (first.isoformat(), last.isoformat()) == expected
+    response = client.get(DASHBOARD, query)
+
+    assert response.status_code == 200
+    assert _period(response) == expected
+
+
+def test_a_period_longer_than_the_api_allows_falls_back_to_one_it_accepts(
+    client, admin_user, on_31_may_2026
+):
+    client.force_login(admin_user)
+
+    response = client.get(DASHBOARD, {"from": "2020-01-01"})
+
+    # then: the page's period is the default one, and the API answers for it
+    assert response.status_code == 200
+    assert _period(response) == ("2026-05-02", "2026-05-31", "day")
+    api = client.get("/api/analytics/dashboard", {"from": "2026-05-02", "to": "2026-05-31"})
+    assert api.status_code == 200
+    refused = client.get("/api/analytics/dashboard", {"from": "2020-01-01"})
+    assert refused.status_code == 400  # what the page's calls would have got
 
 
 def test_an_unknown_granularity_is_a_day(client, admin_user):

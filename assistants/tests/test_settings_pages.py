@@ -6,6 +6,8 @@ from __future__ import annotations
 from datetime import time
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from assistants.models import Assistant, KnowledgeChunk, KnowledgeDocument, Schedule
@@ -176,9 +178,7 @@ def test_outsider_sees_only_their_own_assistants(client, outsider, assistant):
 # --- list ----------------------------------------------------------------------------------------
 
 
-def test_list_shows_type_status_mode_and_default_channels(
-    admin, workspace, django_assert_max_num_queries
-):
+def test_list_shows_type_status_mode_and_default_channels(admin, workspace):
     first = AssistantFactory(workspace=workspace, name="Recepción", schedule_mode="inside")
     ScheduleFactory(assistant=first)
     IntegrationFactory(workspace=workspace, name="WhatsApp Ventas", default_assistant=first)
@@ -186,8 +186,7 @@ def test_list_shows_type_status_mode_and_default_channels(
         assistant = AIAssistantFactory(workspace=workspace, name=f"IA {n}", status="inactive")
         IntegrationFactory(workspace=workspace, name=f"Canal {n}", default_assistant=assistant)
 
-    with django_assert_max_num_queries(12):
-        response = admin.get(reverse("settings-assistants"))
+    response = admin.get(reverse("settings-assistants"))
 
     html = response.content.decode()
     assert response.status_code == 200
@@ -200,6 +199,51 @@ def test_list_shows_type_status_mode_and_default_channels(
     assert "Respuesta con IA" in html
     assert "Respuesta fija" in html
     assert "Inactivo" in html
+
+
+def _list_queries(client) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(reverse("settings-assistants")).status_code == 200
+    return len(queries)
+
+
+def _listed_assistant(workspace, n: int) -> None:
+    """A row that uses every relation the list shows: schedules, knowledge, channels."""
+    assistant = AssistantFactory(workspace=workspace, name=f"A {n}", schedule_mode="inside")
+    ScheduleFactory(assistant=assistant)
+    KnowledgeDocumentFactory(assistant=assistant)
+    IntegrationFactory(workspace=workspace, name=f"Canal {n}", default_assistant=assistant)
+
+
+def test_list_query_count_does_not_grow_with_assistants(admin, workspace):
+    _listed_assistant(workspace, 0)
+    with_one = _list_queries(admin)
+
+    for n in range(1, 6):
+        _listed_assistant(workspace, n)
+    with_six = _list_queries(admin)
+
+    assert with_six == with_one
+    assert with_one <= 12
+
+
+@pytest.mark.parametrize("editing", [False, True])
+def test_schedules_page_reads_the_schedules_once(admin, assistant, schedule, editing):
+    ScheduleFactory(assistant=assistant, day_of_week=2)
+    url = (
+        reverse("settings-assistant-schedule", args=[assistant.pk, schedule.pk])
+        if editing
+        else reverse("settings-assistant-schedules", args=[assistant.pk])
+    )
+
+    with CaptureQueriesContext(connection) as queries:
+        response = admin.get(url)
+
+    table = Schedule._meta.db_table
+    assert response.status_code == 200
+    assert len(response.context["schedules"]) == 2
+    reads = [q["sql"] for q in queries if f'FROM "{table}"' in q["sql"]]
+    assert len(reads) == 1 + editing  # the assistant's (prefetched); the edited one
 
 
 def test_empty_list_invites_to_create(admin):

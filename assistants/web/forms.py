@@ -3,7 +3,7 @@
 They parse and render; the rules stay where the API keeps them. Each form's ``clean()`` runs
 the API's input serializer on the parsed values (so a page and the API refuse the same things
 with the same messages), and the view maps the service's ``InvalidInput`` details back onto the
-form with :func:`add_service_errors`.
+form with :func:`flame.forms.add_service_errors`.
 """
 
 from __future__ import annotations
@@ -12,13 +12,13 @@ from typing import Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
-from rest_framework import serializers
 
 from assistants import services
 from assistants.api import serializers as api_serializers
 from assistants.api.serializers import AssistantSerializer
 from assistants.models import Assistant, Schedule
-from flame.exceptions import ApplicationError, InvalidInput
+from flame.exceptions import InvalidInput
+from flame.forms import apply_serializer
 
 # Friendlier words for the service's rule messages, per field (the rule itself stays there).
 SERVICE_MESSAGES = {
@@ -26,31 +26,6 @@ SERVICE_MESSAGES = {
     "ai_prompt": _("An AI assistant needs instructions (the system prompt)."),
     "status": _("Training is started with the Train button on the Knowledge tab."),
 }
-
-
-def add_service_errors(form: forms.Form, error: ApplicationError, friendly=None) -> None:
-    """Show a refused service call on the form: field messages where they belong, else on top.
-
-    ``friendly`` maps a field name (or the error's code) to better words for the same rule.
-    """
-    friendly = friendly or {}
-    details = {k: v for k, v in (error.details or {}).items() if isinstance(v, list | tuple)}
-    for field, problems in details.items():
-        words = friendly.get(field) or [str(problem) for problem in problems]
-        form.add_error(field if field in form.fields else None, words)
-    if not details:
-        form.add_error(None, friendly.get(error.code) or str(error.message))
-
-
-def apply_serializer(form: forms.Form, serializer: serializers.Serializer) -> dict[str, Any]:
-    """Validate with an API serializer; its errors become the form's. Returns validated data."""
-    if serializer.is_valid():
-        return dict(serializer.validated_data)
-    for field, problems in serializer.errors.items():
-        target = field if field in form.fields else None
-        messages = problems if isinstance(problems, list) else [str(problems)]
-        form.add_error(target, [str(message) for message in messages])
-    return {}
 
 
 class AssistantForm(forms.Form):

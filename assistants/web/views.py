@@ -24,6 +24,7 @@ from assistants.schedule import assistant_on_duty
 from assistants.web import forms
 from assistants.web.week import week_rows
 from flame.exceptions import InvalidInput, NotFoundError
+from flame.forms import add_service_errors
 
 # --- lookups -------------------------------------------------------------------------------------
 
@@ -36,12 +37,13 @@ def _assistant(request: HttpRequest, assistant_id) -> Assistant:
 
 
 def _schedule(request: HttpRequest, assistant_id, schedule_id) -> Schedule:
+    assistant = _assistant(request, assistant_id)
     try:
-        return selectors.schedule_get(
-            assistant=_assistant(request, assistant_id), schedule_id=schedule_id
-        )
+        schedule = selectors.schedule_get(assistant=assistant, schedule_id=schedule_id)
     except NotFoundError as exc:
         raise Http404(str(exc)) from exc
+    schedule.assistant = assistant  # the one loaded with its schedules, for the page
+    return schedule
 
 
 def _document(request: HttpRequest, assistant_id, document_id) -> KnowledgeDocument:
@@ -91,7 +93,7 @@ def assistant_create(request: HttpRequest) -> HttpResponse:
         try:
             assistant = services.assistant_create(by=request.user, data=form.cleaned_data)
         except InvalidInput as exc:
-            forms.add_service_errors(form, exc, forms.SERVICE_MESSAGES)
+            add_service_errors(form, exc, forms.SERVICE_MESSAGES)
         else:
             messages.success(request, _("Assistant “%(name)s” created.") % {"name": assistant})
             return redirect("settings-assistant", assistant_id=assistant.pk)
@@ -109,7 +111,7 @@ def assistant_edit(request: HttpRequest, assistant_id) -> HttpResponse:
         try:
             services.assistant_update(assistant=assistant, data=form.cleaned_data)
         except InvalidInput as exc:
-            forms.add_service_errors(form, exc, forms.SERVICE_MESSAGES)
+            add_service_errors(form, exc, forms.SERVICE_MESSAGES)
         else:
             messages.success(request, _("Changes saved."))
             return redirect("settings-assistant", assistant_id=assistant.pk)
@@ -138,7 +140,7 @@ def assistant_delete(request: HttpRequest, assistant_id) -> HttpResponse:
 def _schedules_page(
     request: HttpRequest, assistant: Assistant, form, status: int = 200, editing=None
 ) -> HttpResponse:
-    schedules = list(selectors.schedule_list(assistant=assistant))
+    schedules = list(assistant.schedules.all())  # prefetched, in week order, by the selector
     context = {
         "form": form,
         "editing": editing,

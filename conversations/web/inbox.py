@@ -19,7 +19,7 @@ from rest_framework.request import Request
 
 from accounts.models import User
 from accounts.selectors import user_list_for
-from assistants.selectors import assistant_list_for
+from assistants.selectors import assistant_scope_for
 from conversations import realtime, selectors
 from conversations.api.views import ConversationPagination
 from conversations.models import Conversation
@@ -171,7 +171,7 @@ def members_data(user: User) -> list[dict]:
 
 
 def assistants_data(user: User) -> list[dict]:
-    assistants = assistant_list_for(user=user).prefetch_related(None).order_by("name")
+    assistants = assistant_scope_for(user=user).order_by("name")
     return [
         {"id": str(row["id"]), "name": row["name"], "type": row["type"], "status": row["status"]}
         for row in assistants.values("id", "name", "type", "status")

@@ -3,6 +3,7 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from integrations.models import Integration, Platform
+from integrations.providers import uses_verify_token
 
 
 class IntegrationSerializer(serializers.ModelSerializer):
@@ -38,8 +39,7 @@ class IntegrationSerializer(serializers.ModelSerializer):
 
     def get_verify_token(self, integration: Integration) -> str | None:
         # Pasted into Meta's webhook settings; meaningless for the other platforms.
-        meta = (Platform.WHATSAPP, Platform.FACEBOOK, Platform.INSTAGRAM)
-        return integration.verify_token if integration.platform in meta else None
+        return integration.verify_token if uses_verify_token(integration.platform) else None
 
 
 class IntegrationCreateSerializer(serializers.Serializer):

@@ -27,6 +27,8 @@ class ProviderSpec:
     # How long after the customer's last message the business may write first (Meta's
     # customer-service window); None: no such limit.
     reply_window: timedelta | None = None
+    # Meta's webhook handshake: the admin pastes the integration's verify token into the app.
+    uses_verify_token: bool = False
 
 
 # WhatsApp, Messenger and Instagram: 24 hours (channels.md §2.4; WhatsApp error 131047).
@@ -41,6 +43,7 @@ PROVIDERS: dict[str, ProviderSpec] = {
         account_id_credential="phone_number_id",
         signing_secret_credentials=("app_secret",),
         reply_window=META_REPLY_WINDOW,
+        uses_verify_token=True,
     ),
     "facebook": ProviderSpec(
         package="integrations.providers.messenger",
@@ -49,6 +52,7 @@ PROVIDERS: dict[str, ProviderSpec] = {
         account_id_credential="page_id",
         signing_secret_credentials=("app_secret",),
         reply_window=META_REPLY_WINDOW,
+        uses_verify_token=True,
     ),
     "instagram": ProviderSpec(
         package="integrations.providers.instagram",
@@ -59,6 +63,7 @@ PROVIDERS: dict[str, ProviderSpec] = {
         # Facebook app secret: accept either (channels.md §3.1).
         signing_secret_credentials=("app_secret", "instagram_app_secret"),
         reply_window=META_REPLY_WINDOW,
+        uses_verify_token=True,
     ),
     "telegram": ProviderSpec(
         package="integrations.providers.telegram",
@@ -71,6 +76,13 @@ PROVIDERS: dict[str, ProviderSpec] = {
 
 def provider_spec(platform: str) -> ProviderSpec:
     return PROVIDERS[platform]
+
+
+def uses_verify_token(platform: str) -> bool:
+    """Whether the platform verifies its webhook with a verify token (WhatsApp, Messenger,
+    Instagram); an unknown platform does not."""
+    spec = PROVIDERS.get(platform)
+    return spec is not None and spec.uses_verify_token
 
 
 def _module(platform: str, name: str) -> ModuleType | None:

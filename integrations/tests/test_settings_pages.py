@@ -6,11 +6,15 @@ from __future__ import annotations
 
 import pytest
 from django.conf import settings
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from assistants.tests.factories import AssistantFactory
 from conversations.models import Conversation
 from conversations.tests.factories import ConversationFactory, MessageFactory
+from flame.exceptions import ConflictError, InvalidInput
+from integrations import services
 from integrations.models import Integration
 from integrations.tests.factories import IntegrationFactory
 
@@ -152,9 +156,7 @@ def test_outsider_list_does_not_show_other_workspaces(client, outsider, whatsapp
 # --- list and platform picker --------------------------------------------------------------------
 
 
-def test_list_shows_platform_status_last_error_and_assistant(
-    admin, workspace, whatsapp, django_assert_max_num_queries
-):
+def test_list_shows_platform_status_last_error_and_assistant(admin, workspace, whatsapp):
     assistant = AssistantFactory(workspace=workspace, name="Recepción")
     IntegrationFactory(
         workspace=workspace,
@@ -167,8 +169,7 @@ def test_list_shows_platform_status_last_error_and_assistant(
     for n in range(3):
         IntegrationFactory(workspace=workspace, name=f"Sandbox {n}", default_assistant=assistant)
 
-    with django_assert_max_num_queries(8):
-        response = admin.get(reverse("settings-integrations"))
+    response = admin.get(reverse("settings-integrations"))
 
     html = response.content.decode()
     assert response.status_code == 200
@@ -182,6 +183,28 @@ def test_list_shows_platform_status_last_error_and_assistant(
     assert "Conectado" in html
     assert "Error" in html
     _assert_no_secrets(response)
+
+
+def _list_queries(client) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(reverse("settings-integrations")).status_code == 200
+    return len(queries)
+
+
+def test_list_query_count_does_not_grow_with_channels(admin, workspace):
+    def channel(n: int) -> None:  # each row shows its own default assistant
+        assistant = AssistantFactory(workspace=workspace, name=f"Asistente {n}")
+        IntegrationFactory(workspace=workspace, name=f"Canal {n}", default_assistant=assistant)
+
+    channel(0)
+    with_one = _list_queries(admin)
+
+    for n in range(1, 6):
+        channel(n)
+    with_six = _list_queries(admin)
+
+    assert with_six == with_one
+    assert with_one <= 8
 
 
 def test_empty_list_offers_the_sandbox(admin):
@@ -205,7 +228,17 @@ def test_new_offers_every_platform(admin):
     [
         ("whatsapp", ["access_token", "phone_number_id", "app_secret", "waba_id", "verify_token"]),
         ("facebook", ["page_id", "page_access_token", "app_secret", "verify_token"]),
-        ("instagram", ["instagram_account_id", "access_token", "app_secret", "verify_token"]),
+        (
+            "instagram",
+            [
+                "instagram_account_id",
+                "access_token",
+                "app_secret",
+                "verify_token",
+                "instagram_app_secret",
+                "page_id",
+            ],
+        ),
         ("telegram", ["bot_token", "secret_token"]),
         ("sandbox", []),
     ],
@@ -215,7 +248,7 @@ def test_create_form_has_the_platform_credentials(admin, platform, fields):
 
     form = response.context["form"]
     assert response.status_code == 200
-    assert set(fields) <= set(form.credential_names)
+    assert form.credential_names == fields
     assert all(f'name="{name}"' in response.content.decode() for name in fields)
 
 
@@ -397,6 +430,48 @@ def test_edit_refuses_an_account_taken_and_changes_nothing(admin, workspace, wha
     assert response.status_code == 409
     assert response.context["integration"].name == "WA Ventas"
     assert _snapshot() == before
+
+
+def _fields(integration: Integration) -> tuple:
+    return (
+        integration.name,
+        integration.status,
+        integration.credentials,
+        integration.external_account_id,
+        integration.verify_token,
+        integration.default_assistant_id,
+    )
+
+
+@pytest.mark.parametrize(
+    ("credentials", "refusal"),
+    [
+        ({"phone_number_id": "999"}, ConflictError),  # an account connected elsewhere
+        ({"myspace_token": "x"}, InvalidInput),  # not a WhatsApp credential
+        ({"access_token": "  "}, InvalidInput),  # a required one blanked
+    ],
+)
+def test_a_refused_update_leaves_the_instance_and_the_row_as_they_were(
+    workspace, whatsapp, credentials, refusal
+):
+    # given
+    IntegrationFactory(workspace=workspace, platform="whatsapp", external_account_id="999")
+    Integration.objects.filter(pk=whatsapp.pk).update(status="active")
+    whatsapp.refresh_from_db()
+    in_memory, stored = _fields(whatsapp), _snapshot()
+
+    # when
+    with pytest.raises(refusal):
+        services.integration_update(
+            integration=whatsapp,
+            name="Nuevo nombre",
+            credentials={**credentials, "verify_token": "a-new-phrase"},
+            default_assistant=AssistantFactory(workspace=workspace),
+        )
+
+    # then
+    assert _fields(whatsapp) == in_memory
+    assert _snapshot() == stored
 
 
 # --- connect, disconnect, delete -----------------------------------------------------------------

@@ -16,8 +16,8 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
-from assistants.selectors import assistant_list_for
-from assistants.web.forms import apply_serializer
+from assistants.selectors import assistant_scope_for
+from flame.forms import apply_serializer
 from integrations.api import serializers as api_serializers
 from integrations.models import Integration
 from integrations.providers import provider_spec
@@ -99,7 +99,7 @@ class IntegrationForm(forms.Form):
         self.platform = platform
         self.integration = integration
         # Scoped: another workspace's assistant is not a valid choice.
-        self.fields["default_assistant"].queryset = assistant_list_for(user=user)
+        self.fields["default_assistant"].queryset = assistant_scope_for(user=user)
         self.credential_names = self._add_credential_fields()
 
     def _add_credential_fields(self) -> list[str]:

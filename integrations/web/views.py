@@ -20,13 +20,12 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.web.access import admin_required
-from assistants.web.forms import add_service_errors
 from flame.exceptions import ApplicationError, ConflictError, NotFoundError
+from flame.forms import add_service_errors, service_message
 from integrations import selectors, services
 from integrations.models import Integration, Platform
+from integrations.providers import uses_verify_token
 from integrations.web.forms import IntegrationForm
-
-META_PLATFORMS = (Platform.WHATSAPP, Platform.FACEBOOK, Platform.INSTAGRAM)
 
 
 @dataclass(frozen=True)
@@ -71,7 +70,7 @@ SERVICE_MESSAGES = {
 
 def _readable(error: ApplicationError) -> str:
     """The service's message, with the platform's own words when it gave some."""
-    message = str(SERVICE_MESSAGES.get(error.code) or error.message)
+    message = service_message(error, SERVICE_MESSAGES)
     provider_message = (error.details or {}).get("provider_message")
     return f"{message} {provider_message}" if provider_message else message
 
@@ -143,7 +142,7 @@ def integration_detail(request: HttpRequest, integration_id) -> HttpResponse:
     context = {
         "integration": integration,
         "counts": selectors.integration_status_counts(integration=integration),
-        "shows_verify_token": integration.platform in META_PLATFORMS,
+        "shows_verify_token": uses_verify_token(integration.platform),
         "is_sandbox": integration.platform == Platform.SANDBOX,
     }
     return _page(request, "integrations/integration_detail.html", context)
@@ -173,7 +172,6 @@ def integration_edit(request: HttpRequest, integration_id) -> HttpResponse:
             except ApplicationError as exc:
                 add_service_errors(form, exc, SERVICE_MESSAGES)
                 status = exc.status_code
-                integration.refresh_from_db()  # the service may have set fields before refusing
             else:
                 messages.success(request, _("Changes saved."))
                 return redirect("settings-integration", integration_id=integration.pk)

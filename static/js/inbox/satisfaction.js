@@ -59,9 +59,10 @@ export class Satisfaction {
       comment: this.form.elements.comment.value.trim(),
     };
     try {
-      await api(`/api/conversations/${id}/rating`, { method: "POST", body });
+      // The rating just recorded is the newest: it is what the section shows.
+      const rating = await api(`/api/conversations/${id}/rating`, { method: "POST", body });
       this.form.elements.comment.value = "";
-      await this.load();
+      if (id === this.conversationId) this.render([rating]);
     } catch (error) {
       this.say(error.readable || error.message, false);
     }
