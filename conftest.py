@@ -13,6 +13,7 @@ import pytest
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
+from django.utils import translation
 from rest_framework.test import APIClient
 
 from accounts.services import tokens_for
@@ -53,6 +54,9 @@ def _test_defaults(settings, request) -> None:
     if not request.node.get_closest_marker("browser"):
         settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     cache.clear()
+    # LocaleMiddleware activates a request's language on the thread and leaves it there: every
+    # test starts from the default, whatever the previous one asked for.
+    translation.activate(settings.LANGUAGE_CODE)
     # Each test builds its own integrations; a signer list cached by the last one is stale.
     signer_cache.clear()
 

@@ -165,10 +165,15 @@ class UserLanguageMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         language = self._language_of(request)
-        if language:
-            translation.activate(language)
+        if not language:
+            return self.get_response(request)
+        # Scoped to this request: the thread's language goes back to what it was after it.
+        with translation.override(language):
             request.LANGUAGE_CODE = language
-        return self.get_response(request)
+            response = self.get_response(request)
+        # LocaleMiddleware (outside this one) only fills Content-Language when it is missing.
+        response.headers.setdefault("Content-Language", language)
+        return response
 
     @staticmethod
     def _language_of(request: HttpRequest) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from django.core import mail
+from django.utils import translation
 
 from accounts import services
 from accounts.models import User, Workspace
@@ -181,9 +182,12 @@ def test_inviting_a_taken_address_is_a_conflict(admin_page, outsider):
 
     assert response.status_code == 409
     # In the page's language (the workspace's Spanish), not the service's English.
-    assert response.context["form"].errors["email"] == [
-        "Ya existe una cuenta con este correo electrónico."
-    ]
+    with translation.override("es"):
+        assert response.context["form"].errors["email"] == [
+            "Ya existe una cuenta con este correo electrónico."
+        ]
+    assert "Ya existe una cuenta con este correo electrónico." in response.content.decode()
+    assert "already exists" not in response.content.decode()
     assert User.objects.count() == members
     assert _active(outsider) is True
 

@@ -9,6 +9,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import translation
 
 from assistants.models import Assistant, KnowledgeChunk, KnowledgeDocument, Schedule
 from assistants.tests.factories import (
@@ -328,9 +329,11 @@ def test_service_rules_are_reported_with_the_field_errors(admin):
     errors = response.context["form"].errors
     assert response.status_code == 400
     assert set(errors) == {"ai_prompt", "temperature"}
-    assert errors["ai_prompt"] == [
-        "Un asistente con IA necesita instrucciones (el prompt del sistema)."
-    ]
+    with translation.override("es"):  # the page's language (the workspace's Spanish)
+        assert errors["ai_prompt"] == [
+            "Un asistente con IA necesita instrucciones (el prompt del sistema)."
+        ]
+    assert "Un asistente con IA necesita instrucciones" in response.content.decode()
     assert Assistant.objects.count() == 0
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django import forms
-from django.utils import translation
 from rest_framework import serializers
 
 from flame.exceptions import ConflictError, InvalidInput
@@ -63,7 +62,6 @@ class _Serializer(serializers.Serializer):
     other = serializers.IntegerField()
 
 
-@translation.override("en")
 def test_apply_serializer_returns_the_data_or_puts_the_errors_on_the_form():
     form = _Form(data={})
     assert form.is_valid()
