@@ -37,6 +37,7 @@ from analytics import csat
 from analytics.models import SatisfactionRating, SatisfactionSurvey
 from assistants.models import AIUsage, Assistant
 from assistants.schedule import workspace_zone
+from assistants.selectors import usage_metrics, usage_row
 from conversations.models import Conversation, Message
 from conversations.selectors import conversation_scope
 from integrations.models import Platform
@@ -375,20 +376,6 @@ def response_time_for(*, user: User, window: Window) -> dict:
 # --- AI usage ------------------------------------------------------------------------------------
 
 
-def _usage_metrics() -> dict:
-    return {
-        "requests": Count("id"),
-        "prompt_tokens": Coalesce(Sum("prompt_tokens"), 0),
-        "completion_tokens": Coalesce(Sum("completion_tokens"), 0),
-        "cost": Sum("cost"),
-    }
-
-
-def _usage_row(row: dict) -> dict:
-    row["cost"] = row["cost"] or 0
-    return row
-
-
 def _usage_scope(user: User) -> Q:
     if user.workspace_id is None:
         return Q(pk__in=[])
@@ -405,17 +392,17 @@ def usage_for(*, user: User, window: Window) -> dict:
     by_day = _by_bucket(
         rows.annotate(bucket=TruncDay("created_at", tzinfo=zone))
         .values("bucket")
-        .annotate(**_usage_metrics())
+        .annotate(**usage_metrics())
         .order_by(),
         zone,
     )
-    by_purpose = rows.values("purpose").annotate(**_usage_metrics()).order_by("purpose")
+    by_purpose = rows.values("purpose").annotate(**usage_metrics()).order_by("purpose")
     return {
         "from": window.first_day,
         "to": window.last_day,
-        "totals": _usage_row(rows.aggregate(**_usage_metrics())),
-        "by_day": [{"date": day, **_usage_row(by_day[day])} for day in sorted(by_day)],
-        "by_purpose": [_usage_row(row) for row in by_purpose],
+        "totals": usage_row(rows.aggregate(**usage_metrics())),
+        "by_day": [{"date": day, **usage_row(by_day[day])} for day in sorted(by_day)],
+        "by_purpose": [usage_row(row) for row in by_purpose],
     }
 
 

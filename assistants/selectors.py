@@ -37,6 +37,7 @@ from assistants.models import (
     Schedule,
 )
 from assistants.schedule import workspace_zone
+from assistants.usage import local_day
 from conversations.models import Conversation, Message
 from flame.exceptions import NotFoundError
 from integrations.models import Integration
@@ -210,7 +211,7 @@ class UsageWindow:
     last_day: date
 
 
-def _metrics() -> dict:
+def usage_metrics() -> dict:
     return {
         "requests": Count("id"),
         "failed": Count("id", filter=Q(succeeded=False)),
@@ -220,7 +221,7 @@ def _metrics() -> dict:
     }
 
 
-def _with_totals(row: dict) -> dict:
+def usage_row(row: dict) -> dict:
     row["total_tokens"] = row["prompt_tokens"] + row["completion_tokens"]
     row["cost"] = row["cost"] or 0
     return row
@@ -235,28 +236,28 @@ def ai_usage_report(*, workspace: Workspace, window: UsageWindow) -> dict:
     by_day = (
         rows.annotate(day=TruncDate("created_at", tzinfo=zone))
         .values("day")
-        .annotate(**_metrics())
+        .annotate(**usage_metrics())
         .order_by("day")
     )
     by_assistant = (
         rows.values("assistant_id", assistant_name=F("assistant__name"))
-        .annotate(**_metrics())
+        .annotate(**usage_metrics())
         .order_by("-requests", "assistant_name")
     )
-    by_purpose = rows.values("purpose").annotate(**_metrics()).order_by("purpose")
+    by_purpose = rows.values("purpose").annotate(**usage_metrics()).order_by("purpose")
     return {
         "from": window.first_day,
         "to": window.last_day,
         "timezone": workspace.timezone,
-        "totals": _with_totals(rows.aggregate(**_metrics())),
-        "by_day": [_with_totals(row) for row in by_day],
-        "by_assistant": [_with_totals(row) for row in by_assistant],
-        "by_purpose": [_with_totals(row) for row in by_purpose],
+        "totals": usage_row(rows.aggregate(**usage_metrics())),
+        "by_day": [usage_row(row) for row in by_day],
+        "by_assistant": [usage_row(row) for row in by_assistant],
+        "by_purpose": [usage_row(row) for row in by_purpose],
     }
 
 
 def ai_quota_status(*, workspace: Workspace, at: datetime) -> dict:
-    day = at.astimezone(workspace_zone(workspace.timezone)).date()
+    day = local_day(workspace, at)
     ledger = AIDailyUsage.objects.filter(workspace=workspace, day=day).first()
     used = {"requests": ledger.requests if ledger else 0, "tokens": ledger.tokens if ledger else 0}
     limits = conf.plan_limits(workspace.plan)
