@@ -167,9 +167,15 @@ class ConnectError(Exception):
 
 
 def recipient_external_id(message) -> str:
-    """The platform id of the customer a message goes to (their identity on its channel)."""
+    """The platform id of the customer a message goes to (their identity on its channel).
+
+    Remembered on the message: a delivery asks for it for the send rates and for the send.
+    """
     from conversations.models import ContactIdentity
 
+    known = getattr(message, "_recipient_external_id", None)
+    if known is not None:
+        return known
     identity = (
         ContactIdentity.objects.filter(
             contact_id=message.conversation.contact_id, integration_id=message.integration_id
@@ -181,4 +187,5 @@ def recipient_external_id(message) -> str:
         raise PermanentSendError(
             "This contact has no address on this channel.", code="no_recipient"
         )
+    message._recipient_external_id = identity.external_id
     return identity.external_id
