@@ -1,4 +1,4 @@
-"""Account e-mails: invitation and password reset links.
+"""Account e-mails: sign-up confirmation, invitation and password reset links.
 
 The link carries ``<uidb64>.<token>`` from Django's PasswordResetTokenGenerator: it expires after
 PASSWORD_RESET_TIMEOUT and stops working once used, because the token is bound to the password
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib.auth.tokens import default_token_generator
+from django.core import signing
 from django.core.mail import send_mail
 from django.utils import translation
 from django.utils.encoding import force_bytes
@@ -52,8 +53,94 @@ def send_password_reset(user: User) -> None:
         )
 
 
+SIGNUP_SALT = "accounts.signup-confirm"
+
+
+def signup_token_for(user: User) -> str:
+    return signing.dumps(str(user.pk), salt=SIGNUP_SALT)
+
+
+def signup_user_for(token: str) -> User | None:
+    """The pending sign-up a confirmation token names, while it is valid and unconfirmed."""
+    try:
+        user_id = signing.loads(token, salt=SIGNUP_SALT, max_age=settings.SIGNUP_CONFIRM_SECONDS)
+    except signing.BadSignature:
+        return None
+    return User.objects.filter(pk=user_id, is_pending=True, is_active=True).first()
+
+
+def address_has_account(user: User) -> bool:
+    """Whether another, claimed account already holds ``user``'s address."""
+    claimed = User.objects.filter(email__iexact=user.email, is_pending=False)
+    return claimed.exclude(pk=user.pk).exists()
+
+
+def _send(user: User, subject: str, message: str) -> None:
+    send_mail(
+        subject=subject,
+        message=message,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        recipient_list=[user.email],
+    )
+
+
+def send_signup_confirmation(user: User) -> None:
+    """The link that finishes a registration, or, for an address with an account, a warning."""
+    with translation.override(_language_of(user)):
+        if address_has_account(user):
+            _send(
+                user,
+                _("Someone tried to create a FLAME Assistant account with your address"),
+                _(
+                    "Someone asked to create the workspace %(workspace)s with %(email)s, which "
+                    "already has an account. Nothing was created.\n\n"
+                    "If it was you, sign in at %(login)s (or reset your password there)."
+                    "\nIf it was not you, ignore this e-mail."
+                )
+                % {
+                    "workspace": user.workspace.name,
+                    "email": user.email,
+                    "login": f"{settings.PUBLIC_BASE_URL}/login/",
+                },
+            )
+            return
+        _send(
+            user,
+            _("Confirm your address to create %(workspace)s") % {"workspace": user.workspace.name},
+            _(
+                "Hello %(name)s,\n\nOpen this link within %(days)d days to confirm %(email)s "
+                "and finish creating %(workspace)s on FLAME Assistant:\n%(link)s\n\n"
+                "If it was not you, ignore this e-mail; nothing is created without it."
+            )
+            % {
+                "name": user.name,
+                "email": user.email,
+                "workspace": user.workspace.name,
+                "days": settings.SIGNUP_CONFIRM_SECONDS // 86400,
+                "link": f"{settings.PUBLIC_BASE_URL}/signup/confirm/{signup_token_for(user)}/",
+            },
+        )
+
+
+def _send_invitation_to_taken_address(user: User) -> None:
+    _send(
+        user,
+        _("You have been invited to %(workspace)s on FLAME Assistant")
+        % {"workspace": user.workspace.name},
+        _(
+            "Hello %(name)s,\n\nYou have been invited to join %(workspace)s, but %(email)s "
+            "already has a FLAME Assistant account in another workspace, and an address can "
+            "belong to one account only. Ask the person who invited you to use another address."
+        )
+        % {"name": user.name, "workspace": user.workspace.name, "email": user.email},
+    )
+
+
 def send_invitation(user: User) -> None:
     with translation.override(_language_of(user)):
+        if address_has_account(user):
+            _send_invitation_to_taken_address(user)
+            return
         send_mail(
             subject=_("You have been invited to %(workspace)s on FLAME Assistant")
             % {"workspace": user.workspace.name},

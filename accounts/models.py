@@ -7,6 +7,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone as django_timezone
 from django.utils.translation import gettext_lazy as _
@@ -61,8 +62,9 @@ class UserManager(BaseUserManager):
     use_in_migrations = True
 
     def get_by_natural_key(self, username: str) -> User:
-        # Addresses are stored lower-case and unique on lower(email); match the same way.
-        return self.get(email__iexact=username)
+        # Only a claimed account owns its address (unique on lower(email) among them); pending
+        # invitations and sign-ups with the same address never sign in.
+        return self.get(email__iexact=username, is_pending=False)
 
     def _create(self, email: str, password: str | None, **fields) -> User:
         if not email:
@@ -96,7 +98,9 @@ class User(AbstractBaseUser, PermissionsMixin):
         AGENT = "agent", _("Agent")
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    email = models.EmailField(max_length=254, unique=True)
+    # Unique among claimed accounts (see Meta), not globally: an invitation or a sign-up may
+    # name an address that already has an account, so that answering it reveals nothing.
+    email = models.EmailField(max_length=254)
     name = models.CharField(max_length=150)
     avatar_url = models.URLField(max_length=500, blank=True)
     role = models.CharField(max_length=8, choices=Role.choices, default=Role.AGENT)
@@ -111,6 +115,13 @@ class User(AbstractBaseUser, PermissionsMixin):
         help_text=_("Interface language; empty follows the workspace."),
     )
     is_active = models.BooleanField(default=True)
+    is_pending = models.BooleanField(
+        default=False,
+        help_text=_(
+            "Invited or signed up, and the address's owner has not confirmed yet: cannot sign "
+            "in and does not hold the address."
+        ),
+    )
     is_staff = models.BooleanField(default=False)
     created_at = models.DateTimeField(default=django_timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
@@ -124,7 +135,18 @@ class User(AbstractBaseUser, PermissionsMixin):
     class Meta:
         ordering = ("email",)
         constraints = [
-            models.UniqueConstraint(Lower("email"), name="accounts_user_email_ci_unique"),
+            models.UniqueConstraint(
+                Lower("email"),
+                condition=Q(is_pending=False),
+                name="accounts_user_email_ci_unique",
+                violation_error_message=_("An account with this e-mail address already exists."),
+            ),
+            models.UniqueConstraint(
+                "workspace",
+                Lower("email"),
+                name="accounts_user_email_unique_per_workspace",
+                violation_error_message=_("This workspace already has a member with this address."),
+            ),
         ]
         indexes = [models.Index(fields=("workspace", "role", "is_active"))]
 

@@ -4,7 +4,11 @@ from celery import shared_task
 
 from accounts import emails
 
-_SENDERS = {"password_reset": emails.send_password_reset, "invitation": emails.send_invitation}
+_SENDERS = {
+    "password_reset": emails.send_password_reset,
+    "invitation": emails.send_invitation,
+    "signup": emails.send_signup_confirmation,
+}
 
 
 @shared_task(
@@ -22,3 +26,10 @@ def send_account_email_task(user_id: str, kind: str) -> None:
     if user is None:
         return
     _SENDERS[kind](user)
+
+
+@shared_task(acks_late=True)
+def prune_unconfirmed_signups_task() -> int:
+    from accounts.services import signups_prune_unconfirmed
+
+    return signups_prune_unconfirmed()

@@ -6,6 +6,11 @@ so limits hold across gunicorn workers and daphne processes alike.
 
 from __future__ import annotations
 
+import functools
+from dataclasses import dataclass
+from ipaddress import IPv4Network, IPv6Network, ip_address, ip_network
+
+from django.conf import settings
 from django.http import HttpRequest
 from django_ratelimit.core import get_usage
 
@@ -26,9 +31,52 @@ class RateLimited(ApplicationError):
         return {"Retry-After": str(self.retry_after)}
 
 
+@functools.cache
+def _trusted_networks(entries: tuple[str, ...]) -> tuple[IPv4Network | IPv6Network, ...]:
+    return tuple(ip_network(entry, strict=False) for entry in entries)
+
+
+def _is_trusted_proxy(address: str) -> bool:
+    try:
+        ip = ip_address(address.strip())
+    except ValueError:
+        return False
+    return any(ip in network for network in _trusted_networks(tuple(settings.TRUSTED_PROXIES)))
+
+
+def _forwarded_client(request: HttpRequest) -> str | None:
+    """The first address, walking X-Forwarded-For from our side, that is not one of our proxies.
+
+    Every hop appends the peer it saw, so only the right end of the list was written by
+    proxies we run; whatever the client put on the left is its own claim.
+    """
+    hops = [hop.strip() for hop in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+    for hop in reversed([hop for hop in hops if hop]):
+        if not _is_trusted_proxy(hop):
+            return hop if _is_ip(hop) else None
+    return None
+
+
+def _is_ip(value: str) -> bool:
+    try:
+        ip_address(value)
+    except ValueError:
+        return False
+    return True
+
+
 def client_ip(request: HttpRequest) -> str:
-    # nginx sets X-Real-IP to the peer it saw; REMOTE_ADDR is nginx itself behind the proxy.
-    return request.META.get("HTTP_X_REAL_IP") or request.META.get("REMOTE_ADDR", "")
+    """The caller's address. Forwarding headers count only when a trusted proxy sent them.
+
+    ``TRUSTED_PROXIES`` lists the proxies in front of us (nginx in docker-compose); with none
+    configured a client could otherwise pick a fresh X-Real-IP for every request and never be
+    rate limited.
+    """
+    peer = request.META.get("REMOTE_ADDR", "")
+    if not _is_trusted_proxy(peer):
+        return peer
+    real_ip = request.META.get("HTTP_X_REAL_IP", "").strip()
+    return _forwarded_client(request) or (real_ip if _is_ip(real_ip) else "") or peer
 
 
 def hit(request: HttpRequest, *, group: str, key: str, rate: str) -> int | None:
@@ -41,8 +89,39 @@ def hit(request: HttpRequest, *, group: str, key: str, rate: str) -> int | None:
     return max(1, usage["time_left"])
 
 
+def exhausted(request: HttpRequest, *, group: str, key: str, rate: str) -> int | None:
+    """Seconds to wait if ``key`` already used up ``rate`` in ``group``; counts nothing."""
+    usage = get_usage(
+        request, group=group, key=lambda _group, _request: key, rate=rate, increment=False
+    )
+    if usage is None or usage["count"] < usage["limit"]:
+        return None
+    return max(1, usage["time_left"])
+
+
 def enforce(request: HttpRequest, *, group: str, key: str, rate: str) -> None:
     """Raise RateLimited when ``key`` has used up ``rate`` in ``group``."""
     wait = hit(request, group=group, key=key, rate=rate)
     if wait is not None:
         raise RateLimited(wait)
+
+
+@dataclass(frozen=True)
+class Limit:
+    group: str
+    key: str
+    rate: str
+
+
+def refuse_when_exhausted(request: HttpRequest, limits: list[Limit]) -> None:
+    """Raise RateLimited if any of ``limits`` is used up, without counting this request."""
+    waits = [exhausted(request, group=x.group, key=x.key, rate=x.rate) for x in limits if x.key]
+    waits = [wait for wait in waits if wait is not None]
+    if waits:
+        raise RateLimited(max(waits))
+
+
+def count_against(request: HttpRequest, limits: list[Limit]) -> None:
+    for limit in limits:
+        if limit.key:
+            hit(request, group=limit.group, key=limit.key, rate=limit.rate)

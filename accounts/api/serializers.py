@@ -45,6 +45,7 @@ class MemberSerializer(serializers.ModelSerializer):
             "role",
             "language",
             "is_active",
+            "is_pending",
             "last_login",
             "created_at",
         )
@@ -99,13 +100,26 @@ class ResetPasswordSerializer(serializers.Serializer):
     password = serializers.CharField(max_length=128, trim_whitespace=False)
 
 
+SET_OWN_PASSWORD = (
+    "Members choose their own password from the invitation e-mail; leave password out."
+)
+
+
 class MemberCreateSerializer(serializers.Serializer):
     email = serializers.EmailField(max_length=254)
     name = serializers.CharField(max_length=150)
     role = serializers.ChoiceField(choices=User.Role.choices, default=User.Role.AGENT)
-    password = serializers.CharField(
-        max_length=128, required=False, allow_blank=True, trim_whitespace=False, write_only=True
-    )
+
+    def validate(self, attrs):
+        # Named, not silently dropped: an admin-chosen password would let a workspace hold an
+        # address it does not control, and would tell it whether the address is used elsewhere.
+        if self.initial_data.get("password"):
+            raise serializers.ValidationError({"password": [SET_OWN_PASSWORD]})
+        return attrs
+
+
+class SignupConfirmSerializer(serializers.Serializer):
+    token = serializers.CharField(max_length=512)
 
 
 class MemberUpdateSerializer(serializers.Serializer):

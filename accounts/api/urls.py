@@ -10,9 +10,18 @@ router.register("users", views.UserViewSet, basename="user")
 
 urlpatterns = [
     re_path(r"^auth/register/?$", views.RegisterView.as_view(), name="auth-register"),
-    re_path(r"^auth/login/?$", views.LoginView.as_view(), name="auth-login"),
     re_path(
-        r"^auth/(?:refresh|refresh-token)/?$", views.RefreshView.as_view(), name="auth-refresh"
+        r"^auth/register/confirm/?$",
+        views.SignupConfirmView.as_view(),
+        name="auth-register-confirm",
+    ),
+    re_path(r"^auth/login/?$", views.LoginView.as_view(), name="auth-login"),
+    re_path(r"^auth/refresh/?$", views.RefreshView.as_view(), name="auth-refresh"),
+    # The seed's clients call this name; the schema lists the canonical path only.
+    re_path(
+        r"^auth/refresh-token/?$",
+        views.RefreshAliasView.as_view(),
+        name="auth-refresh-token",
     ),
     re_path(r"^auth/logout/?$", views.LogoutView.as_view(), name="auth-logout"),
     re_path(r"^auth/me/?$", views.MeView.as_view(), name="auth-me"),

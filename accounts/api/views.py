@@ -6,6 +6,7 @@ from django.conf import settings
 from django.contrib.auth import logout as session_logout
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
+from rest_framework.authentication import SessionAuthentication
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -32,30 +33,43 @@ class PublicAuthView(APIView):
             enforce(self.request, group=group, key=key, rate=rate)
 
 
+SIGNUP_SENT = (
+    "Check your e-mail: open the link we sent to confirm the address and finish creating the "
+    "workspace."
+)
+
+
 class RegisterView(PublicAuthView):
-    @extend_schema(request=s.RegisterSerializer, responses={201: s.LoginResponseSerializer})
+    """Creates the workspace pending its admin's e-mail confirmation (same answer for any
+    address, so registering reveals nothing about existing accounts)."""
+
+    @extend_schema(request=s.RegisterSerializer, responses={202: s.DetailSerializer})
     def post(self, request):
         self.limit("register", settings.RATELIMIT_REGISTER, client_ip(request))
         data = s.RegisterSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        user = services.workspace_register(**data.validated_data)
-        return Response(_login_payload(user), status=status.HTTP_201_CREATED)
+        services.workspace_register(**data.validated_data)
+        return Response({"detail": SIGNUP_SENT}, status=status.HTTP_202_ACCEPTED)
+
+
+class SignupConfirmView(PublicAuthView):
+    """The e-mailed confirmation: the admin's account becomes usable and is signed in."""
+
+    @extend_schema(request=s.SignupConfirmSerializer, responses={200: s.LoginResponseSerializer})
+    def post(self, request):
+        self.limit("register-confirm", settings.RATELIMIT_REGISTER, client_ip(request))
+        data = s.SignupConfirmSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        user = services.signup_confirm(**data.validated_data)
+        return Response(_login_payload(user))
 
 
 class LoginView(PublicAuthView):
     @extend_schema(request=s.LoginSerializer, responses={200: s.LoginResponseSerializer})
     def post(self, request):
-        email = (
-            str(request.data.get("email", "")).strip().lower()
-            if hasattr(request.data, "get")
-            else ""
-        )
-        self.limit("login-ip", settings.RATELIMIT_LOGIN, client_ip(request))
-        if email:
-            self.limit("login-email", settings.RATELIMIT_LOGIN, email)
         data = s.LoginSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        user = services.user_authenticate(request=request, **data.validated_data)
+        user = services.user_sign_in(request=request, **data.validated_data)
         return Response(_login_payload(user))
 
 
@@ -67,7 +81,21 @@ class RefreshView(PublicAuthView):
         return Response(services.token_refresh(refresh=data.validated_data["refresh"]))
 
 
+@extend_schema(exclude=True)
+class RefreshAliasView(RefreshView):
+    """``/api/auth/refresh-token``: the same call under the seed's other name."""
+
+
 class LogoutView(PublicAuthView):
+    """Revokes a refresh token (401 unless we issued it) and ends the session, if any.
+
+    A signed-in browser carries its session cookie on any cross-site form POST, so the session
+    authenticator is listed here only for its CSRF check: with a session, no valid CSRF token
+    means 403 and nothing changes. A bearer header is ignored, as on the other public views.
+    """
+
+    authentication_classes = [SessionAuthentication]
+
     @extend_schema(request=s.RefreshSerializer, responses={200: s.DetailSerializer})
     def post(self, request):
         data = s.RefreshSerializer(data=request.data)

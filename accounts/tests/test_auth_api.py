@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import jwt
@@ -9,8 +10,9 @@ from django.core import mail
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from accounts.emails import password_token_for
+from accounts.emails import password_token_for, signup_token_for
 from accounts.models import User, Workspace
+from accounts.services import signups_prune_unconfirmed
 from accounts.tests.factories import DEFAULT_PASSWORD, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -42,25 +44,110 @@ def _bearer(access: str) -> APIClient:
 # --- register ---
 
 
-def test_register_creates_workspace_and_admin(anonymous_client):
-    response = _register(anonymous_client)
+def _registered(client, django_capture_on_commit_callbacks, **overrides):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = _register(client, **overrides)
+    return response
 
-    assert response.status_code == 201
+
+def _link_token(message) -> str:
+    return re.search(r"/signup/confirm/([^/\s]+)/", message.body).group(1)
+
+
+def test_register_creates_a_pending_workspace_and_emails_the_confirmation(
+    anonymous_client, django_capture_on_commit_callbacks
+):
+    response = _registered(anonymous_client, django_capture_on_commit_callbacks)
+
+    assert response.status_code == 202
+    assert set(response.json()) == {"detail"}
+    user = User.objects.get(email="founder@shop.example")
+    assert (user.role, user.is_pending, user.workspace.name) == ("admin", True, "Tacos Fer")
+    assert len(mail.outbox) == 1
+    assert mail.outbox[0].to == ["founder@shop.example"]
+    assert "/signup/confirm/" in mail.outbox[0].body
+    assert _login(anonymous_client, "founder@shop.example", STRONG).status_code == 401
+
+
+def test_confirming_the_signup_signs_the_admin_in(
+    anonymous_client, django_capture_on_commit_callbacks
+):
+    _registered(anonymous_client, django_capture_on_commit_callbacks)
+    token = _link_token(mail.outbox[0])
+
+    response = anonymous_client.post("/api/auth/register/confirm", {"token": token}, format="json")
+
+    assert response.status_code == 200
     body = response.json()
     assert set(body) == {"access", "refresh", "user"}
     user = User.objects.get(email="founder@shop.example")
-    assert user.role == "admin"
-    assert user.workspace.name == "Tacos Fer"
+    assert user.is_pending is False
     assert body["user"]["workspace"]["id"] == str(user.workspace_id)
-    assert "password" not in body["user"]
+    assert "signup_pending" not in user.workspace.settings
+    assert _login(anonymous_client, "founder@shop.example", STRONG).status_code == 200
+    again = anonymous_client.post("/api/auth/register/confirm", {"token": token}, format="json")
+    assert again.status_code == 400
+    assert again.json()["error"]["code"] == "invalid_token"
 
 
-def test_register_duplicate_email_is_409_case_insensitive(anonymous_client, admin_user):
-    response = _register(anonymous_client, email="ADMIN@a.example")
+def test_register_with_a_taken_address_answers_the_same_and_tells_only_its_owner(
+    anonymous_client, admin_user, django_capture_on_commit_callbacks
+):
+    # given: the address belongs to workspace A's admin
+    # when
+    taken = _registered(
+        anonymous_client, django_capture_on_commit_callbacks, email="ADMIN@a.example"
+    )
+    free = _registered(anonymous_client, django_capture_on_commit_callbacks)
 
-    assert response.status_code == 409
+    # then: the caller cannot tell the two apart
+    assert (taken.status_code, taken.json()) == (free.status_code, free.json())
+    # only the address's owner learns about it, and no link lets anyone claim the address
+    warning = mail.outbox[0]
+    assert warning.to == ["admin@a.example"]
+    assert "/signup/confirm/" not in warning.body
+    assert "/login/" in warning.body
+    admin_user.refresh_from_db()
+    assert admin_user.check_password(DEFAULT_PASSWORD)
+
+
+def test_a_stolen_confirmation_cannot_claim_a_taken_address(
+    anonymous_client, admin_user, django_capture_on_commit_callbacks
+):
+    _registered(anonymous_client, django_capture_on_commit_callbacks, email="admin@a.example")
+    pending = User.objects.get(email="admin@a.example", is_pending=True)
+    token = signup_token_for(pending)
+
+    response = anonymous_client.post("/api/auth/register/confirm", {"token": token}, format="json")
+
+    assert response.status_code == 400
     assert response.json()["error"]["code"] == "email_taken"
-    assert Workspace.objects.count() == 1  # only workspace A from the fixture
+    pending.refresh_from_db()
+    assert pending.is_pending is True
+
+
+def test_register_confirm_with_a_forged_token_is_400(anonymous_client):
+    response = anonymous_client.post(
+        "/api/auth/register/confirm", {"token": "forged:token"}, format="json"
+    )
+
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "invalid_token"
+
+
+def test_unconfirmed_signups_are_pruned_after_the_link_expires(
+    anonymous_client, admin_user, django_capture_on_commit_callbacks, settings
+):
+    _registered(anonymous_client, django_capture_on_commit_callbacks)
+    Workspace.objects.filter(name="Tacos Fer").update(
+        created_at=timezone.now() - timedelta(seconds=settings.SIGNUP_CONFIRM_SECONDS + 1)
+    )
+
+    pruned = signups_prune_unconfirmed()
+
+    assert pruned == 1
+    assert not User.objects.filter(email="founder@shop.example").exists()
+    assert Workspace.objects.filter(pk=admin_user.workspace_id).exists()
 
 
 def test_register_weak_password_is_400_and_creates_nothing(anonymous_client):

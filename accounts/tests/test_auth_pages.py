@@ -9,6 +9,7 @@ from django.core import mail
 from django.test import Client
 
 from accounts.emails import password_token_for
+from accounts.models import User
 from accounts.tests.factories import DEFAULT_PASSWORD
 
 pytestmark = pytest.mark.django_db
@@ -178,3 +179,54 @@ def test_session_and_csrf_cookies_are_out_of_reach_of_scripts(client, agent_user
     assert client.cookies["sessionid"]["httponly"]
     assert settings.CSRF_COOKIE_HTTPONLY
     assert settings.SESSION_COOKIE_SAMESITE == "Lax"
+
+
+# --- sign-up confirmation (the link of POST /api/auth/register) ---
+
+
+def _pending_signup(django_capture_on_commit_callbacks) -> str:
+    with django_capture_on_commit_callbacks(execute=True):
+        Client().post(
+            "/api/auth/register",
+            {
+                "email": "founder@shop.example",
+                "password": "violet-Mango-42-river",
+                "name": "Fer",
+                "workspace_name": "Tacos Fer",
+            },
+            content_type="application/json",
+        )
+    return re.search(r"(/signup/confirm/[^/\s]+/)", mail.outbox[-1].body).group(1)
+
+
+def test_opening_the_signup_link_only_asks_for_a_click(client, django_capture_on_commit_callbacks):
+    link = _pending_signup(django_capture_on_commit_callbacks)
+
+    response = client.get(link)
+
+    # A mail scanner that follows the link confirms nothing.
+    assert response.status_code == 200
+    assert 'data-testid="signup-confirm"' in response.content.decode()
+    assert User.objects.get(email="founder@shop.example").is_pending is True
+
+
+def test_confirming_the_signup_page_signs_in(client, django_capture_on_commit_callbacks):
+    link = _pending_signup(django_capture_on_commit_callbacks)
+
+    response = client.post(link)
+
+    assert (response.status_code, response["Location"]) == (302, "/inbox/")
+    assert client.get("/inbox/").status_code == 200
+    assert User.objects.get(email="founder@shop.example").is_pending is False
+
+
+def test_a_used_or_forged_signup_link_is_400(client, django_capture_on_commit_callbacks):
+    link = _pending_signup(django_capture_on_commit_callbacks)
+    Client().post(link)
+
+    used = client.post(link)
+    forged = client.post("/signup/confirm/not-a-token/")
+
+    assert (used.status_code, forged.status_code) == (400, 400)
+    assert "This confirmation link is invalid or has expired." in used.content.decode()
+    assert "_auth_user_id" not in client.session

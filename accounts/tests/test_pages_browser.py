@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from accounts.tests.factories import DEFAULT_PASSWORD
-from flame.testing import browser_sign_in
+from flame.testing import VIEWPORTS, assert_fits_viewport, browser_sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -37,3 +37,46 @@ def test_agent_signs_in_switches_language_and_signs_out(live_app, browser_contex
     page.wait_for_url(lambda url: "/login/" in url)
     page.goto(f"{live_app}/inbox/")
     assert "/login/" in page.url
+
+
+@pytest.mark.parametrize("size", ["desktop", "phone"])
+def test_signup_confirmation_page_fits_and_signs_in(chromium, live_app, size):
+    # given: a registration waiting for its e-mailed link
+    from accounts.emails import signup_token_for
+    from accounts.models import User, Workspace
+
+    workspace = Workspace.objects.create(name="Tacos Fer", settings={"signup_pending": True})
+    pending = User.objects.create_user(
+        email="founder@shop.example", name="Fer", role="admin", workspace=workspace, is_pending=True
+    )
+    context = chromium.new_context(locale="en-US", viewport=VIEWPORTS[size])
+    page = context.new_page()
+
+    # when
+    page.goto(f"{live_app}/signup/confirm/{signup_token_for(pending)}/")
+
+    # then
+    assert_fits_viewport(page, VIEWPORTS[size]["width"])
+    page.click("[data-testid=signup-confirm]")
+    page.wait_for_url(lambda url: url.endswith("/inbox/"))
+    context.close()
+    pending.refresh_from_db()
+    assert pending.is_pending is False
+
+
+# The phone size joins once the settings pages get their phone layout (navigation, tables).
+@pytest.mark.parametrize("size", ["desktop"])
+def test_agents_page_invites(chromium, live_app, admin_user, size):
+    context = chromium.new_context(locale="en-US", viewport=VIEWPORTS[size])
+    page = context.new_page()
+    browser_sign_in(page, live_app, admin_user.email, DEFAULT_PASSWORD)
+
+    page.goto(f"{live_app}/settings/agents/")
+    assert_fits_viewport(page, VIEWPORTS[size]["width"])
+    page.fill("input[name=email]", "new.agent@a.example")
+    page.fill("input[name=name]", "New Agent")
+    page.click("[data-testid=invite-submit]")
+
+    page.wait_for_selector("text=new.agent@a.example")
+    assert_fits_viewport(page, VIEWPORTS[size]["width"])
+    context.close()

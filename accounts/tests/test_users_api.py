@@ -1,12 +1,16 @@
 from __future__ import annotations
 
+import re
 import uuid
 
 import pytest
 from django.core import mail
 
+from accounts.emails import password_token_for
 from accounts.models import User
-from accounts.tests.factories import UserFactory
+from accounts.tests.factories import DEFAULT_PASSWORD, UserFactory
+
+STRONG = "violet-Mango-42-river"
 
 pytestmark = pytest.mark.django_db
 
@@ -19,44 +23,112 @@ def test_admin_lists_only_own_workspace_members(admin_client, admin_user, agent_
     assert emails == ["admin@a.example", "agent@a.example"]
 
 
-def test_admin_creates_agent_with_password(admin_client, admin_user):
+def test_a_password_chosen_by_the_admin_is_refused_by_name(admin_client, admin_user):
     response = admin_client.post(
         "/api/users",
         {"email": "New@A.example", "name": "Nico", "role": "agent", "password": "quiet-Lake-2024"},
         format="json",
     )
 
-    assert response.status_code == 201
-    created = User.objects.get(email="new@a.example")
-    assert created.workspace_id == admin_user.workspace_id
-    assert created.check_password("quiet-Lake-2024")
-    assert "password" not in response.json()
+    assert response.status_code == 400
+    assert list(response.json()["error"]["details"]) == ["password"]
+    assert not User.objects.filter(email="new@a.example").exists()
 
 
-def test_admin_invites_without_password_sends_email(
-    admin_client, admin_user, django_capture_on_commit_callbacks
-):
+def _invite(client, django_capture_on_commit_callbacks, email, name="Ivo"):
     with django_capture_on_commit_callbacks(execute=True):
-        response = admin_client.post(
-            "/api/users",
-            {"email": "invitee@a.example", "name": "Ivo", "role": "agent"},
-            format="json",
+        return client.post(
+            "/api/users", {"email": email, "name": name, "role": "agent"}, format="json"
         )
 
+
+def test_admin_invites_a_pending_member_who_chooses_a_password(
+    admin_client, admin_user, anonymous_client, django_capture_on_commit_callbacks
+):
+    # when
+    response = _invite(admin_client, django_capture_on_commit_callbacks, "invitee@a.example")
+
+    # then: pending until the invitee sets a password from the e-mailed link
     assert response.status_code == 201
+    assert response.json()["is_pending"] is True
     invited = User.objects.get(email="invitee@a.example")
-    assert not invited.has_usable_password()
+    assert (invited.is_pending, invited.has_usable_password()) == (True, False)
     assert len(mail.outbox) == 1
-    assert "/reset-password/" in mail.outbox[0].body
+    token = re.search(r"/reset-password/([^/\s]+)/", mail.outbox[0].body).group(1)
+    accepted = anonymous_client.post(
+        "/api/auth/reset-password", {"token": token, "password": STRONG}, format="json"
+    )
+    assert accepted.status_code == 200
+    invited.refresh_from_db()
+    assert invited.is_pending is False
+    login = anonymous_client.post(
+        "/api/auth/login", {"email": "invitee@a.example", "password": STRONG}, format="json"
+    )
+    assert login.status_code == 200
 
 
-def test_create_duplicate_email_is_409(admin_client, admin_user, outsider):
+def test_inviting_an_address_used_in_another_workspace_reveals_nothing(
+    admin_client, admin_user, outsider, django_capture_on_commit_callbacks
+):
+    # when: the same request for an address of workspace B and for a free one
+    taken = _invite(admin_client, django_capture_on_commit_callbacks, "OUTSIDER@b.example", "X")
+    free = _invite(admin_client, django_capture_on_commit_callbacks, "nobody@c.example", "X")
+
+    # then: the answers differ only in the values the admin sent
+    def shape(response):
+        body = response.json()
+        return response.status_code, sorted(body), body["is_pending"], body["is_active"]
+
+    assert shape(taken) == shape(free) == (201, sorted(free.json()), True, True)
+    # the outsider's own account is untouched, and only its owner hears why they cannot join
+    outsider.refresh_from_db()
+    assert (outsider.workspace_id, outsider.is_pending) != (admin_user.workspace_id, True)
+    warning = next(message for message in mail.outbox if message.to == ["outsider@b.example"])
+    assert "/reset-password/" not in warning.body
+
+
+def test_an_invitation_to_a_taken_address_cannot_be_accepted(
+    admin_client, admin_user, outsider, anonymous_client, django_capture_on_commit_callbacks
+):
+    _invite(admin_client, django_capture_on_commit_callbacks, "outsider@b.example")
+    pending = User.objects.get(email="outsider@b.example", is_pending=True)
+
+    response = anonymous_client.post(
+        "/api/auth/reset-password",
+        {"token": password_token_for(pending), "password": STRONG},
+        format="json",
+    )
+
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "email_taken"
+    pending.refresh_from_db()
+    assert pending.is_pending is True
+    outsider.refresh_from_db()
+    assert outsider.check_password(DEFAULT_PASSWORD)
+
+
+def test_inviting_a_member_of_this_workspace_again_is_409(admin_client, agent_user):
     response = admin_client.post(
-        "/api/users", {"email": "outsider@b.example", "name": "Dup", "role": "agent"}, format="json"
+        "/api/users", {"email": "AGENT@a.example", "name": "Dup", "role": "agent"}, format="json"
     )
 
     assert response.status_code == 409
-    assert User.objects.filter(email="outsider@b.example").count() == 1
+    assert response.json()["error"]["code"] == "email_taken"
+    assert User.objects.filter(email="agent@a.example").count() == 1
+
+
+def test_a_pending_invitee_cannot_sign_in_or_reset_a_password(
+    admin_client, admin_user, anonymous_client, django_capture_on_commit_callbacks
+):
+    _invite(admin_client, django_capture_on_commit_callbacks, "invitee@a.example")
+    mail.outbox.clear()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        anonymous_client.post(
+            "/api/auth/forgot-password", {"email": "invitee@a.example"}, format="json"
+        )
+
+    assert mail.outbox == []
 
 
 @pytest.mark.parametrize(

@@ -44,20 +44,11 @@ class InviteForm(forms.Form):
     role = forms.ChoiceField(
         label=_("Role"), choices=User.Role.choices, initial=User.Role.AGENT, required=False
     )
-    password = forms.CharField(
-        label=_("Password (optional)"),
-        required=False,
-        strip=False,
-        max_length=128,
-        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-        help_text=_("Leave empty to send an invitation e-mail instead."),
-    )
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        # The select always sends a role and the label already says the password is optional.
-        for name in ("role", "password"):
-            self.fields[name].conditional = True
+        # The select always sends a role.
+        self.fields["role"].conditional = True
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()

@@ -27,7 +27,7 @@ from flame.forms import add_service_errors, service_message
 SERVICE_MESSAGES = {
     "last_admin": gettext_lazy("A workspace needs at least one active admin."),
     "self_deactivation": gettext_lazy("You cannot deactivate yourself."),
-    "email_taken": gettext_lazy("An account with this e-mail address already exists."),
+    "email_taken": gettext_lazy("This workspace already has a member with this e-mail address."),
     "permission_denied": gettext_lazy("Only workspace admins can do this."),
 }
 
@@ -72,10 +72,7 @@ def agents(request: HttpRequest) -> HttpResponse:
     except ApplicationError as exc:
         add_service_errors(form, exc, SERVICE_MESSAGES)
         return _agents_page(request, form=form, status=exc.status_code)
-    if form.cleaned_data.get("password"):
-        messages.success(request, _("%(email)s can now sign in.") % {"email": member.email})
-    else:
-        messages.success(request, _("Invitation sent to %(email)s.") % {"email": member.email})
+    messages.success(request, _("Invitation sent to %(email)s.") % {"email": member.email})
     return redirect("settings-agents")
 
 

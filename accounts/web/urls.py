@@ -8,6 +8,7 @@ urlpatterns = [
     path("logout/", views.sign_out, name="logout"),
     path("forgot-password/", views.forgot_password, name="forgot-password"),
     path("reset-password/<str:token>/", views.reset_password, name="reset-password"),
+    path("signup/confirm/<str:token>/", views.signup_confirm, name="signup-confirm"),
     path("language/", views.set_language, name="set-language"),
     path("settings/agents/", settings_views.agents, name="settings-agents"),
     path("settings/workspace/", settings_views.workspace, name="settings-workspace"),

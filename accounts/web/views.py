@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import services
@@ -23,6 +24,14 @@ from flame.exceptions import ApplicationError
 from flame.ratelimits import RateLimited, client_ip, enforce
 
 LANGUAGE_COOKIE_MAX_AGE = 365 * 24 * 3600
+
+# The services' refusals in the page's language (services speak the API's English).
+SIGNUP_ERRORS = {
+    "invalid_token": gettext_lazy("This confirmation link is invalid or has expired."),
+    "email_taken": gettext_lazy(
+        "This e-mail address already has an account. Sign in with it instead."
+    ),
+}
 
 
 def _safe_next(request: HttpRequest, fallback: str) -> str:
@@ -45,12 +54,6 @@ def home(request: HttpRequest) -> HttpResponse:
     return redirect("inbox" if request.user.is_authenticated else "login")
 
 
-def _limit_sign_in(request: HttpRequest, email: str) -> None:
-    enforce(request, group="login-ip", key=client_ip(request), rate=settings.RATELIMIT_LOGIN)
-    if email:
-        enforce(request, group="login-email", key=email, rate=settings.RATELIMIT_LOGIN)
-
-
 @require_http_methods(["GET", "POST"])
 def sign_in(request: HttpRequest) -> HttpResponse:
     if request.method == "GET" and request.user.is_authenticated:
@@ -61,8 +64,7 @@ def sign_in(request: HttpRequest) -> HttpResponse:
     email = request.POST.get("email", "").strip().lower()
     context["email"] = email
     try:
-        _limit_sign_in(request, email)
-        user = services.user_authenticate(
+        user = services.user_sign_in(
             request=request, email=email, password=request.POST.get("password", "")
         )
     except RateLimited as exc:
@@ -127,6 +129,32 @@ def reset_password(request: HttpRequest, token: str) -> HttpResponse:
         return render(request, "accounts/reset_password.html", context, status=400)
     messages.success(request, _("Your password has been changed. Sign in with the new one."))
     return redirect("login")
+
+
+@require_http_methods(["GET", "POST"])
+def signup_confirm(request: HttpRequest, token: str) -> HttpResponse:
+    """The link of the sign-up e-mail. GET only shows a button: mail scanners open links, and
+    confirming must take the person's click."""
+    context = {"token": token}
+    if request.method == "GET":
+        return render(request, "accounts/signup_confirm.html", context)
+    try:
+        enforce(
+            request,
+            group="register-confirm",
+            key=client_ip(request),
+            rate=settings.RATELIMIT_REGISTER,
+        )
+        user = services.signup_confirm(token=token)
+    except RateLimited:
+        context["error"] = _("Too many requests. Try again later.")
+        return render(request, "accounts/signup_confirm.html", context, status=429)
+    except ApplicationError as exc:
+        context["error"] = SIGNUP_ERRORS.get(exc.code, _first_error(exc))
+        return render(request, "accounts/signup_confirm.html", context, status=400)
+    login(request, user)
+    messages.success(request, _("Your workspace is ready."))
+    return redirect("inbox")
 
 
 @require_POST
