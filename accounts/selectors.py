@@ -14,6 +14,11 @@ def user_list_for(*, actor: User) -> QuerySet[User]:
     return User.objects.filter(workspace_id=actor.workspace_id).select_related("workspace")
 
 
+def user_active(*, user_id) -> User | None:
+    """The user as stored now, with their workspace; None once deactivated or deleted."""
+    return User.objects.select_related("workspace").filter(pk=user_id, is_active=True).first()
+
+
 def user_get_for(*, actor: User, user_id) -> User:
     """A member of the actor's workspace; anyone else's user is "not found", never "forbidden"."""
     user = user_list_for(actor=actor).filter(pk=user_id).first()

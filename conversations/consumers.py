@@ -1,4 +1,17 @@
-"""The inbox WebSocket at ``/ws/``: authenticate, authorise, join groups, forward events."""
+"""The inbox WebSocket at ``/ws/``: authenticate, authorise, join groups, forward events.
+
+Close codes, from which a client decides whether to reconnect:
+
+- 4401 ``CLOSE_UNAUTHENTICATED``: no valid session or token, or the user was deactivated or
+  deleted. Do not reconnect: sign in again.
+- 4403 ``CLOSE_FORBIDDEN_ORIGIN``: the Origin is not allowed for how the socket authenticated.
+- 4409 ``CLOSE_RIGHTS_CHANGED``: what the user may see changed (their role, their deactivation,
+  the workspace's ``agents_see_unassigned``). Reconnect now: the new socket is authorised with
+  the current rights. Then catch up from ``GET /api/events?after=<last id>`` as after any drop.
+
+Refusals accept the handshake and close with their code at once: a refused handshake reaches a
+client as HTTP 403 (1006 in a browser), indistinguishable from a network error.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +21,7 @@ from collections import deque
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
-from accounts.ws_auth import JWT_SUBPROTOCOL, socket_admissible
+from accounts.ws_auth import JWT_SUBPROTOCOL, socket_admissible, socket_user
 from conversations import realtime, selectors
 from flame.exceptions import NotFoundError
 
@@ -16,18 +29,24 @@ logger = logging.getLogger(__name__)
 
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_FORBIDDEN_ORIGIN = 4403
+CLOSE_RIGHTS_CHANGED = 4409
 TYPING_KINDS = ("typing:start", "typing:stop")
 
 
 @database_sync_to_async
-def _membership(user) -> tuple[list[str], str | None]:
-    """Groups a user's socket joins; loaded off the event loop (workspace settings)."""
-    groups = [realtime.user_group(user.pk)]
+def _current_user(scope):
+    """The socket's user as stored now (off the event loop); None if they may not connect."""
+    user = socket_user(scope)
+    return user if user is not None and user.workspace_id else None
+
+
+def _rights_groups(user) -> list[str]:
+    """Groups beyond ``user.<id>``, by the rules of ``selectors.conversation_scope``."""
     if user.is_workspace_admin:
-        groups.append(realtime.admins_group(user.workspace_id))
-    elif selectors.agents_see_unassigned(user.workspace):
-        groups.append(realtime.queue_group(user.workspace_id))
-    return groups, str(user.workspace_id)
+        return [realtime.admins_group(user.workspace_id)]
+    if selectors.agents_see_unassigned(user.workspace):
+        return [realtime.queue_group(user.workspace_id)]
+    return []
 
 
 @database_sync_to_async
@@ -43,34 +62,56 @@ def _can_open(user, conversation_id) -> bool:
 
 class InboxConsumer(AsyncJsonWebsocketConsumer):
     async def connect(self) -> None:
-        user = self.scope.get("user")
-        if user is None or not user.is_authenticated or not user.workspace_id:
-            await self.close(code=CLOSE_UNAUTHENTICATED)
+        self.joined: set[str] = set()
+        self.closing = False
+        user = self.scope.get("user")  # who it claims to be; loaded below
+        if user is None or not user.is_authenticated:
+            await self._refuse(CLOSE_UNAUTHENTICATED)
             return
         if not socket_admissible(self.scope):
             logger.warning("WebSocket refused: origin not allowed", extra={"user_id": str(user.pk)})
-            await self.close(code=CLOSE_FORBIDDEN_ORIGIN)
+            await self._refuse(CLOSE_FORBIDDEN_ORIGIN)
             return
-        self.user = user
-        self.joined: set[str] = set()
+        # The personal group before reading the rights: a change that commits after the read
+        # is announced there, so it cannot fall between the read and joining the groups.
+        await self._join(realtime.user_group(user.pk))
+        self.user = await _current_user(self.scope)
+        if self.user is None:
+            await self._refuse(CLOSE_UNAUTHENTICATED)
+            return
         self.conversations: set[str] = set()
         # An admin assigned to a conversation gets its events via two groups: drop the repeat.
         self.recent_event_ids: deque[int] = deque(maxlen=256)
-        groups, _ = await _membership(user)
-        for group in groups:
+        for group in _rights_groups(self.user):
             await self._join(group)
+        await self.accept(self._subprotocol())
+
+    def _subprotocol(self) -> str | None:
+        # A browser fails a handshake that does not echo one of the subprotocols it offered.
         subprotocols = self.scope.get("subprotocols") or []
-        await self.accept(JWT_SUBPROTOCOL if JWT_SUBPROTOCOL in subprotocols else None)
+        return JWT_SUBPROTOCOL if JWT_SUBPROTOCOL in subprotocols else None
+
+    async def _refuse(self, code: int) -> None:
+        self.closing = True
+        await self._leave_all()
+        await self.accept(self._subprotocol())
+        await self.close(code=code)
 
     async def disconnect(self, code) -> None:
-        for group in list(getattr(self, "joined", ())):
-            await realtime.leave(self.channel_name, group)
+        await self._leave_all()
 
     async def _join(self, group: str) -> None:
         await realtime.join(self.channel_name, group)
         self.joined.add(group)
 
+    async def _leave_all(self) -> None:
+        for group in list(getattr(self, "joined", ())):
+            await realtime.leave(self.channel_name, group)
+        self.joined = set()
+
     async def receive_json(self, content, **kwargs) -> None:
+        if self.closing:
+            return  # refused or revoked: whatever the client sent before the close is void
         kind = content.get("type") if isinstance(content, dict) else None
         conversation_id = (
             str(content.get("conversation_id", "")) if isinstance(content, dict) else ""
@@ -119,11 +160,23 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
     # --- channel-layer handlers ("flame.event" → flame_event) ----------------------------------
 
     async def flame_event(self, message) -> None:
-        if message["id"] in self.recent_event_ids:
+        if self.closing or message["id"] in self.recent_event_ids:
             return
         self.recent_event_ids.append(message["id"])
         await self.send(text_data=message["text"])
 
     async def flame_typing(self, message) -> None:
-        if message.get("sender_channel") != self.channel_name:
+        if not self.closing and message.get("sender_channel") != self.channel_name:
             await self.send_json(message["event"])
+
+    async def flame_rights_changed(self, message) -> None:
+        """The user's rights changed: stop forwarding at once and make the client reconnect.
+
+        Events already queued for this socket are dropped too; the client reads whatever it
+        may still see from /api/events after reconnecting.
+        """
+        if self.closing:
+            return
+        self.closing = True
+        await self._leave_all()
+        await self.close(code=CLOSE_RIGHTS_CHANGED)

@@ -10,6 +10,11 @@ Groups:
 - ``workspace.<id>.admins``: admins see every conversation of their workspace;
 - ``workspace.<id>.queue``: agents allowed to see unassigned conversations;
 - ``conversation.<id>``: sockets that opened a thread (typing indicators only).
+
+A socket's groups follow its user's rights when it connects. When those rights change (role,
+deactivation, the workspace's ``agents_see_unassigned``), :func:`rights_changed_on_commit`
+tells every socket of the affected users on their ``user.<id>`` group; each one closes and its
+client reconnects with the rights it has now.
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ logger = logging.getLogger(__name__)
 
 EVENT_MESSAGE_TYPE = "flame.event"
 TYPING_MESSAGE_TYPE = "flame.typing"
+RIGHTS_CHANGED_MESSAGE_TYPE = "flame.rights_changed"
 
 
 def user_group(user_id) -> str:
@@ -133,6 +139,25 @@ def publish(event: Event) -> None:
 
 def publish_on_commit(event: Event) -> None:
     transaction.on_commit(lambda: publish(event), robust=True)
+
+
+def rights_changed(user_ids) -> None:
+    """Tell every socket of these users, now, that what they may see has changed."""
+    layer = get_channel_layer()
+    for user_id in user_ids:
+        try:
+            _send(layer, user_group(user_id), {"type": RIGHTS_CHANGED_MESSAGE_TYPE})
+        except Exception:
+            logger.exception(
+                "Could not close sockets after a rights change", extra={"user_id": str(user_id)}
+            )
+
+
+def rights_changed_on_commit(*, user_ids) -> None:
+    """After commit, so a socket that reconnects at once reads the new rights, not the old."""
+    user_ids = [str(user_id) for user_id in user_ids]
+    if user_ids:
+        transaction.on_commit(lambda: rights_changed(user_ids), robust=True)
 
 
 def event_record(

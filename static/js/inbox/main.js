@@ -41,6 +41,7 @@ const socket = new InboxSocket({
   pollSeconds: boot.poll_seconds,
   onEvent: apply,
   onState: showConnection,
+  onRightsChanged: rightsChanged,
 });
 
 // --- state ---------------------------------------------------------------------------------------
@@ -124,6 +125,29 @@ function showConnection(state) {
     "signed-out": gettext("Signed out: reload the page"),
   };
   node.querySelector(".connection-text").textContent = labels[state] || state;
+}
+
+// The server closed the socket because the user's rights changed (role, deactivation, the
+// workspace's queue setting) and the new socket follows the current ones; the page was built
+// under the old ones.
+async function rightsChanged() {
+  let me;
+  try {
+    me = await api("/api/auth/me");
+  } catch {
+    return; // signed out: the socket already says so
+  }
+  // The server renders the admin controls (assigning, settings): a new role needs a new page.
+  if ((me.role === "admin") !== boot.user.is_admin) {
+    window.location.reload();
+    return;
+  }
+  try {
+    await list.reload();
+  } catch (error) {
+    console.warn("inbox: could not reload the list", error);
+  }
+  if (openId) markRead(openId); // tells the user when the open conversation is no longer theirs
 }
 
 // --- opening a conversation ----------------------------------------------------------------------

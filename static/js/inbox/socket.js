@@ -4,11 +4,16 @@
 import { api } from "../api.js";
 
 const MAX_BACKOFF_MS = 10000;
+// Close codes of /ws/ (conversations/consumers.py).
+const CLOSE_UNAUTHENTICATED = 4401;
+const CLOSE_RIGHTS_CHANGED = 4409;
+// A workspace setting closes every agent's socket at once: spread their reconnections.
+const RIGHTS_RECONNECT_SPREAD_MS = 1000;
 const PING_MS = 25000;
 const SEEN_LIMIT = 2000;
 
 export class InboxSocket {
-  constructor({ lastEventId = 0, pollSeconds = 0, onEvent, onState }) {
+  constructor({ lastEventId = 0, pollSeconds = 0, onEvent, onState, onRightsChanged }) {
     this.lastEventId = lastEventId;
     // A server whose channel layer is process-local (the embedded default) asks the page to
     // also poll the event log: events written by another process never reach this socket.
@@ -17,6 +22,8 @@ export class InboxSocket {
     }
     this.onEvent = onEvent;
     this.onState = onState || (() => {});
+    this.onRightsChanged = onRightsChanged || (() => {});
+    this.rightsChanged = false;
     this.seen = new Set();
     this.joined = null;
     this.socket = null;
@@ -42,25 +49,41 @@ export class InboxSocket {
     this.backoff = 500;
     if (this.joined) this.send({ type: "conversation:join", conversation_id: this.joined });
     this.ping = window.setInterval(() => this.send({ type: "ping" }), PING_MS);
+    const rightsChanged = this.rightsChanged;
+    this.rightsChanged = false;
     // Whatever happened since the page was rendered or the socket dropped. The watermark is
     // taken now, before this socket delivers anything: live events that race the catch-up
     // are deduplicated by id, never skipped.
-    this.catchUp(this.lastEventId).finally(() => this.onState("online"));
+    this.catchUp(this.lastEventId).finally(() => {
+      // A refused socket opens and closes at once (4401): it must not read as online.
+      if (socket !== this.socket || !this.connected) return;
+      this.onState("online");
+      if (rightsChanged) this.onRightsChanged();
+    });
   }
 
   closed(socket, event) {
     if (socket !== this.socket) return;
     this.connected = false;
     window.clearInterval(this.ping);
-    if (event.code === 4401) {
-      this.onState("signed-out");
+    if (event.code === CLOSE_UNAUTHENTICATED) {
+      this.onState("signed-out"); // signed out or deactivated: another try is refused alike
       return;
     }
     this.onState("offline");
     if (this.stopped) return;
+    window.setTimeout(() => this.connect(), this.reconnectDelay(event.code));
+  }
+
+  reconnectDelay(code) {
+    if (code === CLOSE_RIGHTS_CHANGED) {
+      // Not a failure: the server asks for a socket authorised with the user's current rights.
+      this.rightsChanged = true;
+      return Math.random() * RIGHTS_RECONNECT_SPREAD_MS;
+    }
     const delay = this.backoff * (0.75 + Math.random() / 2);
     this.backoff = Math.min(this.backoff * 2, MAX_BACKOFF_MS);
-    window.setTimeout(() => this.connect(), delay);
+    return delay;
   }
 
   // Debug and test hook: drop the connection as a network failure would. It reconnects by
