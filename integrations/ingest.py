@@ -24,6 +24,7 @@ from django.utils import timezone
 from conversations import services as conversation_services
 from conversations.services import InboundMessage
 from flame.logging import redact_text
+from flame.text import storable
 from integrations.models import Integration, WebhookEvent
 from integrations.providers import base, provider_client, provider_parser
 
@@ -252,7 +253,9 @@ def _routed_items(
 ) -> list[tuple[Integration, base.Item]]:
     routing = _routing(event, memo)
     parser = provider_parser(event.platform)
-    payload = json.loads(bytes(event.body))
+    # A NUL or a lone surrogate in one message would make its INSERT fail, and the whole
+    # event with it: store that text without them and keep every other message.
+    payload = storable(json.loads(bytes(event.body)))
     if not isinstance(payload, dict):
         raise ValueError("The webhook body is not a JSON object.")
     routed = parser.parse(payload, account_ids=set(routing))

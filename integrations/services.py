@@ -9,6 +9,8 @@ from __future__ import annotations
 import logging
 import secrets
 
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxLengthValidator
 from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError
 from django.utils import timezone
@@ -45,21 +47,41 @@ def _clean_credentials(platform: str, credentials: dict) -> dict:
         raise InvalidInput(
             "Invalid input.", details={"credentials": [f"Missing: {', '.join(missing)}."]}
         )
+    if cleaned.get("verify_token"):
+        _check_fits("verify_token", cleaned["verify_token"], "verify_token")
     if platform == Platform.TELEGRAM and not cleaned.get("secret_token"):
         # Telegram echoes this in X-Telegram-Bot-Api-Secret-Token: [A-Za-z0-9_-], ≤ 256.
         cleaned["secret_token"] = secrets.token_urlsafe(32)
     return cleaned
 
 
+def _account_id_source(platform: str) -> str | None:
+    """The credential the account id comes from."""
+    if platform == Platform.TELEGRAM:
+        return "bot_token"
+    return provider_spec(platform).account_id_credential
+
+
 def _account_id(platform: str, credentials: dict, fallback: str) -> str:
-    spec = provider_spec(platform)
-    if spec.account_id_credential:
-        return credentials[spec.account_id_credential]
+    source = _account_id_source(platform)
+    if source is None:
+        return fallback
+    account_id = credentials[source]
     if platform == Platform.TELEGRAM:
         # The bot id is the token's prefix ("123456:ABC…"); routing uses the per-integration
         # URL, but the id keeps one bot from being connected twice.
-        return credentials["bot_token"].split(":", 1)[0]
-    return fallback
+        account_id = account_id.split(":", 1)[0]
+    _check_fits(source, account_id, "external_account_id")
+    return account_id
+
+
+def _check_fits(credential: str, value: str, column: str) -> None:
+    """Credentials copied into a column of their own must fit it: a 400 naming the credential,
+    not a database error. Django's own message, so the settings pages show it translated."""
+    try:
+        MaxLengthValidator(Integration._meta.get_field(column).max_length)(value)
+    except ValidationError as exc:
+        raise InvalidInput("Invalid input.", details={credential: exc.messages}) from exc
 
 
 def _save(integration: Integration) -> Integration:

@@ -1,12 +1,10 @@
 from __future__ import annotations
 
-from datetime import timedelta
-
-from django.utils import timezone
 from rest_framework import serializers
 
-from analytics.selectors import DAY, UNANALYZED, WEEK, Window
+from analytics.selectors import DAY, WEEK, Window
 from conversations.models import Conversation
+from flame.api.dates import DayRangeQuerySerializer
 from integrations.models import Platform
 
 # The period reports cover when the query names none: the API's, and the dashboard page's
@@ -16,29 +14,16 @@ DASHBOARD_DEFAULT_DAYS = 30
 MAX_DAYS = 366
 
 
-class WindowQuerySerializer(serializers.Serializer):
-    # "from" is a Python keyword: the field is declared under another name and renamed below.
-    from_ = serializers.DateField(required=False, help_text="First local day (YYYY-MM-DD).")
-    to = serializers.DateField(required=False, help_text="Last local day, inclusive.")
+class WindowQuerySerializer(DayRangeQuerySerializer):
+    default_days = DEFAULT_DAYS
+    max_days = MAX_DAYS
+
     granularity = serializers.ChoiceField(
         choices=[DAY, WEEK], default=DAY, required=False, help_text="Bucket size of the series."
     )
 
-    def get_fields(self):
-        fields = super().get_fields()
-        fields["from"] = fields.pop("from_")
-        return fields
-
     def validate(self, attrs) -> Window:
-        today = timezone.localdate(timezone=self.context["zone"])
-        last = attrs.get("to") or today
-        default_days = self.context.get("default_days", DEFAULT_DAYS)
-        first = attrs.get("from") or last - timedelta(days=default_days - 1)
-        if first > last:
-            raise serializers.ValidationError({"from": ["Must not be after 'to'."]})
-        if (last - first).days >= MAX_DAYS:
-            raise serializers.ValidationError({"from": [f"At most {MAX_DAYS} days."]})
-        return Window(first, last, attrs.get("granularity", DAY))
+        return Window(*self.day_range(attrs), attrs.get("granularity", DAY))
 
 
 def _counts_serializer(name: str, keys) -> type[serializers.Serializer]:
@@ -48,9 +33,7 @@ def _counts_serializer(name: str, keys) -> type[serializers.Serializer]:
 
 StatusCountsSerializer = _counts_serializer("StatusCounts", Conversation.Status.values)
 PlatformCountsSerializer = _counts_serializer("PlatformCounts", Platform.values)
-PriorityCountsSerializer = _counts_serializer(
-    "PriorityCounts", [*Conversation.Priority.values, UNANALYZED]
-)
+PriorityCountsSerializer = _counts_serializer("PriorityCounts", Conversation.Priority.values)
 
 
 class PeriodSerializer(serializers.Serializer):
@@ -68,10 +51,12 @@ class DashboardFiguresSerializer(PeriodSerializer):
     by_status = StatusCountsSerializer()
     by_platform = PlatformCountsSerializer()
     by_priority = PriorityCountsSerializer()
-    unreplied = serializers.IntegerField(help_text="Latest message is the customer's.")
 
 
 class DashboardSerializer(DashboardFiguresSerializer):
+    unreplied = serializers.IntegerField(
+        help_text="Open conversations waiting for an agent's answer now, whatever their age."
+    )
     previous = DashboardFiguresSerializer()
 
 

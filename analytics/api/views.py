@@ -1,7 +1,12 @@
 from __future__ import annotations
 
 import csv
+import logging
+from collections.abc import AsyncIterator, Iterator
+from itertools import chain, islice
 
+from asgiref.sync import sync_to_async
+from django.core.handlers.asgi import ASGIRequest
 from django.http import StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
@@ -14,6 +19,8 @@ from accounts.api.permissions import IsWorkspaceMember
 from analytics import selectors
 from analytics.api import serializers as s
 from assistants.schedule import workspace_zone
+
+logger = logging.getLogger(__name__)
 
 
 class AnalyticsView(APIView):
@@ -85,6 +92,46 @@ class _Echo:
         return value
 
 
+# Rows per piece of the response: one write (and under ASGI one thread hop) per piece.
+EXPORT_ROWS_PER_CHUNK = 500
+
+
+def _csv_chunks(rows: Iterator[list]) -> Iterator[str]:
+    writer = csv.writer(_Echo())
+    while chunk := list(islice(rows, EXPORT_ROWS_PER_CHUNK)):
+        yield "".join(writer.writerow(row) for row in chunk)
+
+
+async def _served_asynchronously(first: str, chunks: Iterator[str]) -> AsyncIterator[str]:
+    """The rest of the export, one chunk per hop to the request's thread (where its database
+    cursor lives), so the event loop never waits on the database.
+
+    Django would otherwise read a synchronous iterator whole into memory before sending it.
+    Once the 200 has gone out a failure can no longer be reported, and an exception raised
+    from here would leave daphne's connection open for good: it is logged and the body ends.
+    """
+    next_chunk = sync_to_async(next, thread_sensitive=True)
+    try:
+        yield first
+        while (chunk := await next_chunk(chunks, None)) is not None:
+            yield chunk
+    except Exception:
+        logger.exception("The CSV export failed after its first rows were sent")
+    finally:
+        # Also when the client went away: the database cursor is closed on its own thread.
+        await sync_to_async(chunks.close, thread_sensitive=True)()
+
+
+def _streamed(request, rows: Iterator[list]) -> Iterator[str] | AsyncIterator[str]:
+    chunks = _csv_chunks(rows)
+    # The query runs for the first chunk, here: if it fails, the client still gets an API
+    # error instead of a 200 with a broken body.
+    first = next(chunks)
+    if isinstance(request, ASGIRequest):
+        return _served_asynchronously(first, chunks)
+    return chain([first], chunks)
+
+
 class JSONErrorsOnly(BaseContentNegotiation):
     """The CSV is not rendered by DRF; errors are always the API's JSON, whatever Accept says."""
 
@@ -109,11 +156,10 @@ class ExportView(AnalyticsView):
     )
     def get(self, request):
         window = self.window(request)
-        writer = csv.writer(_Echo())
-        lines = (
-            writer.writerow(row) for row in selectors.export_rows(user=request.user, window=window)
+        rows = selectors.export_rows(user=request.user, window=window)
+        response = StreamingHttpResponse(
+            _streamed(request._request, rows), content_type="text/csv; charset=utf-8"
         )
-        response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
         filename = f"conversations-{window.first_day}-{window.last_day}.csv"
         response["Content-Disposition"] = f'attachment; filename="{filename}"'
         return response

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
-from django.utils import timezone
 from rest_framework import serializers
 
 from assistants.models import AIUsage, Assistant, KnowledgeDocument, Schedule
+from flame.api.dates import DayRangeQuerySerializer
 
 MAX_USAGE_DAYS = 366
 TIME_FORMAT = "%H:%M"
@@ -141,25 +139,13 @@ class PlaygroundAnswerSerializer(serializers.Serializer):
 # --- usage, models, status -----------------------------------------------------------------------
 
 
-class UsageQuerySerializer(serializers.Serializer):
-    # "from" is a Python keyword: the field is declared under another name and renamed below.
-    from_ = serializers.DateField(required=False, help_text="First local day (YYYY-MM-DD).")
-    to = serializers.DateField(required=False, help_text="Last local day, inclusive.")
-
-    def get_fields(self):
-        fields = super().get_fields()
-        fields["from"] = fields.pop("from_")
-        return fields
+class UsageQuerySerializer(DayRangeQuerySerializer):
+    default_days = 30
+    max_days = MAX_USAGE_DAYS
 
     def validate(self, attrs):
-        today = timezone.localdate(timezone=self.context["zone"])
-        last = attrs.get("to") or today
-        first = attrs.get("from") or last - timedelta(days=29)
-        if first > last:
-            raise serializers.ValidationError({"from": ["Must not be after 'to'."]})
-        if (last - first).days >= MAX_USAGE_DAYS:
-            raise serializers.ValidationError({"from": [f"At most {MAX_USAGE_DAYS} days."]})
-        return {"first_day": first, "last_day": last}
+        first_day, last_day = self.day_range(attrs)
+        return {"first_day": first_day, "last_day": last_day}
 
 
 class UsageMetricsSerializer(serializers.Serializer):

@@ -11,8 +11,14 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.core.exceptions import RequestDataTooBig
+from django.core.exceptions import (
+    RequestDataTooBig,
+    SuspiciousOperation,
+    TooManyFieldsSent,
+    TooManyFilesSent,
+)
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from rest_framework import exceptions, status
@@ -53,6 +59,26 @@ def _from_drf(exc: exceptions.APIException) -> Response:
     return Response(body, status=exc.status_code, headers=headers)
 
 
+def _suspicious(exc: SuspiciousOperation) -> Response:
+    """Django's refusals of a malformed request (too many form fields or files, ...) are the
+    client's doing: a 400, as Django answers them on pages."""
+    if isinstance(exc, TooManyFieldsSent):
+        body = error_body(
+            "too_many_fields",
+            "The request has too many fields.",
+            {"max_fields": settings.DATA_UPLOAD_MAX_NUMBER_FIELDS},
+        )
+    elif isinstance(exc, TooManyFilesSent):
+        body = error_body(
+            "too_many_files",
+            "The request has too many files.",
+            {"max_files": settings.DATA_UPLOAD_MAX_NUMBER_FILES},
+        )
+    else:
+        body = error_body("bad_request", "Bad request.")
+    return Response(body, status=status.HTTP_400_BAD_REQUEST)
+
+
 def _translate(exc: Exception) -> exceptions.APIException | Response | None:
     if isinstance(exc, ApplicationError):
         return Response(
@@ -67,6 +93,8 @@ def _translate(exc: Exception) -> exceptions.APIException | Response | None:
             error_body("request_too_large", "The request body is too large."),
             status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
         )
+    if isinstance(exc, SuspiciousOperation):
+        return _suspicious(exc)
     if isinstance(exc, DjangoPermissionDenied):
         return exceptions.PermissionDenied()
     if isinstance(exc, DjangoValidationError):

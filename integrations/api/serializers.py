@@ -69,7 +69,8 @@ class IntegrationStatusSerializer(serializers.Serializer):
 
 class SandboxMessageSerializer(serializers.Serializer):
     # "from" is a keyword in Python; the field keeps the wire name through source mapping.
-    sender = serializers.CharField(max_length=64)
+    # Becomes the contact's phone, hence that column's length.
+    sender = serializers.CharField(max_length=32)
     name = serializers.CharField(max_length=200, required=False, allow_blank=True)
     text = serializers.CharField(max_length=4096)
 

@@ -86,3 +86,13 @@ def test_sandbox_needs_authentication(anonymous_client, sandbox):
     )
 
     assert response.status_code == 401
+
+
+def test_a_sender_longer_than_a_phone_number_is_400(admin_client, sandbox):
+    response = admin_client.post(
+        f"/api/webhooks/sandbox/{sandbox.pk}", {"from": "9" * 33, "text": "hola"}, format="json"
+    )
+
+    assert response.status_code == 400
+    assert list(response.json()["error"]["details"]) == ["sender"]
+    assert WebhookEvent.objects.count() == 0
