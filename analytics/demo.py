@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 from django.utils import timezone
 
 from analytics.models import SatisfactionRating, SatisfactionSurvey
-from assistants.models import Assistant
+from assistants.demo import sales_assistant
 from conversations.models import Contact, Conversation, Message
 from integrations.demo import sandbox_for
 
@@ -93,6 +93,7 @@ class _History:
             created_at=opened,
         )
         answerer = self._answerer()
+        ai_priority = rng.choice(PRIORITIES)
         replied = opened + timedelta(minutes=rng.randint(1, 90))
         resolved = replied + timedelta(minutes=rng.randint(5, 600))
         conversation = Conversation(
@@ -101,8 +102,9 @@ class _History:
             contact=contact,
             platform=self.sandbox.platform,
             status=Conversation.Status.RESOLVED,
-            priority=Conversation.Priority.MEDIUM,
-            ai_priority=rng.choice(PRIORITIES),
+            # Nobody changed it: the AI's priority is the conversation's (medium if none).
+            priority=ai_priority or Conversation.Priority.MEDIUM,
+            ai_priority=ai_priority,
             assigned_agent=answerer.get("author"),
             assigned_assistant=self.assistant,
             last_message=answer,
@@ -153,10 +155,7 @@ def seed_into(context) -> None:
     if _history_exists(context.workspace):
         return
     sandbox = sandbox_for(context.workspace)
-    assistant = Assistant.objects.filter(
-        workspace=context.workspace, type=Assistant.Type.AI
-    ).first()
-    history = _History(context, sandbox, assistant)
+    history = _History(context, sandbox, sales_assistant(context.workspace))
     today = timezone.localdate(timezone=history.zone)
     for days_ago in range(HISTORY_DAYS, 0, -1):
         for _ in range(history.rng.randint(2, 6)):

@@ -39,12 +39,11 @@ from assistants.models import AIUsage, Assistant
 from assistants.schedule import workspace_zone
 from assistants.selectors import usage_metrics, usage_row
 from conversations.models import Conversation, Message
-from conversations.selectors import conversation_scope
+from conversations.selectors import conversation_scope, waiting_for_human
 from integrations.models import Platform
 
 DAY = "day"
 WEEK = "week"
-UNANALYZED = "unanalyzed"
 PERCENTILES = {"median": 0.5, "p90": 0.9}
 
 
@@ -90,14 +89,9 @@ def _figure_counts(prefix: str, period: Q) -> dict:
         counts[f"{prefix}status_{status}"] = Count("id", filter=period & Q(status=status))
     for platform in Platform.values:
         counts[f"{prefix}platform_{platform}"] = Count("id", filter=period & Q(platform=platform))
+    # The priority agents filter and see in the inbox: the agent's, else the AI's.
     for priority in Conversation.Priority.values:
-        counts[f"{prefix}priority_{priority}"] = Count(
-            "id", filter=period & Q(ai_priority=priority)
-        )
-    counts[f"{prefix}priority_{UNANALYZED}"] = Count("id", filter=period & Q(ai_priority=""))
-    counts[f"{prefix}unreplied"] = Count(
-        "id", filter=period & Q(last_message_sender=Message.Sender.USER)
-    )
+        counts[f"{prefix}priority_{priority}"] = Count("id", filter=period & Q(priority=priority))
     return counts
 
 
@@ -109,29 +103,33 @@ def _figures(row: dict, prefix: str) -> dict:
         "total": row[f"{prefix}total"],
         "by_status": pick("status", Conversation.Status.values),
         "by_platform": pick("platform", Platform.values),
-        "by_priority": pick("priority", [*Conversation.Priority.values, UNANALYZED]),
-        "unreplied": row[f"{prefix}unreplied"],
+        "by_priority": pick("priority", Conversation.Priority.values),
     }
 
 
 def dashboard_for(*, user: User, window: Window) -> dict:
-    """Conversations created in ``window`` and in the period of equal length before it."""
+    """Conversations created in ``window`` and in the period of equal length before it, and
+    ``unreplied``: every open conversation waiting for an agent now, whatever its age."""
     zone = _zone(user)
     previous = window.previous()
     current_period = _in_window("created_at", window, zone)
     previous_period = _in_window("created_at", previous, zone)
+    waiting = waiting_for_human()
+    # One pass over the two periods' rows and the waiting ones (a partial index finds those).
     row = (
         _conversations(user)
-        .filter(current_period | previous_period)
+        .filter(current_period | previous_period | waiting)
         .aggregate(
             **_figure_counts("current_", current_period),
             **_figure_counts("previous_", previous_period),
+            unreplied=Count("id", filter=waiting),
         )
     )
     return {
         "from": window.first_day,
         "to": window.last_day,
         **_figures(row, "current_"),
+        "unreplied": row["unreplied"],
         "previous": {
             "from": previous.first_day,
             "to": previous.last_day,

@@ -6,8 +6,10 @@ nothing new since the last stored analysis stops. A run claims the conversation'
 ``ConversationAnalysis`` row (conditional UPDATE with a token and a lease) so two workers never
 analyse the same conversation at once; one that finds it busy tries again later, so the message
 that arrived meanwhile is analysed too. The model's answer is validated; anything malformed
-changes nothing and is logged. The result goes to the conversation's ai_* fields and to
-clients as ``conversation:ai:update``.
+changes nothing and is logged. The result goes to the conversation's ai_* fields (and its
+priority and tags, until an agent sets them: conversations.services.conversation_record_analysis)
+and to clients as ``conversation:ai:update``. An agent's reply schedules a run too, so what the
+agent said is part of the next analysis.
 """
 
 from __future__ import annotations
@@ -25,8 +27,8 @@ from django.utils import timezone
 
 from assistants import conf, llm, selectors, usage
 from assistants.models import AIUsage, ConversationAnalysis
-from conversations import realtime
 from conversations.models import Conversation
+from conversations.services import conversation_record_analysis
 
 logger = logging.getLogger(__name__)
 
@@ -131,24 +133,12 @@ def _store(
 ) -> bool:
     if not _release(conversation, token, analyzed_through=through, last_error=""):
         return False  # our claim expired and another run owns the conversation now
-    Conversation.objects.filter(pk=conversation.pk).update(
-        ai_summary=result.summary,
-        ai_priority=result.priority,
-        ai_tags=result.tags,
-        ai_analyzed_at=now,
-    )
-    fresh = Conversation.objects.get(pk=conversation.pk)
-    realtime.event_record(
-        workspace_id=fresh.workspace_id,
-        kind="conversation:ai:update",
-        payload={
-            "conversation_id": str(fresh.pk),
-            "ai_summary": fresh.ai_summary,
-            "ai_priority": fresh.ai_priority,
-            "ai_tags": fresh.ai_tags,
-            "ai_analyzed_at": fresh.ai_analyzed_at.isoformat(),
-        },
-        conversation=fresh,
+    conversation_record_analysis(
+        conversation_id=conversation.pk,
+        summary=result.summary,
+        priority=result.priority,
+        tags=result.tags,
+        analyzed_at=now,
     )
     return True
 
@@ -176,8 +166,10 @@ def _not_now(
         return AnalysisOutcome(status="missing")
     if conversation.workspace.setting(WORKSPACE_SWITCH, True) is False:
         return AnalysisOutcome(status="disabled")
-    last_customer = conversation.last_customer_message_at or conversation.last_message_at
-    quiet_until = last_customer + timedelta(seconds=conf.analysis_debounce_seconds())
+    if conversation.last_customer_message_at is None:
+        return AnalysisOutcome(status="no_customer_message")  # only our side has spoken yet
+    # Quiet means nobody wrote for a while: an agent's answer is analysed with what it answers.
+    quiet_until = conversation.last_message_at + timedelta(seconds=conf.analysis_debounce_seconds())
     if wait and quiet_until > now:
         return AnalysisOutcome(status="wait", retry_in=(quiet_until - now).total_seconds())
     if _up_to_date(conversation):

@@ -2,14 +2,16 @@
 
 Called by ``manage.py seed_demo`` after integrations created the sandbox channel and before the
 demo conversations, so those arrive on a channel the sales assistant answers. Idempotent:
-rows are looked up by name/title/interval and only created when missing; the index is rebuilt
-only when the knowledge changed.
+assistants are found by their stable id (admins may rename them), schedules by interval and
+FAQ entries by title, and only created when missing; the index is rebuilt only when the
+knowledge changed.
 """
 
 from __future__ import annotations
 
 from datetime import time
 
+from accounts.demo import stable_id
 from assistants import services
 from assistants.models import Assistant, KnowledgeDocument, Schedule
 from integrations.demo import sandbox_for
@@ -91,12 +93,26 @@ FAQ = [
 ]
 
 
-def _assistant(workspace, fields: dict) -> Assistant:
-    assistant = Assistant.objects.filter(workspace=workspace, name=fields["name"]).first()
-    if assistant is None:
-        values = {key: value for key, value in fields.items() if key != "name"}
-        assistant = Assistant.objects.create(workspace=workspace, name=fields["name"], **values)
-    return assistant
+OUT_OF_HOURS_KEY = "assistant:out-of-hours"
+SALES_KEY = "assistant:sales"
+
+
+def _find(workspace, key: str, name: str) -> Assistant | None:
+    return (
+        Assistant.objects.filter(pk=stable_id(workspace, key)).first()
+        # A workspace seeded before assistants had stable ids knows them by name.
+        or Assistant.objects.filter(workspace=workspace, name=name).first()
+    )
+
+
+def _assistant(workspace, key: str, fields: dict) -> Assistant:
+    return _find(workspace, key, fields["name"]) or Assistant.objects.create(
+        pk=stable_id(workspace, key), workspace=workspace, **fields
+    )
+
+
+def sales_assistant(workspace) -> Assistant | None:
+    return _find(workspace, SALES_KEY, SALES["name"])
 
 
 def _office_hours(assistant: Assistant) -> None:
@@ -119,8 +135,8 @@ def _faq(assistant: Assistant) -> None:
 
 def seed_into(context) -> None:
     workspace = context.workspace
-    _office_hours(_assistant(workspace, OUT_OF_HOURS))
-    sales = _assistant(workspace, SALES)
+    _office_hours(_assistant(workspace, OUT_OF_HOURS_KEY, OUT_OF_HOURS))
+    sales = _assistant(workspace, SALES_KEY, SALES)
     _faq(sales)
     sandbox = sandbox_for(workspace)
     Integration.objects.filter(pk=sandbox.pk, default_assistant__isnull=True).update(

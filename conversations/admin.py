@@ -1,11 +1,17 @@
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.db.models import Count
 from django.utils.translation import gettext_lazy as _
 
+from conversations import services
 from conversations.models import Contact, ContactIdentity, Conversation, Event, Message, Tag
 from conversations.services import message_resend
+from flame.admin import ServiceAdminMixin
+from flame.exceptions import ApplicationError
 
 
 class MessageInline(admin.TabularInline):
@@ -25,8 +31,28 @@ class MessageInline(admin.TabularInline):
         return False
 
 
+# The edits an operator may make, each applied by the service the inbox uses, so they record
+# their events, send the satisfaction survey on resolve and check the assignee's workspace.
+UPDATE_FIELDS = ("status", "priority", "tags")
+ASSIGN_FIELDS = {"assigned_agent": "agent", "assigned_assistant": "assistant"}
+
+
+class ConversationAdminForm(forms.ModelForm):
+    class Meta:
+        model = Conversation
+        fields = (*UPDATE_FIELDS, *ASSIGN_FIELDS)
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if "tags" in self.fields:
+            # The tags an operator can pick are the conversation's workspace's.
+            tags = self.fields["tags"]
+            tags.queryset = tags.queryset.filter(workspace_id=self.instance.workspace_id)
+
+
 @admin.register(Conversation)
-class ConversationAdmin(admin.ModelAdmin):
+class ConversationAdmin(ServiceAdminMixin, admin.ModelAdmin):
+    form = ConversationAdminForm
     list_display = (
         "contact",
         "workspace",
@@ -46,15 +72,23 @@ class ConversationAdmin(admin.ModelAdmin):
     )
     search_fields = ("contact__name", "contact__phone", "contact__email", "last_message", "id")
     list_select_related = ("contact", "workspace", "assigned_agent")
-    raw_id_fields = ("contact", "assigned_agent", "assigned_assistant", "integration")
+    raw_id_fields = ("assigned_agent", "assigned_assistant")
     filter_horizontal = ("tags",)
-    readonly_fields = (
+    fields = (
         "id",
         "workspace",
+        "contact",
+        "integration",
+        "platform",
+        *UPDATE_FIELDS,
+        *ASSIGN_FIELDS,
         "message_count",
         "unread_count",
         "last_message",
+        "last_message_sender",
         "last_message_at",
+        "last_customer_message_at",
+        "last_agent_reply_at",
         "first_response_at",
         "resolved_at",
         "ai_summary",
@@ -64,8 +98,59 @@ class ConversationAdmin(admin.ModelAdmin):
         "created_at",
         "updated_at",
     )
+    readonly_fields = tuple(name for name in fields if name not in {*UPDATE_FIELDS, *ASSIGN_FIELDS})
     inlines = [MessageInline]
     date_hierarchy = "last_message_at"
+    service_fields = {"agent_id": "assigned_agent", "assistant_id": "assigned_assistant"}
+    service_messages = {
+        "assigned_agent": _("Choose an active agent of this conversation's workspace."),
+        "assigned_assistant": _("Choose an assistant of this conversation's workspace."),
+        "open_conversation_exists": _(
+            "This customer already has an open conversation on this channel."
+        ),
+        "permission_denied": _("Only platform operators can do this."),
+    }
+
+    def has_add_permission(self, request) -> bool:
+        # Conversations start with a customer's message or in the inbox, never here.
+        return False
+
+    def save_model(self, request, obj, form, change) -> None:
+        # ``obj`` already holds the form's values; the services compare against the stored row.
+        conversation = Conversation.objects.select_for_update().get(pk=obj.pk)
+        changed = set(form.changed_data)
+        edits = form.cleaned_data
+        # Assignment first: a survey sent on resolve names the agent who resolved it.
+        assignment = {arg: edits[field] for field, arg in ASSIGN_FIELDS.items() if field in changed}
+        if assignment:
+            conversation = services.conversation_assign(
+                by=request.user, conversation=conversation, **assignment
+            )
+        if changed & set(UPDATE_FIELDS):
+            services.conversation_update(
+                by=request.user,
+                conversation=conversation,
+                status=edits["status"] if "status" in changed else None,
+                priority=edits["priority"] if "priority" in changed else None,
+                tags=[tag.name for tag in edits["tags"]] if "tags" in changed else None,
+            )
+
+    def save_related(self, request, form, formsets, change) -> None:
+        # Tags were set by conversation_update; only the (read-only) inlines remain.
+        for formset in formsets:
+            self.save_formset(request, form, formset, change=change)
+
+    def delete_model(self, request, obj) -> None:
+        self.delete_queryset(request, Conversation.objects.filter(pk=obj.pk))
+
+    def delete_queryset(self, request, queryset) -> None:
+        # Through the service, so every open inbox drops the conversation; all or nothing.
+        try:
+            with transaction.atomic():
+                for conversation in queryset:
+                    services.conversation_delete(by=request.user, conversation=conversation)
+        except ApplicationError as refusal:
+            raise PermissionDenied(refusal.message) from refusal
 
 
 @admin.register(Message)

@@ -73,10 +73,12 @@ def _seed_thread(context, sandbox, index: int, thread: dict) -> None:
             contact_name=name,
             contact_phone=phone,
         )
-        created |= services.message_receive_inbound(integration=sandbox, inbound=inbound).created
+        result = services.message_receive_inbound(integration=sandbox, inbound=inbound)
+        created |= result.created
     if not created:
         return
-    conversation = Conversation.objects.get(integration=sandbox, contact__phone=phone)
+    # The thread the messages went to (an admin may have edited the contact's phone).
+    conversation = Conversation.objects.get(pk=result.message.conversation_id)
     assignee = {"agent": context.agent, "admin": context.admin}.get(thread["assign"])
     if assignee is not None:
         conversation = services.conversation_assign(
@@ -91,7 +93,7 @@ def _seed_thread(context, sandbox, index: int, thread: dict) -> None:
     services.conversation_update(
         by=context.admin,
         conversation=conversation,
-        tags=thread["tags"],
+        tags=thread["tags"] or None,  # none chosen: the analysis may tag it
         status=thread.get("status"),
         priority=thread.get("priority"),
     )

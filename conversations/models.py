@@ -3,7 +3,7 @@ from __future__ import annotations
 import uuid
 
 from django.conf import settings
-from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.contrib.postgres.search import SearchVector
 from django.db import models
 from django.db.models import Q
@@ -11,6 +11,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from conversations.search import Fold, FoldedContactText
 from integrations.models import Platform
 
 # 'simple' text search: customers mix Spanish and English in one thread, and names, phone
@@ -35,6 +36,8 @@ class Contact(models.Model):
         ordering = ("name",)
         indexes = [
             models.Index(fields=("workspace", "created_at")),
+            # Substring search of name / phone / e-mail, accents and case ignored (PostgreSQL).
+            GinIndex(OpClass(FoldedContactText(), name="gin_trgm_ops"), name="contact_search_trgm"),
         ]
 
     def __str__(self) -> str:
@@ -116,7 +119,11 @@ class Conversation(models.Model):
     contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="conversations")
     platform = models.CharField(max_length=16, choices=Platform.choices)
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.ACTIVE)
+    # The priority and tags the inbox works with: the AI's (ai_priority, ai_tags) until an agent
+    # sets them (the *_set_by_agent flags), medium and none before any analysis. Kept by the
+    # services, so filters, list badges and dashboard counts read one indexed column.
     priority = models.CharField(max_length=8, choices=Priority.choices, default=Priority.MEDIUM)
+    priority_set_by_agent = models.BooleanField(default=False, db_default=False)
     assigned_agent = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
@@ -132,14 +139,18 @@ class Conversation(models.Model):
         related_name="conversations",
     )
     tags = models.ManyToManyField(Tag, blank=True, related_name="conversations")
+    tags_set_by_agent = models.BooleanField(default=False, db_default=False)
     last_message = models.TextField(blank=True)
-    # Who wrote the last message (Message.Sender): "unreplied" reports read it without a
-    # subquery per conversation, and a survey answer can leave it alone.
+    # Who wrote the last message (Message.Sender); a survey answer leaves it alone.
     last_message_sender = models.CharField(max_length=10, blank=True)
     # Never null: set at creation, so cursor pagination by last activity has a total order.
     last_message_at = models.DateTimeField(default=timezone.now)
     last_customer_message_at = models.DateTimeField(null=True, blank=True)
     last_agent_reply_at = models.DateTimeField(null=True, blank=True)
+    # The customer's oldest message no agent has answered yet (assistant replies do not count);
+    # null once an agent replies or the conversation is closed. An open conversation with it
+    # set is "waiting for a human" (the inbox tab and badge, the dashboard's "unreplied").
+    waiting_since = models.DateTimeField(null=True, blank=True)
     unread_count = models.PositiveIntegerField(default=0)
     message_count = models.PositiveIntegerField(default=0)
     ai_summary = models.CharField(max_length=200, blank=True)
@@ -162,6 +173,18 @@ class Conversation(models.Model):
             ),
             models.Index("workspace", models.F("last_message_at").desc(), name="inbox_all"),
             models.Index(fields=("workspace", "created_at"), name="conversation_created"),
+            models.Index(
+                "workspace",
+                "priority",
+                models.F("last_message_at").desc(),
+                name="inbox_by_priority",
+            ),
+            models.Index(
+                "workspace",
+                models.F("last_message_at").desc(),
+                name="inbox_waiting",
+                condition=Q(waiting_since__isnull=False, status__in=("active", "pending")),
+            ),
         ]
         constraints = [
             # One open conversation per customer and channel, enforced by the database so two
@@ -175,6 +198,11 @@ class Conversation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.contact} ({self.platform})"
+
+    @property
+    def is_waiting(self) -> bool:
+        """Waiting for a human: open, and the customer's last words have no agent answer."""
+        return self.waiting_since is not None and self.status in self.OPEN_STATUSES
 
 
 class Message(models.Model):
@@ -245,7 +273,9 @@ class Message(models.Model):
         indexes = [
             models.Index(fields=("conversation", "created_at"), name="message_thread"),
             models.Index(fields=("workspace", "created_at"), name="message_workspace_time"),
-            GinIndex(SearchVector("content", config=SEARCH_CONFIG), name="message_search_gin"),
+            GinIndex(
+                SearchVector(Fold("content"), config=SEARCH_CONFIG), name="message_search_gin"
+            ),
         ]
         constraints = [
             # Provider message ids are unique per channel account: the database, not a

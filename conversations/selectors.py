@@ -7,7 +7,6 @@ user's scope does not exist for them: lookups raise NotFoundError (404), never 4
 
 from __future__ import annotations
 
-import re
 import uuid
 from dataclasses import dataclass
 
@@ -17,6 +16,7 @@ from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 
 from accounts.models import User
 from conversations.models import SEARCH_CONFIG, Contact, Conversation, Event, Message, Tag
+from conversations.search import Fold, FoldedContactText, contains_every_term, search_terms
 from flame.exceptions import NotFoundError
 
 AGENTS_SEE_UNASSIGNED = "agents_see_unassigned"
@@ -24,6 +24,13 @@ AGENTS_SEE_UNASSIGNED = "agents_see_unassigned"
 
 def agents_see_unassigned(workspace) -> bool:
     return bool(workspace.setting(AGENTS_SEE_UNASSIGNED, False))
+
+
+def queue_audience_ids(*, workspace_id) -> list:
+    """Members whose sight of the unassigned queue follows ``agents_see_unassigned``: the active
+    agents (admins see it either way; inactive users see nothing)."""
+    members = User.objects.filter(workspace_id=workspace_id, is_active=True)
+    return list(members.exclude(role=User.Role.ADMIN).values_list("pk", flat=True))
 
 
 def conversation_scope(user: User) -> Q:
@@ -48,59 +55,59 @@ def _with_relations(queryset: QuerySet[Conversation]) -> QuerySet[Conversation]:
 @dataclass(frozen=True)
 class ConversationFilters:
     status: tuple[str, ...] = ()
-    priority: tuple[str, ...] = ()
+    priority: tuple[str, ...] = ()  # the effective priority (Conversation.priority)
+    ai_priority: tuple[str, ...] = ()  # what the AI suggested; "" = not analysed yet
     platform: tuple[str, ...] = ()
     tag: str | None = None
     assigned: str | None = None  # "me", "none" or a user id
+    waiting: bool | None = None  # waiting for a human (Conversation.is_waiting)
     search: str | None = None
 
 
-def _search_terms(text: str) -> list[str]:
-    return re.findall(r"\w+", text, flags=re.UNICODE)[:8]
+def waiting_for_human() -> Q:
+    """Open, and the customer's last words have no agent answer (assistant replies do not
+    count); the one definition behind the inbox's filter, tab and badge and the dashboard."""
+    return Q(waiting_since__isnull=False, status__in=Conversation.OPEN_STATUSES)
 
 
-def _prefix_query(terms: list[str]) -> SearchQuery:
-    # Every word must match, each as a prefix ("jua" finds "Juan"): typed search-as-you-go.
-    return SearchQuery(
-        " & ".join(f"{term}:*" for term in terms), config=SEARCH_CONFIG, search_type="raw"
+def _contact_matches(workspace_id, terms: list[str]) -> QuerySet[Contact]:
+    return Contact.objects.filter(
+        contains_every_term(FoldedContactText(), terms), workspace_id=workspace_id
     )
 
 
-def _contains_all(terms: list[str], fields: tuple[str, ...]) -> Q:
-    condition = Q()
-    for term in terms:
-        any_field = Q()
-        for field in fields:
-            any_field |= Q(**{f"{field}__icontains": term})
-        condition &= any_field
-    return condition
+def _message_matches(workspace_id, terms: list[str]) -> QuerySet[Message]:
+    messages = Message.objects.filter(workspace_id=workspace_id)
+    if connection.vendor == "postgresql":
+        # Every word must match, each as a prefix ("jua" finds "Juan"): search-as-you-type,
+        # through the GIN index over the folded text.
+        query = SearchQuery(
+            " & ".join(f"{term}:*" for term in terms), config=SEARCH_CONFIG, search_type="raw"
+        )
+        document = SearchVector(Fold("content"), config=SEARCH_CONFIG)
+        return messages.annotate(document=document).filter(document=query)
+    return messages.filter(contains_every_term(Fold("content"), terms))
 
 
-def _search_filter(text: str) -> Q:
-    """Contact name / phone / e-mail or message text, every word present.
+def _search_filter(workspace_id, text: str) -> Q:
+    """Contact name / phone / e-mail or message text, every word present, accents and case
+    ignored (conversations/search.py).
 
-    Messages, the big table, go through the GIN full-text index on PostgreSQL. Contact fields
-    are matched by substring as well, because people search by a fragment of a phone number or
-    e-mail address, which full-text tokens (whole addresses, whole numbers) do not match; that
-    check is cheap since it only looks at each candidate conversation's own contact.
+    One set of matching conversation ids, a union of two index scans on PostgreSQL (GIN
+    full-text over messages, trigram over contacts), which the page then joins by primary key.
+    Contact fields match by substring, because people search by a fragment of a phone number
+    or an e-mail address, which full-text tokens (whole addresses, whole numbers) do not match.
     """
-    terms = _search_terms(text)
+    terms = search_terms(text)
     if not terms:
         return Q()
-    contact_fields = ("name", "email", "phone")
-    contacts = Contact.objects.filter(
-        _contains_all(terms, contact_fields), pk=OuterRef("contact_id")
+    by_message = _message_matches(workspace_id, terms).order_by().values("conversation_id")
+    by_contact = (
+        Conversation.objects.filter(contact__in=_contact_matches(workspace_id, terms))
+        .order_by()
+        .values("pk")
     )
-    if connection.vendor == "postgresql":
-        # An uncorrelated semi-join, so the planner starts from the GIN index of messages.
-        matching = Message.objects.annotate(
-            document=SearchVector("content", config=SEARCH_CONFIG)
-        ).filter(document=_prefix_query(terms))
-        return Q(Exists(contacts)) | Q(pk__in=matching.values("conversation_id"))
-    messages = Message.objects.filter(
-        _contains_all(terms, ("content",)), conversation_id=OuterRef("pk")
-    )
-    return Q(Exists(contacts)) | Q(Exists(messages))
+    return Q(pk__in=by_message.union(by_contact))
 
 
 def _assigned_filter(user: User, assigned: str) -> Q:
@@ -123,14 +130,16 @@ def conversation_list_for(
 ) -> QuerySet[Conversation]:
     filters = filters or ConversationFilters()
     condition = conversation_scope(user)
-    for field in ("status", "priority", "platform"):
+    for field in ("status", "priority", "ai_priority", "platform"):
         values = getattr(filters, field)
         if values:
             condition &= Q(**{f"{field}__in": values})
     if filters.assigned:
         condition &= _assigned_filter(user, filters.assigned)
+    if filters.waiting is not None:
+        condition &= waiting_for_human() if filters.waiting else ~waiting_for_human()
     if filters.search:
-        condition &= _search_filter(filters.search)
+        condition &= _search_filter(user.workspace_id, filters.search)
     queryset = Conversation.objects.filter(condition)
     if filters.tag:
         # A subquery keeps one row per conversation (a join on tags could repeat rows).
@@ -200,9 +209,9 @@ def contact_list_for(*, user: User, search: str | None = None) -> QuerySet[Conta
     if not user.is_workspace_admin:
         visible = Conversation.objects.filter(conversation_scope(user), contact_id=OuterRef("pk"))
         queryset = queryset.filter(Exists(visible))
-    terms = _search_terms(search or "")
+    terms = search_terms(search or "")
     if terms:
-        queryset = queryset.filter(_contains_all(terms, ("name", "email", "phone")))
+        queryset = queryset.filter(contains_every_term(FoldedContactText(), terms))
     return queryset.prefetch_related("identities")
 
 

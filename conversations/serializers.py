@@ -91,6 +91,11 @@ class ConversationSerializer(serializers.ModelSerializer):
     assigned_assistant = AssistantSummarySerializer(read_only=True, allow_null=True)
     last_message_time = serializers.DateTimeField(source="last_message_at", read_only=True)
     tags = TagSerializer(many=True, read_only=True)
+    waiting = serializers.BooleanField(
+        source="is_waiting",
+        read_only=True,
+        help_text="Open, and the customer's last message has no agent answer yet.",
+    )
 
     class Meta:
         model = Conversation
@@ -105,6 +110,7 @@ class ConversationSerializer(serializers.ModelSerializer):
             "integration_id",
             "status",
             "priority",
+            "priority_set_by_agent",
             "assigned_agent_id",
             "assigned_agent",
             "assigned_assistant_id",
@@ -114,7 +120,10 @@ class ConversationSerializer(serializers.ModelSerializer):
             "last_message_at",
             "unread_count",
             "message_count",
+            "waiting",
+            "waiting_since",
             "tags",
+            "tags_set_by_agent",
             "ai_summary",
             "ai_priority",
             "ai_tags",

@@ -15,14 +15,14 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Case, F, TextField, Value, When
+from django.db.models import Case, DateTimeField, F, TextField, Value, When
 from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
 from accounts.models import User
 from conversations import realtime
 from conversations.models import Contact, ContactIdentity, Conversation, Event, Message, Tag
-from conversations.selectors import agents_see_unassigned
+from conversations.selectors import agents_see_unassigned, conversation_scope
 from conversations.serializers import conversation_data, message_data
 from flame.exceptions import ConflictError, InvalidInput, PermissionDeniedError
 
@@ -30,6 +30,9 @@ logger = logging.getLogger(__name__)
 
 PREVIEW_LENGTH = 200
 OPEN_CONFLICT = "This customer already has an open conversation on this channel."
+NOT_YOURS_CONFLICT = "Another agent handles this customer's conversation on this channel."
+
+_UNSET = object()  # "not given", where None means "unassign"
 
 
 # --- payloads and events -------------------------------------------------------------------------
@@ -80,10 +83,22 @@ def _preview(message: Message) -> str:
 # --- conversations -------------------------------------------------------------------------------
 
 
+def _is_operator(user: User) -> bool:
+    """A platform operator (an active superuser, working in Django admin) acts in every
+    workspace with the rights of its admins; most belong to no workspace at all."""
+    return user.is_active and user.is_superuser
+
+
 def _ensure_can_act(*, by: User, conversation: Conversation) -> None:
     """Agents act on conversations they can see; selectors already hid the rest (404)."""
-    if by.workspace_id != conversation.workspace_id:
+    if by.workspace_id != conversation.workspace_id and not _is_operator(by):
         raise PermissionDeniedError("Not your workspace.")
+
+
+@dataclass(frozen=True)
+class ConversationOpened:
+    conversation: Conversation
+    created: bool  # False: the customer's open (or last resolved) conversation was reused
 
 
 @transaction.atomic
@@ -94,25 +109,93 @@ def conversation_create(
     platform: str,
     contact_phone: str = "",
     contact_email: str = "",
+    contact_external_id: str = "",
     integration=None,
-) -> Conversation:
-    """A conversation opened by hand (API/inbox). An agent who opens one is assigned to it."""
-    contact = Contact.objects.create(
-        workspace_id=by.workspace_id, name=contact_name, phone=contact_phone, email=contact_email
+    status: str | None = None,
+    priority: str | None = None,
+    tags: list[str] | None = None,
+) -> ConversationOpened:
+    """A conversation an agent starts (API/inbox). An agent who opens one is assigned to it.
+
+    On a channel the customer is reached through their identity there: ``contact_external_id``
+    (their id on the platform) or, where the channel addresses people by phone number, the
+    phone. The contact and its identity are found or created, and the customer's open
+    conversation on the channel is reused (or their last resolved one reopened), the same rule
+    as for an incoming message. ``status``, ``priority`` and ``tags`` are the agent's choices.
+    """
+    contact = {"name": contact_name, "phone": contact_phone, "email": contact_email}
+    if integration is None:
+        opened = ConversationOpened(_conversation_by_hand(by, platform, contact), created=True)
+    else:
+        opened = _conversation_on_channel(by, integration, platform, contact_external_id, contact)
+    _apply_agent_edits(opened.conversation, status=status, priority=priority, tags=tags)
+    fresh = _conversation_updated(opened.conversation, created=opened.created)
+    return replace(opened, conversation=fresh)
+
+
+def _conversation_by_hand(by: User, platform: str, contact: dict[str, str]) -> Conversation:
+    """No channel behind it (a call, a visit): nothing to deliver to, messages are only kept."""
+    return Conversation.objects.create(
+        workspace_id=by.workspace_id,
+        contact=Contact.objects.create(workspace_id=by.workspace_id, **contact),
+        platform=platform,
+        assigned_agent=None if by.is_workspace_admin else by,
     )
+
+
+def _conversation_on_channel(
+    by: User, integration, platform: str, external_id: str, contact: dict[str, str]
+) -> ConversationOpened:
+    if platform != integration.platform:
+        raise InvalidInput(
+            "Invalid input.", details={"platform": ["Not the platform of integration_id."]}
+        )
+    address = _customer_address(integration, external_id, contact["phone"])
+    customer = _identity_contact(
+        integration,
+        InboundMessage(
+            external_contact_id=address,
+            external_id="",
+            contact_name=contact["name"],
+            contact_phone=contact["phone"],
+        ),
+    )
+    _fill_blank_contact_fields(customer, contact)
     assignee = None if by.is_workspace_admin else by
-    try:
-        with transaction.atomic():
-            conversation = Conversation.objects.create(
-                workspace_id=by.workspace_id,
-                integration=integration,
-                contact=contact,
-                platform=integration.platform if integration else platform,
-                assigned_agent=assignee,
-            )
-    except IntegrityError as exc:  # pragma: no cover - a brand-new contact has no open one
-        raise ConflictError(OPEN_CONFLICT, code="open_conversation_exists") from exc
-    return _conversation_updated(conversation, created=True)
+    conversation, created = _open_conversation(integration, customer, agent=assignee)
+    if not created and not _visible_to(by, conversation):
+        # Another agent's conversation: say so without showing it (the transaction rolls back).
+        raise ConflictError(NOT_YOURS_CONFLICT, code="conversation_of_another_agent")
+    return ConversationOpened(conversation, created=created)
+
+
+def _customer_address(integration, external_id: str, phone: str) -> str:
+    """The customer's id on the channel: given, or derived from the phone where the channel's
+    provider addresses people by number (``address_for_phone`` in its client)."""
+    from integrations.providers import provider_client
+
+    if external_id.strip():
+        return external_id.strip()
+    by_phone = getattr(provider_client(integration.platform), "address_for_phone", None)
+    address = by_phone(phone) if by_phone and phone else ""
+    if not address:
+        needed = "Needed to reach the customer on this channel"
+        hint = " (or contact_phone)" if by_phone else ""
+        raise InvalidInput("Invalid input.", details={"contact_external_id": [f"{needed}{hint}."]})
+    return address
+
+
+def _fill_blank_contact_fields(contact: Contact, data: dict[str, str]) -> None:
+    """What the agent typed completes a known contact; it never overwrites what we know."""
+    missing = {
+        field: value for field, value in data.items() if value and not getattr(contact, field)
+    }
+    if missing:
+        contact_update(contact=contact, data=missing)
+
+
+def _visible_to(user: User, conversation: Conversation) -> bool:
+    return Conversation.objects.filter(conversation_scope(user), pk=conversation.pk).exists()
 
 
 def _status_fields(conversation: Conversation, status: str) -> dict[str, Any]:
@@ -121,6 +204,8 @@ def _status_fields(conversation: Conversation, status: str) -> dict[str, Any]:
         fields["resolved_at"] = timezone.now()
     elif status in Conversation.OPEN_STATUSES:
         fields["resolved_at"] = None
+    if status not in Conversation.OPEN_STATUSES:
+        fields["waiting_since"] = None  # closed: nobody owes the customer an answer any more
     return fields
 
 
@@ -149,6 +234,42 @@ def _apply_changes(conversation: Conversation, changes: dict[str, Any]) -> None:
         raise ConflictError(OPEN_CONFLICT, code="open_conversation_exists") from exc
 
 
+def _priority_from_ai() -> Case:
+    """The AI's priority, medium before any analysis."""
+    return Case(
+        When(ai_priority="", then=Value(Conversation.Priority.MEDIUM)),
+        default=F("ai_priority"),
+        output_field=TextField(),
+    )
+
+
+def _apply_agent_edits(
+    conversation: Conversation,
+    *,
+    status: str | None = None,
+    priority: str | None = None,
+    tags: list[str] | None = None,
+    reset_priority: bool = False,
+    reset_tags: bool = False,
+) -> dict[str, Any]:
+    """Status, priority and tags as an agent sets them. A priority or tags set by an agent stay
+    theirs (analysis no longer changes them) until a reset gives them back to the AI."""
+    changes: dict[str, Any] = {}
+    if status is not None and status != conversation.status:
+        changes.update(_status_fields(conversation, status))
+    if priority is not None:
+        changes.update(priority=priority, priority_set_by_agent=True)
+    elif reset_priority:
+        changes.update(priority=_priority_from_ai(), priority_set_by_agent=False)
+    if tags is not None or reset_tags:
+        names = tags if tags is not None else conversation.ai_tags
+        conversation.tags.set(_tags_named(conversation.workspace_id, names))
+        changes["tags_set_by_agent"] = tags is not None
+    if changes:
+        _apply_changes(conversation, changes)
+    return changes
+
+
 @transaction.atomic
 def conversation_update(
     *,
@@ -158,20 +279,31 @@ def conversation_update(
     priority: str | None = None,
     tags: list[str] | None = None,
     contact: dict[str, str] | None = None,
+    reset_priority: bool = False,
+    reset_tags: bool = False,
+    agent: Any = _UNSET,
+    assistant: Any = _UNSET,
 ) -> Conversation:
+    """An agent's edits; None leaves a field alone. ``agent`` / ``assistant`` (None unassigns)
+    follow ``conversation_assign``'s rules."""
     _ensure_can_act(by=by, conversation=conversation)
-    changes: dict[str, Any] = {}
-    if status is not None and status != conversation.status:
-        changes.update(_status_fields(conversation, status))
-    if priority is not None:
-        changes["priority"] = priority
-    if changes:
-        _apply_changes(conversation, changes)
-    if tags is not None:
-        conversation.tags.set(_tags_named(conversation.workspace_id, tags))
+    previous_agent_id = conversation.assigned_agent_id
+    # Assignment first: a survey sent on resolve names the agent who resolved it.
+    assignment = _assignment_changes(by, conversation, agent=agent, assistant=assistant)
+    if assignment:
+        _apply_changes(conversation, assignment)
+    changes = _apply_agent_edits(
+        conversation,
+        status=status,
+        priority=priority,
+        tags=tags,
+        reset_priority=reset_priority,
+        reset_tags=reset_tags,
+    )
     if contact:
         contact_update(contact=conversation.contact, data=contact)
     fresh = _conversation_updated(conversation)
+    _tell_previous_agent(fresh, previous_agent_id)
     if changes.get("status") == Conversation.Status.RESOLVED:
         _survey_on_resolve(fresh)
     return fresh
@@ -197,7 +329,7 @@ def conversation_set_status(*, by: User, conversation: Conversation, status: str
 
 
 def _check_agent_assignment(*, by: User, conversation: Conversation, agent: User | None) -> None:
-    if by.is_workspace_admin:
+    if by.is_workspace_admin or _is_operator(by):
         return
     # Agents may only claim an unassigned conversation from the shared queue for themselves.
     claiming = (
@@ -210,29 +342,26 @@ def _check_agent_assignment(*, by: User, conversation: Conversation, agent: User
         raise PermissionDeniedError("Only workspace admins can assign conversations to agents.")
 
 
-_UNSET = object()
-
-
-@transaction.atomic
-def conversation_assign(
-    *, by: User, conversation: Conversation, agent: Any = _UNSET, assistant: Any = _UNSET
-) -> Conversation:
-    """Assign (or with None, unassign) an agent and/or an assistant."""
-    _ensure_can_act(by=by, conversation=conversation)
+def _assignment_changes(
+    by: User, conversation: Conversation, *, agent: Any, assistant: Any
+) -> dict[str, Any]:
     changes: dict[str, Any] = {}
-    previous_agent_id = conversation.assigned_agent_id
     if agent is not _UNSET:
         _check_agent_assignment(by=by, conversation=conversation, agent=agent)
-        if agent is not None and (agent.workspace_id != by.workspace_id or not agent.is_active):
+        # Compared with the conversation's workspace: an operator has none of their own.
+        if agent is not None and (
+            agent.workspace_id != conversation.workspace_id or not agent.is_active
+        ):
             raise InvalidInput("Invalid input.", details={"agent_id": ["Unknown agent."]})
         changes["assigned_agent"] = agent
     if assistant is not _UNSET:
-        if assistant is not None and assistant.workspace_id != by.workspace_id:
+        if assistant is not None and assistant.workspace_id != conversation.workspace_id:
             raise InvalidInput("Invalid input.", details={"assistant_id": ["Unknown assistant."]})
         changes["assigned_assistant"] = assistant
-    if changes:
-        _apply_changes(conversation, changes)
-    fresh = _conversation_updated(conversation)
+    return changes
+
+
+def _tell_previous_agent(fresh: Conversation, previous_agent_id) -> None:
     if previous_agent_id and previous_agent_id != fresh.assigned_agent_id:
         # The previous assignee no longer sees the conversation: tell them to drop it.
         realtime.event_record(
@@ -241,6 +370,20 @@ def conversation_assign(
             payload={"conversation_id": str(fresh.pk)},
             user_id=previous_agent_id,
         )
+
+
+@transaction.atomic
+def conversation_assign(
+    *, by: User, conversation: Conversation, agent: Any = _UNSET, assistant: Any = _UNSET
+) -> Conversation:
+    """Assign (or with None, unassign) an agent and/or an assistant."""
+    _ensure_can_act(by=by, conversation=conversation)
+    previous_agent_id = conversation.assigned_agent_id
+    changes = _assignment_changes(by, conversation, agent=agent, assistant=assistant)
+    if changes:
+        _apply_changes(conversation, changes)
+    fresh = _conversation_updated(conversation)
+    _tell_previous_agent(fresh, previous_agent_id)
     return fresh
 
 
@@ -254,8 +397,58 @@ def conversation_mark_read(*, by: User, conversation: Conversation) -> Conversat
 
 
 @transaction.atomic
+def conversation_record_analysis(
+    *, conversation_id, summary: str, priority: str, tags: list[str], analyzed_at
+) -> Conversation | None:
+    """Store the AI's analysis (assistants/analysis.py). Its priority and tags are also the
+    conversation's own until an agent sets them; after that only the ai_* fields change."""
+    locked = Conversation.objects.select_for_update(of=("self",)).filter(pk=conversation_id).first()
+    if locked is None:
+        return None
+    changes: dict[str, Any] = {
+        "ai_summary": summary,
+        "ai_priority": priority,
+        "ai_tags": tags,
+        "ai_analyzed_at": analyzed_at,
+    }
+    if not locked.priority_set_by_agent:
+        changes["priority"] = priority
+    Conversation.objects.filter(pk=locked.pk).update(**changes)
+    retagged = not locked.tags_set_by_agent and _retag(locked, tags)
+    if retagged or changes.get("priority", locked.priority) != locked.priority:
+        fresh = _conversation_updated(locked)  # lists re-filter and re-badge it
+    else:
+        fresh = _reloaded(locked)
+    _analysis_event(fresh)
+    return fresh
+
+
+def _retag(conversation: Conversation, names: list[str]) -> bool:
+    tags = _tags_named(conversation.workspace_id, names)
+    if {tag.pk for tag in tags} == set(conversation.tags.values_list("pk", flat=True)):
+        return False
+    conversation.tags.set(tags)
+    return True
+
+
+def _analysis_event(conversation: Conversation) -> None:
+    realtime.event_record(
+        workspace_id=conversation.workspace_id,
+        kind="conversation:ai:update",
+        payload={
+            "conversation_id": str(conversation.pk),
+            "ai_summary": conversation.ai_summary,
+            "ai_priority": conversation.ai_priority,
+            "ai_tags": conversation.ai_tags,
+            "ai_analyzed_at": conversation.ai_analyzed_at.isoformat(),
+        },
+        conversation=conversation,
+    )
+
+
+@transaction.atomic
 def conversation_delete(*, by: User, conversation: Conversation) -> None:
-    if not by.is_workspace_admin:
+    if not (by.is_workspace_admin or _is_operator(by)):
         raise PermissionDeniedError("Only workspace admins can delete conversations.")
     _ensure_can_act(by=by, conversation=conversation)
     realtime.event_record(
@@ -303,12 +496,29 @@ def _count_new_messages(conversation_id, messages: list[Message]) -> None:
     if message.sender == Message.Sender.USER:
         changes["unread_count"] = F("unread_count") + len(messages)
         changes["last_customer_message_at"] = _customer_wrote_at(at)
+        first = min(item.created_at for item in messages)
+        changes["waiting_since"] = Coalesce(F("waiting_since"), Value(first))
     else:
-        changes["unread_count"] = 0
         changes["first_response_at"] = Coalesce(F("first_response_at"), Value(at))
+        # Only a person answers: an assistant's "someone will get back to you" leaves the
+        # conversation unread and waiting for a human.
         if message.sender == Message.Sender.AGENT:
-            changes["last_agent_reply_at"] = Value(at)
+            changes.update(_agent_answered(at))
     Conversation.objects.filter(pk=conversation_id).update(**changes)
+
+
+def _agent_answered(at) -> dict[str, Any]:
+    """An agent's message at ``at`` answers the customer, unless they wrote again after it
+    (the late echo of a message sent from the phone app)."""
+    return {
+        "unread_count": 0,
+        "last_agent_reply_at": Value(at),
+        "waiting_since": Case(
+            When(last_customer_message_at__gt=at, then=F("waiting_since")),
+            default=Value(None),
+            output_field=DateTimeField(),
+        ),
+    }
 
 
 @dataclass(frozen=True)
@@ -364,12 +574,17 @@ def message_store_outbound(
 
 @transaction.atomic
 def message_send_agent(*, by: User, conversation: Conversation, draft: OutboundDraft) -> Message:
+    from assistants.services import schedule_analysis
+
     _ensure_can_act(by=by, conversation=conversation)
     if draft.reply_to is not None and draft.reply_to.conversation_id != conversation.pk:
         raise InvalidInput("Invalid input.", details={"reply_to": ["Not in this conversation."]})
-    return message_store_outbound(
+    message = message_store_outbound(
         conversation=conversation, sender=Message.Sender.AGENT, draft=draft, author=by
     )
+    # What the agent answered changes the summary, priority and tags: analyse again.
+    transaction.on_commit(lambda: schedule_analysis(conversation_id=conversation.pk), robust=True)
+    return message
 
 
 def _status_event(message: Message) -> None:
@@ -477,23 +692,29 @@ class InboundResult:
     created: bool
 
 
+def _fitted(field: str, value: str) -> str:
+    """A platform's profile value cut to our column: a long display name never loses a message."""
+    return value[: Contact._meta.get_field(field).max_length]
+
+
 def _identity_contact(integration, inbound: InboundMessage) -> Contact:
     identity = (
         ContactIdentity.objects.select_related("contact")
         .filter(integration=integration, external_id=inbound.external_contact_id)
         .first()
     )
+    name = _fitted("name", inbound.contact_name)
     if identity is not None:
         contact = identity.contact
-        if inbound.contact_name and contact.name != inbound.contact_name and not contact.name:
-            Contact.objects.filter(pk=contact.pk).update(name=inbound.contact_name)
+        if name and not contact.name:
+            Contact.objects.filter(pk=contact.pk).update(name=name)
         return contact
     try:
         with transaction.atomic():
             contact = Contact.objects.create(
                 workspace_id=integration.workspace_id,
-                name=inbound.contact_name,
-                phone=inbound.contact_phone,
+                name=name,
+                phone=_fitted("phone", inbound.contact_phone),
             )
             ContactIdentity.objects.create(
                 contact=contact, integration=integration, external_id=inbound.external_contact_id
@@ -506,8 +727,11 @@ def _identity_contact(integration, inbound: InboundMessage) -> Contact:
         ).contact
 
 
-def _open_conversation(integration, contact: Contact) -> tuple[Conversation, bool]:
-    """The customer's open conversation on this channel: reuse, reopen the last, or create."""
+def _open_conversation(
+    integration, contact: Contact, *, agent: User | None = None
+) -> tuple[Conversation, bool]:
+    """The customer's open conversation on this channel: reuse, reopen the last, or create
+    (assigned to ``agent``). The flag says whether a new conversation was created."""
     open_now = Conversation.objects.filter(
         integration=integration, contact=contact, status__in=Conversation.OPEN_STATUSES
     ).first()
@@ -527,12 +751,13 @@ def _open_conversation(integration, contact: Contact) -> tuple[Conversation, boo
                     status=Conversation.Status.ACTIVE, resolved_at=None
                 )
                 last_resolved.refresh_from_db()
-                return last_resolved, True
+                return last_resolved, False
             created = Conversation.objects.create(
                 workspace_id=integration.workspace_id,
                 integration=integration,
                 contact=contact,
                 platform=integration.platform,
+                assigned_agent=agent,
                 assigned_assistant_id=integration.default_assistant_id,
             )
             return created, True

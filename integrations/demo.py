@@ -6,14 +6,12 @@ from integrations.models import Integration, Platform
 
 
 def sandbox_for(workspace) -> Integration:
+    """The demo's sandbox channel, found by its account id (unique per platform and never
+    edited from the product) rather than by its name, which an admin may change."""
     integration, _ = Integration.objects.get_or_create(
-        workspace=workspace,
         platform=Platform.SANDBOX,
-        name="Sandbox",
-        defaults={
-            "status": Integration.Status.ACTIVE,
-            "external_account_id": f"sandbox-{workspace.pk}",
-        },
+        external_account_id=f"sandbox-{workspace.pk}",
+        defaults={"workspace": workspace, "name": "Sandbox", "status": Integration.Status.ACTIVE},
     )
     return integration
 

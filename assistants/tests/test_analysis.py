@@ -12,7 +12,14 @@ from assistants.analysis import conversation_analyze
 from assistants.models import AIUsage, ConversationAnalysis
 from assistants.tests.fake_openai import Scripted
 from conversations.models import Conversation, Event
-from conversations.services import InboundMessage, message_receive_inbound
+from conversations.services import (
+    InboundMessage,
+    OutboundDraft,
+    message_receive_inbound,
+)
+from conversations.services import conversation_update as update
+from conversations.services import message_send_agent as send_agent
+from conversations.tests.factories import ConversationFactory
 from integrations.tests.factories import IntegrationFactory
 
 pytestmark = pytest.mark.django_db
@@ -217,3 +224,80 @@ def test_local_heuristics_analyse_offline(channel):
         ["order", "complaint", "refund"],
     )
     assert conversation.ai_summary == "URGENTE: mi pedido llegó roto, quiero reembolso"
+
+
+# --- what agents see and say -------------------------------------------------------------------
+
+
+def test_an_agents_reply_is_part_of_the_next_analysis(
+    channel, openai_server, admin_client, django_capture_on_commit_callbacks
+):
+    openai_server.then(
+        Scripted(content=json.dumps({**GOOD, "priority": "high"})),
+        Scripted(content=json.dumps({**GOOD, "summary": "Resuelto por el agente"})),
+    )
+    message = receive(channel, "¿Ya salió mi pedido?")
+    conversation_analyze(conversation_id=message.conversation_id, now=quiet_after(message))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post(
+            f"/api/conversations/{message.conversation_id}/messages",
+            {"content": "Sí, salió ayer y llega mañana."},
+            format="json",
+        )
+
+    assert response.status_code == 201
+    transcript = openai_server.chat_requests[1].messages[1]["content"].splitlines()
+    assert transcript == ["Customer: ¿Ya salió mi pedido?", "Agent: Sí, salió ayer y llega mañana."]
+    assert Conversation.objects.get().ai_summary == "Resuelto por el agente"
+
+
+def test_quiet_is_measured_from_the_last_message_of_anyone(channel, admin_user):
+    message = receive(channel, "Hola")
+    a_minute_ago = message.created_at - timedelta(minutes=1)
+    Conversation.objects.update(last_customer_message_at=a_minute_ago, last_message_at=a_minute_ago)
+    reply = send_agent(
+        by=admin_user,
+        conversation=message.conversation,
+        draft=OutboundDraft(content="¿En qué le ayudo?"),
+    )
+
+    outcome = conversation_analyze(
+        conversation_id=message.conversation_id, now=reply.created_at + timedelta(seconds=4)
+    )
+
+    assert (outcome.status, outcome.retry_in) == ("wait", 6.0)
+
+
+def test_nothing_to_analyse_before_the_customer_writes(workspace, admin_user):
+    conversation = ConversationFactory(workspace=workspace)
+    send_agent(by=admin_user, conversation=conversation, draft=OutboundDraft(content="Hola"))
+
+    outcome = conversation_analyze(conversation_id=conversation.pk, wait=False)
+
+    assert outcome.status == "no_customer_message"
+    assert AIUsage.objects.count() == 0
+
+
+def test_the_analysis_sets_priority_and_tags_an_agent_has_not_set(channel, openai_server):
+    openai_server.then(Scripted(content=json.dumps({**GOOD, "priority": "urgent"})))
+    message = receive(channel, "¡Urgente!")
+
+    conversation_analyze(conversation_id=message.conversation_id, now=quiet_after(message))
+
+    conversation = Conversation.objects.get()
+    assert (conversation.priority, conversation.priority_set_by_agent) == ("urgent", False)
+    assert sorted(tag.name for tag in conversation.tags.all()) == ["envíos", "pedido"]
+
+
+def test_the_analysis_leaves_what_an_agent_set(channel, openai_server, admin_user):
+    openai_server.then(Scripted(content=json.dumps({**GOOD, "priority": "urgent"})))
+    message = receive(channel, "¡Urgente!")
+    update(by=admin_user, conversation=message.conversation, priority="low", tags=["vip"])
+
+    conversation_analyze(conversation_id=message.conversation_id, now=quiet_after(message))
+
+    conversation = Conversation.objects.get()
+    assert (conversation.priority, conversation.ai_priority) == ("low", "urgent")
+    assert [tag.name for tag in conversation.tags.all()] == ["vip"]
+    assert conversation.ai_tags == ["envíos", "pedido"]

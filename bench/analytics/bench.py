@@ -139,6 +139,15 @@ def _seed_rows(workspace: Workspace, agents: list[User], conversations: int) -> 
             """,
             params,
         )
+        # Those still open wait for an agent (the dashboard's "unreplied").
+        cursor.execute(
+            f"""
+            UPDATE {conversation} SET waiting_since = last_customer_message_at
+            WHERE workspace_id = %(workspace)s AND last_message_sender = 'user'
+                  AND status IN ('active', 'pending')
+            """,
+            params,
+        )
         _seed_satisfaction(cursor, params)
         for table in (contact, conversation, message, SURVEY, RATING):
             cursor.execute(f"ANALYZE {table}")

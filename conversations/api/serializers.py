@@ -2,10 +2,32 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from rest_framework import serializers
 
 from conversations.models import Conversation, Message
 from integrations.models import Platform
+
+AI_NOT_ANALYSED = "none"  # ?ai_priority=none: conversations the AI has not analysed yet
+
+
+class StrictInputSerializer(serializers.Serializer):
+    """Refuses fields it does not know (400 naming them) instead of silently dropping them: a
+    client must never believe a change was made, or a filter applied, when it was not."""
+
+    # Names that other layers read from the same data (pagination's cursor and limit).
+    also_accepted: tuple[str, ...] = ()
+
+    def to_internal_value(self, data):
+        if isinstance(data, Mapping):
+            known = {*self.fields, *self.also_accepted}
+            unknown = sorted(str(name) for name in data if name not in known)
+            if unknown:
+                raise serializers.ValidationError(
+                    {name: ["Unknown field: not accepted here."] for name in unknown}
+                )
+        return super().to_internal_value(data)
 
 
 def _csv_choices(value: str, choices, field: str) -> tuple[str, ...]:
@@ -16,12 +38,27 @@ def _csv_choices(value: str, choices, field: str) -> tuple[str, ...]:
     return values
 
 
-class ConversationFilterSerializer(serializers.Serializer):
+class ConversationFilterSerializer(StrictInputSerializer):
+    also_accepted = ("cursor", "limit", "format")
+
     status = serializers.CharField(required=False)
-    priority = serializers.CharField(required=False)
+    priority = serializers.CharField(
+        required=False,
+        help_text="Comma-separated. The conversation's priority: the agent's, else the AI's.",
+    )
+    ai_priority = serializers.CharField(
+        required=False,
+        help_text="Comma-separated. What the AI suggested; 'none': not analysed yet.",
+    )
     platform = serializers.CharField(required=False)
     tag = serializers.CharField(required=False, max_length=100)
     assigned = serializers.CharField(required=False, max_length=64)
+    waiting = serializers.BooleanField(
+        required=False,
+        default=None,
+        allow_null=True,
+        help_text="Open conversations whose customer waits for an agent's answer (true/false).",
+    )
     search = serializers.CharField(required=False, max_length=200)
 
     def validate_status(self, value: str):
@@ -29,6 +66,11 @@ class ConversationFilterSerializer(serializers.Serializer):
 
     def validate_priority(self, value: str):
         return _csv_choices(value, Conversation.Priority.choices, "priority")
+
+    def validate_ai_priority(self, value: str):
+        choices = [*Conversation.Priority.choices, (AI_NOT_ANALYSED, "")]
+        values = _csv_choices(value, choices, "ai_priority")
+        return tuple("" if v == AI_NOT_ANALYSED else v for v in values)
 
     def validate_platform(self, value: str):
         return _csv_choices(value, Platform.choices, "platform")
@@ -42,20 +84,61 @@ class ConversationFilterSerializer(serializers.Serializer):
             raise serializers.ValidationError("Use me, none or an agent id.") from exc
 
 
-class ConversationCreateSerializer(serializers.Serializer):
+def _tags_field(**options) -> serializers.ListField:
+    return serializers.ListField(
+        child=serializers.CharField(max_length=50), required=False, max_length=20, **options
+    )
+
+
+class ConversationCreateSerializer(StrictInputSerializer):
     contact_name = serializers.CharField(max_length=200)
     contact_phone = serializers.CharField(max_length=32, required=False, allow_blank=True)
     contact_email = serializers.EmailField(max_length=254, required=False, allow_blank=True)
+    contact_external_id = serializers.CharField(
+        max_length=256,
+        required=False,
+        allow_blank=True,
+        help_text=(
+            "The customer's id on the channel of integration_id: Telegram chat id, Messenger "
+            "PSID, Instagram IGSID, WhatsApp wa_id (WhatsApp and the sandbox also take "
+            "contact_phone instead)."
+        ),
+    )
     platform = serializers.ChoiceField(choices=Platform.choices)
     integration_id = serializers.UUIDField(required=False, allow_null=True)
-
-
-class ConversationUpdateSerializer(serializers.Serializer):
-    status = serializers.ChoiceField(choices=Conversation.Status.choices, required=False)
-    priority = serializers.ChoiceField(choices=Conversation.Priority.choices, required=False)
-    tags = serializers.ListField(
-        child=serializers.CharField(max_length=50), required=False, max_length=20
+    status = serializers.ChoiceField(
+        choices=[
+            (value, label)
+            for value, label in Conversation.Status.choices
+            if value in Conversation.OPEN_STATUSES
+        ],
+        required=False,
     )
+    priority = serializers.ChoiceField(choices=Conversation.Priority.choices, required=False)
+    tags = _tags_field()
+
+    def validate(self, attrs):
+        if attrs.get("contact_external_id") and not attrs.get("integration_id"):
+            raise serializers.ValidationError(
+                {"contact_external_id": ["Needs integration_id (the channel it belongs to)."]}
+            )
+        return attrs
+
+
+class ConversationUpdateSerializer(StrictInputSerializer):
+    status = serializers.ChoiceField(choices=Conversation.Status.choices, required=False)
+    priority = serializers.ChoiceField(
+        choices=Conversation.Priority.choices,
+        required=False,
+        allow_null=True,
+        help_text="Set by an agent, the AI no longer changes it; null gives it back to the AI.",
+    )
+    tags = _tags_field(
+        allow_null=True,
+        help_text="Set by an agent, the AI no longer changes them; null gives them back to it.",
+    )
+    assigned_agent_id = serializers.UUIDField(required=False, allow_null=True)
+    assigned_assistant_id = serializers.UUIDField(required=False, allow_null=True)
     contact_name = serializers.CharField(max_length=200, required=False)
     contact_phone = serializers.CharField(max_length=32, required=False, allow_blank=True)
     contact_email = serializers.EmailField(max_length=254, required=False, allow_blank=True)

@@ -32,6 +32,7 @@ from flame.exceptions import InvalidInput, NotFoundError
 from integrations.selectors import integration_get_for
 
 UUID_PATTERN = "[0-9a-fA-F-]{32,36}"
+_ABSENT = object()  # a body field not given, where null means "unassign"
 
 
 class ConversationPagination(CreatedCursorPagination):
@@ -83,10 +84,10 @@ class ConversationViewSet(viewsets.GenericViewSet):
                 user=request.user,
                 integration_id=integration_id,
             )
-        conversation = services.conversation_create(
-            by=request.user, integration=integration, **values
-        )
-        return self._respond(conversation, status.HTTP_201_CREATED)
+        opened = services.conversation_create(by=request.user, integration=integration, **values)
+        # An existing conversation with this customer on the channel is reused: 200, not 201.
+        code = status.HTTP_201_CREATED if opened.created else status.HTTP_200_OK
+        return self._respond(opened.conversation, code)
 
     def retrieve(self, request, pk=None):
         return self._respond(self._conversation())
@@ -101,14 +102,41 @@ class ConversationViewSet(viewsets.GenericViewSet):
             for key in ("contact_name", "contact_phone", "contact_email")
             if key in values
         }
+        # null priority / tags: give them back to the AI's analysis.
+        resets = {
+            f"reset_{key}": True
+            for key in ("priority", "tags")
+            if key in values and values[key] is None
+        }
+        agent_id = values.pop("assigned_agent_id", _ABSENT)
+        assistant_id = values.pop("assigned_assistant_id", _ABSENT)
         with transaction.atomic():
+            conversation = self._conversation(for_update=True)  # 404 before any body check
             conversation = services.conversation_update(
                 by=request.user,
-                conversation=self._conversation(for_update=True),
+                conversation=conversation,
                 contact=contact,
                 **values,
+                **resets,
+                **self._assignment_targets(agent_id, assistant_id, prefix="assigned_"),
             )
         return self._respond(conversation)
+
+    def _assignment_targets(self, agent_id, assistant_id, *, prefix: str = "") -> dict:
+        """Body ids → the agent / assistant to assign (None unassigns); unknown ids are 400."""
+        targets = {}
+        if agent_id is not _ABSENT:
+            targets["agent"] = agent_id and related_or_400(
+                user_get_for, f"{prefix}agent_id", actor=self.request.user, user_id=agent_id
+            )
+        if assistant_id is not _ABSENT:
+            targets["assistant"] = assistant_id and related_or_400(
+                assistant_get_for,
+                f"{prefix}assistant_id",
+                user=self.request.user,
+                assistant_id=assistant_id,
+            )
+        return targets
 
     @extend_schema(request=s.ConversationUpdateSerializer, responses={200: ConversationSerializer})
     def partial_update(self, request, pk=None):
@@ -137,17 +165,10 @@ class ConversationViewSet(viewsets.GenericViewSet):
         data = s.AssignSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         conversation = self._conversation()
-        targets = {}
-        if "agent_id" in data.validated_data:
-            agent_id = data.validated_data["agent_id"]
-            targets["agent"] = agent_id and related_or_400(
-                user_get_for, "agent_id", actor=request.user, user_id=agent_id
-            )
-        if "assistant_id" in data.validated_data:
-            assistant_id = data.validated_data["assistant_id"]
-            targets["assistant"] = assistant_id and related_or_400(
-                assistant_get_for, "assistant_id", user=request.user, assistant_id=assistant_id
-            )
+        targets = self._assignment_targets(
+            data.validated_data.get("agent_id", _ABSENT),
+            data.validated_data.get("assistant_id", _ABSENT),
+        )
         conversation = services.conversation_assign(
             by=request.user, conversation=conversation, **targets
         )

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import factory
+from django.db.models import Max, Min
 from django.utils import timezone
 
 from accounts.tests.factories import WorkspaceFactory
@@ -39,12 +40,17 @@ class MessageFactory(factory.django.DjangoModelFactory):
 
     @factory.post_generation
     def newest_sender(self, create, extracted, **kwargs):
-        """Keep the conversation's denormalized last sender true, as the services do."""
+        """Keep the conversation's denormalized last sender and wait true, as the services do."""
         if not create:
             return
-        newest = Message.objects.filter(conversation_id=self.conversation_id).latest("created_at")
+        thread = Message.objects.filter(conversation_id=self.conversation_id)
+        answered = thread.filter(sender=Message.Sender.AGENT).aggregate(at=Max("created_at"))
+        unanswered = thread.filter(sender=Message.Sender.USER)
+        if answered["at"] is not None:
+            unanswered = unanswered.filter(created_at__gt=answered["at"])
         Conversation.objects.filter(pk=self.conversation_id).update(
-            last_message_sender=newest.sender
+            last_message_sender=thread.latest("created_at").sender,
+            waiting_since=unanswered.aggregate(at=Min("created_at"))["at"],
         )
 
 

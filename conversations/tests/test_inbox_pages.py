@@ -121,7 +121,7 @@ def test_agent_sees_only_their_conversations(client, agent_user, other_agent, wo
     response = client.get("/inbox/")
 
     assert _listed_ids(response) == [str(mine.pk)]
-    assert [tab["value"] for tab in response.context["tabs"]] == ["mine"]
+    assert [tab["value"] for tab in response.context["tabs"]] == ["mine", "waiting"]
     html = response.content.decode()
     for hidden in ("Theirs", "Queue", "Elsewhere"):
         assert hidden not in html
@@ -143,7 +143,11 @@ def test_agent_sees_the_unassigned_queue_when_the_workspace_allows(
     assert _listed_ids(client.get("/inbox/")) == [str(mine.pk)]
     assert _listed_ids(client.get("/inbox/?view=unassigned")) == [str(queued.pk)]
     response = client.get("/inbox/?view=unassigned")
-    assert [tab["value"] for tab in response.context["tabs"]] == ["mine", "unassigned"]
+    assert [tab["value"] for tab in response.context["tabs"]] == [
+        "mine",
+        "unassigned",
+        "waiting",
+    ]
 
 
 def test_admin_sees_the_workspace_newest_first(client, admin_user, agent_user, workspace, outsider):
@@ -155,7 +159,12 @@ def test_admin_sees_the_workspace_newest_first(client, admin_user, agent_user, w
     response = client.get("/inbox/")
 
     assert _listed_ids(response) == [str(newer.pk), str(older.pk)]
-    assert [tab["value"] for tab in response.context["tabs"]] == ["mine", "unassigned", "all"]
+    assert [tab["value"] for tab in response.context["tabs"]] == [
+        "mine",
+        "unassigned",
+        "all",
+        "waiting",
+    ]
     assert _listed_ids(client.get("/inbox/?view=unassigned")) == [str(newer.pk)]
     assert _listed_ids(client.get("/inbox/?view=mine")) == []
 

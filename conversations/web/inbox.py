@@ -31,6 +31,9 @@ LIST_PAGE_SIZE = 30
 VIEW_MINE = "mine"
 VIEW_UNASSIGNED = "unassigned"
 VIEW_ALL = "all"
+# Every open conversation the user can see whose customer waits for an agent's answer
+# (selectors.waiting_for_human): an assistant's reply does not take it off this list.
+VIEW_WAITING = "waiting"
 
 # The status filter offers "open" (the working queue) besides each single status.
 STATUS_OPEN = "open"
@@ -73,6 +76,7 @@ class InboxQuery:
             priority=(self.priority,) if self.priority else (),
             tag=self.tag or None,
             assigned=assigned,
+            waiting=True if self.view == VIEW_WAITING else None,
             search=self.search or None,
         )
 
@@ -85,6 +89,7 @@ class InboxQuery:
             "priority": self.priority,
             "tag": self.tag,
             "assigned": filters.assigned or "",
+            "waiting": "true" if filters.waiting else "",
             "search": self.search,
         }
         return {key: value for key, value in params.items() if value}
@@ -95,12 +100,14 @@ class InboxQuery:
 
 
 def available_views(user: User) -> list[tuple[str, str]]:
-    """Tabs: agents have their own list (and the queue when allowed); admins also "all"."""
+    """Tabs: agents have their own list (and the queue when allowed); admins also "all";
+    everyone has "waiting" (for a human, among what they can see)."""
     views = [(VIEW_MINE, _("Mine"))]
     if user.is_workspace_admin or selectors.agents_see_unassigned(user.workspace):
         views.append((VIEW_UNASSIGNED, _("Unassigned")))
     if user.is_workspace_admin:
         views.append((VIEW_ALL, _("All")))
+    views.append((VIEW_WAITING, _("Waiting")))
     return views
 
 

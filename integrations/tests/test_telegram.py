@@ -15,11 +15,11 @@ from conversations.models import Contact, ContactIdentity, Conversation, Message
 from conversations.services import (
     InboundMessage,
     OutboundDraft,
-    conversation_create,
     message_mark_sent,
     message_receive_inbound,
     message_store_outbound,
 )
+from conversations.tests.factories import ConversationFactory
 from integrations import delivery, throttle
 from integrations.models import Integration, WebhookEvent
 from integrations.providers.base import CallbackAnswer, RateLimit, RetryableSendError, Routed
@@ -867,8 +867,9 @@ def test_second_send_to_a_chat_within_a_second_waits(fake_api, greeting, monkeyp
 
 
 def test_contact_without_telegram_address_fails(fake_api, telegram, admin_user):
-    conversation = conversation_create(
-        by=admin_user, contact_name="Sin chat", platform="telegram", integration=telegram
+    # A channel conversation whose contact has no identity there (e.g. it was removed).
+    conversation = ConversationFactory(
+        workspace=telegram.workspace, integration=telegram, platform="telegram"
     )
     reply = message_store_outbound(
         conversation=conversation, sender=Message.Sender.AGENT, draft=OutboundDraft(content="Hola")

@@ -36,6 +36,13 @@ PHONE = re.compile(r"\+?[0-9]{6,15}")
 MESSAGES_PER_SECOND = 80
 
 
+def address_for_phone(phone: str) -> str:
+    """A customer's wa_id from a phone number an agent typed ("+52 1 55 1234-5678" →
+    "5215512345678"), so a conversation can be started with them; "" when it is no number."""
+    digits = re.sub(r"\D", "", phone)
+    return digits if PHONE.fullmatch(digits) else ""
+
+
 def send(*, integration, message) -> SendResult:
     credentials = integration.credentials
     body = _request_body(message, recipient_external_id(message))

@@ -60,7 +60,7 @@ function markQuickRange() {
 
 // --- key figures -------------------------------------------------------------------------------
 
-function showDelta(testid, current, previous, { lowerIsBetter = false } = {}) {
+function showDelta(testid, current, previous) {
   const element = $(testid);
   if (!element) return;
   const ratio = format.change(current, previous);
@@ -69,9 +69,8 @@ function showDelta(testid, current, previous, { lowerIsBetter = false } = {}) {
     element.textContent = previous === 0 && current > 0 ? gettext("none in the previous period") : "";
     return;
   }
-  const better = lowerIsBetter ? ratio < 0 : ratio > 0;
   element.classList.add(ratio > 0 ? "is-up" : ratio < 0 ? "is-down" : "is-flat");
-  if (ratio !== 0) element.classList.add(better ? "is-good" : "is-bad");
+  if (ratio !== 0) element.classList.add(ratio > 0 ? "is-good" : "is-bad");
   element.textContent = interpolate(gettext("%(change)s vs. previous period (%(previous)s)"), {
     change: format.signedPercent(ratio), previous: format.number(previous),
   }, true);
@@ -81,7 +80,6 @@ function renderDashboard(data) {
   setText("kpi-total", format.number(data.total));
   setText("kpi-unreplied", format.number(data.unreplied));
   showDelta("kpi-total-delta", data.total, data.previous.total);
-  showDelta("kpi-unreplied-delta", data.unreplied, data.previous.unreplied, { lowerIsBetter: true });
   const bar = $("status-bar");
   bar.replaceChildren();
   for (const status of STATUSES) {

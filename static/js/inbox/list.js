@@ -73,6 +73,7 @@ export class ConversationList {
     if (filters.status && !filters.status.split(",").includes(conversation.status)) return false;
     if (filters.platform && conversation.platform !== filters.platform) return false;
     if (filters.priority && conversation.priority !== filters.priority) return false;
+    if (filters.waiting === "true" && !conversation.waiting) return false;
     if (filters.tag && !(conversation.tags || []).some((tag) => tag.id === filters.tag)) return false;
     return true;
   }
@@ -119,17 +120,35 @@ export class ConversationList {
     this.emptyNode.hidden = this.listNode.children.length > 0;
   }
 
+  fetchPage(cursor) {
+    return api("/api/conversations", {
+      params: { ...this.boot.filters, cursor, limit: this.boot.page_size },
+    });
+  }
+
+  setCursor(page) {
+    this.cursor = page.next ? new URL(page.next).searchParams.get("cursor") || "" : "";
+    this.moreNode.hidden = !this.cursor;
+  }
+
+  // The first page again, as the user may see it now (after their rights changed): rows they
+  // may no longer see go, rows they now may see appear.
+  async reload() {
+    const page = await this.fetchPage("");
+    this.listNode.replaceChildren(...page.results.map((conversation) => this.render(conversation)));
+    this.setCursor(page);
+    this.refreshEmpty();
+  }
+
   async loadMore() {
     if (!this.cursor || this.loading) return;
     this.loading = true;
     try {
-      const page = await api("/api/conversations", {
-        params: { ...this.boot.filters, cursor: this.cursor, limit: this.boot.page_size },
-      });
+      const page = await this.fetchPage(this.cursor);
       for (const conversation of page.results) {
         if (!this.item(conversation.id)) this.listNode.append(this.render(conversation));
       }
-      this.cursor = page.next ? new URL(page.next).searchParams.get("cursor") || "" : "";
+      this.setCursor(page);
     } catch (error) {
       console.warn("inbox: could not load more conversations", error);
     } finally {
@@ -150,6 +169,9 @@ export class ConversationList {
     const meta = el("span", { class: "conv-meta" }, el("span", { class: "channel-label", text: platformLabel(conversation.platform) }));
     if (conversation.priority === "high" || conversation.priority === "urgent") {
       meta.append(el("span", { class: `badge priority-${conversation.priority}`, testid: "conversation-priority", text: priorityLabel(conversation.priority) }));
+    }
+    if (conversation.waiting) {
+      meta.append(el("span", { class: "badge waiting", testid: "conversation-waiting", title: gettext("The customer waits for an agent’s answer"), text: gettext("Waiting") }));
     }
     if (conversation.status !== "active") {
       meta.append(el("span", { class: `badge status-${conversation.status}`, testid: "conversation-status", text: statusLabel(conversation.status) }));
