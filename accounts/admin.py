@@ -5,9 +5,15 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.db.models import Count, Q
 from django.utils.translation import gettext_lazy as _
 
-from accounts.forms import UserChangeAdminForm, UserCreationAdminForm
+from accounts.forms import OperatorPasswordChangeForm, UserChangeAdminForm, UserCreationAdminForm
 from accounts.models import User, Workspace
-from accounts.services import users_deactivate
+from accounts.services import user_update_access_by_operator, users_deactivate
+from conversations import realtime
+from flame.admin import ServiceAdminMixin
+
+# What a user's rights rest on: the change form hands these to a service (tokens revoked on
+# deactivation, sockets closed), never to save().
+ACCESS_FIELDS = ("role", "is_active")
 
 
 class MemberInline(admin.TabularInline):
@@ -40,9 +46,10 @@ class WorkspaceAdmin(admin.ModelAdmin):
 
 
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin):
+class UserAdmin(ServiceAdminMixin, DjangoUserAdmin):
     form = UserChangeAdminForm
     add_form = UserCreationAdminForm
+    change_password_form = OperatorPasswordChangeForm
     ordering = ("email",)
     list_display = ("email", "name", "workspace", "role", "is_active", "is_staff", "last_login")
     list_filter = ("role", "is_active", "is_staff", "workspace__plan")
@@ -70,6 +77,42 @@ class UserAdmin(DjangoUserAdmin):
             },
         ),
     )
+
+    service_messages = {
+        "self_deactivation": _("You cannot deactivate yourself."),
+        "permission_denied": _("Only platform operators can do this."),
+    }
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return self.readonly_fields
+        # A member's workspace is set when they are created: moving them would leave their
+        # conversations, ratings and open sockets behind in the old one.
+        return (*self.readonly_fields, "workspace")
+
+    def save_model(self, request, obj, form, change) -> None:
+        if not change:
+            super().save_model(request, obj, form, change)
+            return
+        changed = set(form.changed_data)
+        access = {field: getattr(obj, field) for field in ACCESS_FIELDS if field in changed}
+        for field in access:
+            setattr(obj, field, form.initial[field])  # the service below makes this change
+        super().save_model(request, obj, form, change)
+        if access:
+            user_update_access_by_operator(operator=request.user, user=obj, **access)
+
+    # Deletions bypass the services; the admin runs each in a transaction, so the sockets are
+    # told after it commits.
+    def delete_model(self, request, obj) -> None:
+        user_id = obj.pk
+        super().delete_model(request, obj)
+        realtime.rights_changed_on_commit(user_ids=[user_id])
+
+    def delete_queryset(self, request, queryset) -> None:
+        user_ids = list(queryset.values_list("pk", flat=True))
+        super().delete_queryset(request, queryset)
+        realtime.rights_changed_on_commit(user_ids=user_ids)
 
     @admin.action(description=_("Deactivate selected users (revokes their tokens)"))
     def deactivate_users(self, request, queryset):

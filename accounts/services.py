@@ -4,30 +4,46 @@ from __future__ import annotations
 
 import logging
 import zoneinfo
+from datetime import timedelta
 
+from django.conf import settings as django_settings
 from django.contrib.auth import authenticate
 from django.contrib.auth.password_validation import validate_password
 from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef
 from django.http import HttpRequest
+from django.utils import timezone
 from django.utils.encoding import force_str
 from django.utils.http import urlsafe_base64_decode
+from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
-from rest_framework_simplejwt.tokens import RefreshToken
 
+from accounts.emails import signup_user_for
 from accounts.models import User, Workspace
 from accounts.tasks import send_account_email_task
+from accounts.tokens import IssuedRefreshToken, token_digest
+from conversations import realtime
+from conversations import selectors as conversation_selectors
 from flame.exceptions import (
     AuthenticationError,
     ConflictError,
     InvalidInput,
     PermissionDeniedError,
 )
+from flame.ratelimits import Limit, client_ip, count_against, refuse_when_exhausted
 
 logger = logging.getLogger(__name__)
 
-EMAIL_TAKEN = "An account with this e-mail address already exists."
+MEMBER_EXISTS = "This workspace already has a member with this e-mail address."
+ADDRESS_IN_USE = (
+    "This e-mail address already has a FLAME Assistant account. Sign in with it, or ask for an "
+    "invitation to another address."
+)
+INVALID_SIGNUP_TOKEN = "This confirmation link is invalid or has expired."
+# Marks a workspace whose registration is not confirmed yet (pruned when the link expires).
+SIGNUP_PENDING = "signup_pending"
 INVALID_CREDENTIALS = "E-mail or password is incorrect."
 INVALID_RESET_TOKEN = "This link is invalid or has expired."
 LAST_ADMIN = "A workspace needs at least one active admin."
@@ -41,7 +57,7 @@ def _check_password_strength(password: str, user: User) -> None:
 
 
 def tokens_for(user: User) -> dict[str, str]:
-    refresh = RefreshToken.for_user(user)
+    refresh = IssuedRefreshToken.for_user(user)
     return {"access": str(refresh.access_token), "refresh": str(refresh)}
 
 
@@ -53,27 +69,99 @@ def user_revoke_tokens(*, user: User) -> int:
     return len(revoked)
 
 
+def _send_on_commit(user: User, kind: str) -> None:
+    transaction.on_commit(lambda: send_account_email_task.delay(str(user.pk), kind))
+
+
 @transaction.atomic
 def workspace_register(
     *, email: str, password: str, name: str, workspace_name: str, language: str | None = None
 ) -> User:
-    """Create a workspace and its first admin."""
+    """Create a workspace and its first admin, pending until the address owner confirms.
+
+    Whether the address already has an account changes only the e-mail its owner receives
+    (a confirmation link, or "you already have an account"): the caller's answer, and the work
+    done to produce it, are the same, so registration cannot tell who uses FLAME.
+    """
     email = email.strip().lower()
-    candidate = User(email=email, name=name)
-    _check_password_strength(password, candidate)
+    _check_password_strength(password, User(email=email, name=name))
     workspace = Workspace.objects.create(
-        name=workspace_name, **({"language": language} if language else {})
+        name=workspace_name,
+        settings={SIGNUP_PENDING: True},
+        **({"language": language} if language else {}),
     )
+    user = User.objects.create_user(
+        email=email,
+        password=password,
+        name=name,
+        role=User.Role.ADMIN,
+        workspace=workspace,
+        is_pending=True,
+    )
+    _send_on_commit(user, "signup")
+    return user
+
+
+def _claim_address(user: User, fields: list[str]) -> None:
+    """Save ``user`` as the holder of its address; another claimed account wins (400)."""
+    user.is_pending = False
     try:
-        # The unique index on lower(email) settles a race between two identical sign-ups.
+        # The partial unique index on lower(email) settles two confirmations racing.
         with transaction.atomic():
-            return User.objects.create_user(
-                email=email, password=password, name=name, role=User.Role.ADMIN, workspace=workspace
-            )
+            user.save(update_fields=[*fields, "is_pending", "updated_at"])
     except IntegrityError as exc:
-        raise ConflictError(
-            EMAIL_TAKEN, code="email_taken", details={"email": [EMAIL_TAKEN]}
+        raise InvalidInput(
+            ADDRESS_IN_USE, code="email_taken", details={"email": [ADDRESS_IN_USE]}
         ) from exc
+
+
+@transaction.atomic
+def signup_confirm(*, token: str) -> User:
+    """Finish a registration from the e-mailed link (once): the admin can now sign in."""
+    user = signup_user_for(token)
+    if user is None:
+        raise InvalidInput(
+            INVALID_SIGNUP_TOKEN, code="invalid_token", details={"token": [INVALID_SIGNUP_TOKEN]}
+        )
+    _claim_address(user, [])
+    workspace = Workspace.objects.select_for_update().get(pk=user.workspace_id)
+    workspace.settings.pop(SIGNUP_PENDING, None)
+    workspace.save(update_fields=["settings", "updated_at"])
+    return user
+
+
+@transaction.atomic
+def signups_prune_unconfirmed() -> int:
+    """Delete workspaces registered but never confirmed once their link has expired."""
+    cutoff = timezone.now() - timedelta(seconds=django_settings.SIGNUP_CONFIRM_SECONDS)
+    stale = Workspace.objects.filter(
+        **{f"settings__{SIGNUP_PENDING}": True}, created_at__lt=cutoff
+    ).exclude(Exists(User.objects.filter(workspace_id=OuterRef("pk"), is_pending=False)))
+    stale_ids = list(stale.values_list("pk", flat=True))
+    Workspace.objects.filter(pk__in=stale_ids).delete()
+    return len(stale_ids)
+
+
+def _sign_in_limits(request: HttpRequest, email: str) -> list[Limit]:
+    # Failures only, per address and (more loosely) per IP: colleagues signing in from one
+    # office never lock each other out, one person's typos do not block the office, and a
+    # guesser is stopped on either key.
+    return [
+        Limit("login-email", email, django_settings.RATELIMIT_LOGIN),
+        Limit("login-ip", client_ip(request), django_settings.RATELIMIT_LOGIN_IP),
+    ]
+
+
+def user_sign_in(*, request: HttpRequest, email: str, password: str) -> User:
+    """``user_authenticate`` behind the sign-in rate limits (API and page share them)."""
+    email = email.strip().lower()
+    limits = _sign_in_limits(request, email)
+    refuse_when_exhausted(request, limits)
+    try:
+        return user_authenticate(request=request, email=email, password=password)
+    except AuthenticationError:
+        count_against(request, limits)
+        raise
 
 
 def user_authenticate(*, request: HttpRequest | None, email: str, password: str) -> User:
@@ -121,15 +209,18 @@ def _user_from_reset_token(token: str) -> User | None:
 
 def password_reset_request(*, email: str) -> None:
     """E-mail a reset link if an active account exists; callers always answer the same."""
-    user = User.objects.filter(email__iexact=email.strip(), is_active=True).first()
+    user = User.objects.filter(
+        email__iexact=email.strip(), is_active=True, is_pending=False
+    ).first()
     if user is None:
         logger.info("Password reset asked for an unknown or inactive address")
         return
-    transaction.on_commit(lambda: send_account_email_task.delay(str(user.pk), "password_reset"))
+    _send_on_commit(user, "password_reset")
 
 
 @transaction.atomic
 def password_reset_confirm(*, token: str, password: str) -> User:
+    """Set a password from an e-mailed link; for an invited member this accepts the invitation."""
     user = _user_from_reset_token(token)
     if user is None:
         raise InvalidInput(
@@ -137,28 +228,35 @@ def password_reset_confirm(*, token: str, password: str) -> User:
         )
     _check_password_strength(password, user)
     user.set_password(password)
-    user.save(update_fields=["password", "updated_at"])
+    if user.is_pending:
+        _claim_address(user, ["password"])
+    else:
+        user.save(update_fields=["password", "updated_at"])
     user_revoke_tokens(user=user)
     return user
 
 
 @transaction.atomic
-def user_invite(*, by: User, email: str, name: str, role: str, password: str | None = None) -> User:
-    """Add a member to ``by``'s workspace; without a password they get an invitation e-mail."""
+def user_invite(*, by: User, email: str, name: str, role: str) -> User:
+    """Add a pending member to ``by``'s workspace and e-mail them the invitation.
+
+    Only a member of this workspace with the address is a conflict. An address that has an
+    account elsewhere is invited like any other (its owner's e-mail explains why they cannot
+    join), so the admin learns nothing about other workspaces. Members always choose their
+    own password from the link, which also proves the address is theirs.
+    """
     email = email.strip().lower()
-    if password:
-        _check_password_strength(password, User(email=email, name=name))
     try:
+        # The unique index on (workspace, lower(email)) settles two identical invitations.
         with transaction.atomic():
             user = User.objects.create_user(
-                email=email, password=password, name=name, role=role, workspace=by.workspace
+                email=email, name=name, role=role, workspace=by.workspace, is_pending=True
             )
     except IntegrityError as exc:
         raise ConflictError(
-            EMAIL_TAKEN, code="email_taken", details={"email": [EMAIL_TAKEN]}
+            MEMBER_EXISTS, code="email_taken", details={"email": [MEMBER_EXISTS]}
         ) from exc
-    if not password:
-        transaction.on_commit(lambda: send_account_email_task.delay(str(user.pk), "invitation"))
+    _send_on_commit(user, "invitation")
     return user
 
 
@@ -191,6 +289,9 @@ def user_update_membership(
         _ensure_admin_remains(workspace_id=by.workspace_id, leaving=user)
     if is_active is False and user.pk == by.pk:
         raise ConflictError("You cannot deactivate yourself.", code="self_deactivation")
+    rights_change = (role is not None and role != user.role) or (
+        is_active is not None and is_active != user.is_active
+    )
     changes = {"role": role, "is_active": is_active, "name": name}
     for field, value in changes.items():
         if value is not None:
@@ -198,6 +299,9 @@ def user_update_membership(
     user.save(update_fields=[*(f for f, v in changes.items() if v is not None), "updated_at"])
     if is_active is False:
         user_revoke_tokens(user=user)
+    if rights_change:
+        # Their open sockets still hold the groups of the old role: they must reconnect.
+        realtime.rights_changed_on_commit(user_ids=[user.pk])
     return user
 
 
@@ -213,49 +317,46 @@ def users_deactivate(*, users) -> int:
         user.is_active = False
         user.save(update_fields=["is_active", "updated_at"])
         user_revoke_tokens(user=user)
+    realtime.rights_changed_on_commit(user_ids=[user.pk for user in targets])
     return len(targets)
 
 
-def _jti(token: RefreshToken) -> str:
-    from rest_framework_simplejwt.settings import api_settings
+def _issued_record(raw: str, *, for_update: bool = False) -> OutstandingToken:
+    """The record of a refresh token we issued, once its signature, expiry and type check out.
 
-    return token[api_settings.JTI_CLAIM]
+    Nothing is read before the signature is verified, and the record must match the token's
+    digest as well as its jti: a forged token naming someone's jti finds nothing.
+    """
+    try:
+        token = IssuedRefreshToken(raw)
+    except TokenError as exc:
+        raise AuthenticationError(str(exc), code="token_not_valid") from exc
+    records = OutstandingToken.objects.filter(jti=token.jti, token=token_digest(raw))
+    if for_update:
+        records = records.select_for_update(of=("self",))
+    record = records.first()
+    if record is None:
+        raise AuthenticationError("Token is invalid.", code="token_not_valid")
+    return record
 
 
 @transaction.atomic
 def token_refresh(*, refresh: str) -> dict[str, str]:
     """Rotate a refresh token: exactly one caller can redeem it, even when two race."""
-    from rest_framework_simplejwt.exceptions import TokenError
-
-    try:
-        token = RefreshToken(refresh)
-    except TokenError as exc:
-        raise AuthenticationError(str(exc), code="token_not_valid") from exc
-    outstanding = (
-        OutstandingToken.objects.select_for_update(of=("self",)).filter(jti=_jti(token)).first()
-    )
-    user = User.objects.filter(pk=token.get("user_id"), is_active=True).first()
-    if outstanding is None or user is None:
+    record = _issued_record(refresh, for_update=True)
+    user = User.objects.filter(pk=record.user_id, is_active=True).first()
+    if user is None:
         raise AuthenticationError("Token is invalid.", code="token_not_valid")
-    _, created = BlacklistedToken.objects.get_or_create(token=outstanding)
+    _, created = BlacklistedToken.objects.get_or_create(token=record)
     if not created:
         raise AuthenticationError("Token is blacklisted.", code="token_not_valid")
     return tokens_for(user)
 
 
+@transaction.atomic
 def token_revoke(*, refresh: str) -> None:
-    """Log out: blacklist one refresh token (idempotent for a token already revoked)."""
-    from rest_framework_simplejwt.exceptions import TokenError
-
-    try:
-        token = RefreshToken(refresh, verify=False)
-        token.check_exp()
-        token.verify()
-    except TokenError as exc:
-        if "blacklisted" in str(exc).lower():
-            return
-        raise AuthenticationError(str(exc), code="token_not_valid") from exc
-    token.blacklist()
+    """Log out: blacklist one refresh token we issued (idempotent once it is revoked)."""
+    BlacklistedToken.objects.get_or_create(token=_issued_record(refresh))
 
 
 def workspace_switches() -> dict[str, bool]:
@@ -317,11 +418,51 @@ def workspace_update(
     if errors:
         raise InvalidInput("Invalid input.", details=errors)
     locked = Workspace.objects.select_for_update().get(pk=workspace.pk)
+    agents_saw_unassigned = conversation_selectors.agents_see_unassigned(locked)
     changes = {"name": name.strip() if name else None, "timezone": timezone, "language": language}
     for field, value in changes.items():
         if value is not None:
             setattr(locked, field, value)
     locked.settings = {**(locked.settings or {}), **settings}
     locked.save()
+    if conversation_selectors.agents_see_unassigned(locked) != agents_saw_unassigned:
+        # Agents' sockets joined the unassigned queue's group (or not) by the old rule.
+        audience = conversation_selectors.queue_audience_ids(workspace_id=locked.pk)
+        realtime.rights_changed_on_commit(user_ids=audience)
     workspace.refresh_from_db()
     return locked
+
+
+# --- platform operators (Django admin) -----------------------------------------------------------
+
+
+def _ensure_operator(user: User) -> None:
+    if not (user.is_active and user.is_superuser):
+        raise PermissionDeniedError("Only platform operators can do this.")
+
+
+@transaction.atomic
+def user_update_access_by_operator(
+    *, operator: User, user: User, role: str | None = None, is_active: bool | None = None
+) -> User:
+    """A platform operator changes a user's role or active flag (the Django admin change form).
+
+    A workspace's own rules do not bind operators (as in ``users_deactivate``), except that
+    nobody deactivates themselves; the effects are those of a workspace admin's change:
+    deactivation revokes the user's tokens, and any change closes their sockets, so they
+    reconnect with the rights they have now.
+    """
+    _ensure_operator(operator)
+    if is_active is False and user.pk == operator.pk:
+        raise ConflictError("You cannot deactivate yourself.", code="self_deactivation")
+    wanted = {"role": role, "is_active": is_active}
+    changes = {f: v for f, v in wanted.items() if v is not None and v != getattr(user, f)}
+    if not changes:
+        return user
+    for field, value in changes.items():
+        setattr(user, field, value)
+    user.save(update_fields=[*changes, "updated_at"])
+    if changes.get("is_active") is False:
+        user_revoke_tokens(user=user)
+    realtime.rights_changed_on_commit(user_ids=[user.pk])
+    return user

@@ -1,5 +1,5 @@
-"""Request-wide middleware: request ids, the access log line, the body size limit, the anonymous
-API rate limit and the pages' language."""
+"""Request-wide middleware: request ids, the access log line, the body size limit, refusing NUL
+characters, the anonymous API rate limit and the pages' language."""
 
 from __future__ import annotations
 
@@ -8,14 +8,20 @@ import re
 import time
 import uuid
 from collections.abc import Callable
+from urllib.parse import parse_qsl
 
 from django.conf import settings
+from django.core.exceptions import BadRequest, RequestDataTooBig
 from django.http import HttpRequest, HttpResponse
 from django.utils import translation
+from rest_framework_simplejwt.exceptions import TokenError
+from rest_framework_simplejwt.settings import api_settings
+from rest_framework_simplejwt.tokens import AccessToken
 
 from flame.api.errors import error_response
 from flame.logging import request_id_var, user_id_var, workspace_id_var
 from flame.ratelimits import client_ip, hit
+from flame.text import NULL_NOT_ALLOWED
 
 access_logger = logging.getLogger("flame.access")
 
@@ -82,31 +88,90 @@ class RequestBodyLimitMiddleware:
     """Refuses bodies over MAX_REQUEST_BODY_BYTES with 413 before anything reads them.
 
     Django would raise RequestDataTooBig only once a view touches ``request.body`` and turn it
-    into a 400; checking the declared length up front gives the client the right status and
+    into a 400; checking the declared length up front gives API clients the right status and
     spends no memory on the body. Chunked bodies without a length are caught by the API
-    exception handler when they are read.
+    exception handler when they are read. Pages get Django's plain 400 page either way: a
+    browser shows the page, not the status.
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        is_api = _is_api(request)
         try:
             declared = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:
+            if not is_api:
+                raise BadRequest("Content-Length is not a number.") from None
             return error_response(400, "bad_request", "Content-Length is not a number.")
         limit = body_limit_for(request.path)
-        if declared > limit:
-            return error_response(
-                413, "request_too_large", "The request body is too large.", {"max_bytes": limit}
-            )
-        return self.get_response(request)
+        if declared <= limit:
+            return self.get_response(request)
+        if not is_api:
+            raise RequestDataTooBig("The request body is too large.")
+        return error_response(
+            413, "request_too_large", "The request body is too large.", {"max_bytes": limit}
+        )
+
+
+def _is_api(request: HttpRequest) -> bool:
+    return request.path.startswith("/api/")
 
 
 def body_limit_for(path: str) -> int:
     if path.startswith("/api/webhooks/"):
         return settings.WEBHOOK_MAX_BODY_BYTES
     return settings.MAX_REQUEST_BODY_BYTES
+
+
+class NullCharacterMiddleware:
+    """Refuses NUL characters in query strings (every path) and in the form bodies of pages.
+
+    PostgreSQL can neither store nor compare text holding NUL, so a ``%00`` in a search box,
+    a filter or a sign-in form would reach a query and come back as a server error. API bodies
+    are checked by their parsers instead (``flame.api.parsers``), which also catch JSON's
+    escapes. Lone surrogates cannot arrive this way: Django decodes invalid percent-encoded
+    UTF-8 as U+FFFD.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        field = _query_field_with_null(request.META.get("QUERY_STRING", ""))
+        is_api = _is_api(request)
+        if field is None and not is_api and request.method == "POST":
+            # Parsed once by Django and kept: the CSRF check would read it next anyway.
+            posted = ((name, value) for name, values in request.POST.lists() for value in values)
+            field = _field_with_null(posted)
+        if field is None:
+            return self.get_response(request)
+        if is_api:
+            return error_response(
+                400,
+                "validation_error",
+                "Invalid input.",
+                {field or "non_field_errors": [NULL_NOT_ALLOWED]},
+            )
+        # Django's 400 page, like any other malformed request to a page.
+        raise BadRequest("Null character in the request.")
+
+
+def _query_field_with_null(query_string: str) -> str | None:
+    if "%00" not in query_string:
+        return None  # the common case, without parsing
+    return _field_with_null(parse_qsl(query_string, keep_blank_values=True))
+
+
+def _field_with_null(pairs) -> str | None:
+    """The name of the first parameter holding NUL ("" when the name itself does), or None."""
+    for name, value in pairs:
+        if "\x00" in name:
+            return ""
+        if "\x00" in value:
+            return name
+    return None
 
 
 class AnonymousApiRateLimitMiddleware:
@@ -146,10 +211,28 @@ class AnonymousApiRateLimitMiddleware:
     def _is_counted(self, request: HttpRequest) -> bool:
         if not request.path.startswith("/api/") or request.path.startswith(self.exempt_prefixes):
             return False
-        if request.headers.get("Authorization"):
+        if bearer_token_is_valid(request.headers.get("Authorization", "")):
             return False
         user = getattr(request, "user", None)
         return not (user is not None and user.is_authenticated)
+
+
+def bearer_token_is_valid(header: str) -> bool:
+    """Whether ``header`` carries an access token we signed that has not expired.
+
+    Only the signature and expiry are checked (no database): enough to tell a caller who will
+    be limited per user from one who merely sends ``Authorization: Bearer anything`` to escape
+    the anonymous limit. Revoked tokens still fail authentication in DRF, after being counted
+    here as credentials, which costs an attacker a token we issued to them.
+    """
+    scheme, _, raw = header.partition(" ")
+    if scheme not in api_settings.AUTH_HEADER_TYPES or not raw.strip():
+        return False
+    try:
+        AccessToken(raw.strip())
+    except TokenError:
+        return False
+    return True
 
 
 class UserLanguageMiddleware:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 from csp.constants import NONE, SELF
@@ -51,6 +52,16 @@ parse_keys(ENCRYPTION_KEYS)  # a malformed key list stops start-up, not the firs
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]", "testserver"])
 PUBLIC_BASE_URL = env_str("PUBLIC_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 
+
+def _origin_of(url: str, name: str) -> str:
+    parts = urlsplit(url)
+    if parts.scheme not in {"http", "https"} or not parts.hostname:
+        raise ImproperlyConfigured(f"{name} must be an http(s) URL, got {url!r}")
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+_public_origin = _origin_of(PUBLIC_BASE_URL, "PUBLIC_BASE_URL")
+
 INSTALLED_APPS = [
     "daphne",
     "django.contrib.admin",
@@ -78,6 +89,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "flame.middleware.RequestContextMiddleware",
     "flame.middleware.RequestBodyLimitMiddleware",
+    "flame.middleware.NullCharacterMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
@@ -211,6 +223,11 @@ CELERY_BEAT_SCHEDULE: dict = {
     },
     # Reply jobs whose task was lost (broker down, dead worker) still get their reply.
     "auto-reply-sweep": {"task": "assistants.tasks.auto_reply_sweep_task", "schedule": 60.0},
+    # Registrations whose address was never confirmed (and their empty workspaces).
+    "prune-unconfirmed-signups": {
+        "task": "accounts.tasks.prune_unconfirmed_signups_task",
+        "schedule": 3600.0,
+    },
 }
 EVENT_RETENTION_DAYS = env_int("EVENT_RETENTION_DAYS", 7)
 
@@ -218,6 +235,11 @@ EVENT_RETENTION_DAYS = env_int("EVENT_RETENTION_DAYS", 7)
 # Auth, JWT, passwords
 # ---------------------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
+# auth.E003 asks for a globally unique USERNAME_FIELD. Addresses are unique among claimed
+# accounts (a partial unique index on lower(email)) and UserManager.get_by_natural_key only
+# looks at those, so every sign-in still resolves to at most one user; pending invitations and
+# sign-ups may repeat an address so that answering them reveals nothing about other workspaces.
+SILENCED_SYSTEM_CHECKS = ["auth.E003"]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {
@@ -228,6 +250,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_TIMEOUT_SECONDS", 3600)
+# How long a sign-up's confirmation link works; unconfirmed sign-ups are deleted after it.
+SIGNUP_CONFIRM_SECONDS = env_int("SIGNUP_CONFIRM_SECONDS", 3 * 86400)
 LOGIN_URL = "login"
 LOGOUT_REDIRECT_URL = "login"
 
@@ -256,16 +280,17 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    # DRF's parsers, refusing text PostgreSQL cannot store (NUL, lone surrogates) with a 400.
     "DEFAULT_PARSER_CLASSES": [
-        "rest_framework.parsers.JSONParser",
-        "rest_framework.parsers.FormParser",
-        "rest_framework.parsers.MultiPartParser",
+        "flame.api.parsers.JSONParser",
+        "flame.api.parsers.FormParser",
+        "flame.api.parsers.MultiPartParser",
     ],
     "DEFAULT_THROTTLE_CLASSES": ["flame.api.throttling.ApiRateThrottle"],
     "DEFAULT_PAGINATION_CLASS": "flame.api.pagination.CreatedCursorPagination",
     "PAGE_SIZE": 25,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "flame.api.schema.FlameAutoSchema",
     "EXCEPTION_HANDLER": "flame.api.exceptions.api_exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
@@ -281,6 +306,10 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "flame.api.schema.add_error_responses",
+    ],
     "ENUM_NAME_OVERRIDES": {
         "ConversationStatusEnum": "conversations.models.Conversation.Status",
         "MessageStatusEnum": "conversations.models.Message.Status",
@@ -293,15 +322,24 @@ SPECTACULAR_SETTINGS = {
 # Rate limits (django-ratelimit syntax "count/period", e.g. "100/15m"), all on the shared cache.
 RATELIMIT_USE_CACHE = "default"
 RATELIMIT_ENABLE = env_bool("RATELIMIT_ENABLE", True)
+# Sign-in counts failures only: per e-mail address, and more loosely per client IP.
 RATELIMIT_LOGIN = env_str("RATELIMIT_LOGIN", "5/m")
+RATELIMIT_LOGIN_IP = env_str("RATELIMIT_LOGIN_IP", "20/m")
 RATELIMIT_REGISTER = env_str("RATELIMIT_REGISTER", "10/h")
 RATELIMIT_PASSWORD_RESET = env_str("RATELIMIT_PASSWORD_RESET", "5/15m")
 RATELIMIT_ANONYMOUS = env_str("RATELIMIT_ANONYMOUS", "100/15m")
 RATELIMIT_USER = env_str("RATELIMIT_USER", "1200/m")
+# Proxies (addresses or CIDR networks) whose X-Forwarded-For / X-Real-IP name the client.
+# Empty: the peer address is the client, and forwarding headers are ignored.
+TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", [])
 
 CORS_ALLOWED_ORIGINS = env_list("CORS_ALLOWED_ORIGINS", ["http://localhost:5173"])
 CORS_URLS_REGEX = r"^/(api|health)(/.*)?$"
-CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+# The pages are served from PUBLIC_BASE_URL, so their forms post from its origin. Django's own
+# same-origin check compares with the Host header, which a proxy may pass without the port
+# (the compose nginx on http://localhost:8080 sends "localhost"): trust the public origin
+# explicitly, plus any other origin listed.
+CSRF_TRUSTED_ORIGINS = list(dict.fromkeys([_public_origin, *env_list("CSRF_TRUSTED_ORIGINS", [])]))
 
 MAX_REQUEST_BODY_BYTES = env_int("MAX_REQUEST_BODY_BYTES", 1024 * 1024)
 

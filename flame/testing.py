@@ -1,5 +1,6 @@
-"""Helpers for tests that need real concurrency (threads with their own DB connections) or a
-real server process (daphne) in front of the test database."""
+"""Helpers for tests that need real concurrency (threads with their own DB connections), a
+real server process (daphne) in front of the test database, or a Django admin form posted back
+as a browser would."""
 
 from __future__ import annotations
 
@@ -118,3 +119,60 @@ def browser_sign_in(page, base_url: str, email: str, password: str) -> None:
     page.fill("input[name=password]", password)
     page.click("[data-testid=login-submit]")
     page.wait_for_url(lambda url: "/login/" not in url)
+
+
+# The two sizes every page is tested at: a laptop, and a common phone.
+VIEWPORTS = {"desktop": {"width": 1440, "height": 900}, "phone": {"width": 390, "height": 844}}
+
+_CONTROLS_OUTSIDE = """(width) => [...document.querySelectorAll(
+    'a[href], button, input:not([type=hidden]), select, textarea, summary, [tabindex]'
+  )].filter((el) => {
+    const box = el.getBoundingClientRect();
+    const hidden = box.width === 0 && box.height === 0;
+    return !hidden && (box.left < -1 || box.right > width + 1);
+  }).map((el) => el.outerHTML.slice(0, 120))"""
+
+
+def assert_fits_viewport(page, width: int) -> None:
+    """No sideways scrolling and every visible control within reach at ``width`` pixels.
+
+    Chromium's phone emulation widens ``innerWidth`` to fit wide content, so the document's
+    ``scrollWidth`` is compared with the width the test set, never with ``innerWidth``.
+    """
+    scroll_width = page.evaluate("document.documentElement.scrollWidth")
+    assert scroll_width <= width, f"page is {scroll_width}px wide at a {width}px viewport"
+    outside = page.evaluate(_CONTROLS_OUTSIDE, width)
+    assert outside == [], f"controls out of reach at {width}px: {outside}"
+
+
+def _posted_value(bound_field) -> str | list[str] | None:
+    value = bound_field.value()
+    if value is None or value is False:
+        return None  # an empty select, an unchecked box: the browser sends nothing
+    if value is True:
+        return "on"
+    if isinstance(value, list | tuple):
+        return [str(item) for item in value]
+    return str(value)
+
+
+def admin_change_form_data(client, path: str, **changes: Any) -> dict:
+    """What a browser posts back from the Django admin change page at ``path`` (its form and
+    inlines as shown), with ``changes`` made; a change to None leaves the field out."""
+    page = client.get(path)
+    assert page.status_code == 200, page.status_code
+    forms = [page.context["adminform"].form]
+    for inline in page.context["inline_admin_formsets"]:
+        forms.extend([inline.formset.management_form, *inline.formset.forms])
+    data = {}
+    for form in forms:
+        for bound_field in form:
+            value = _posted_value(bound_field)
+            if value is not None:
+                data[bound_field.html_name] = value
+    for name, value in changes.items():
+        if value is None:
+            data.pop(name, None)
+        else:
+            data[name] = value
+    return data

@@ -3,10 +3,14 @@
 Each app that has demo data exposes ``<app>/demo.py`` with ``seed_into(context)``; accounts
 creates the workspace and users first, then every other app adds its rows. Running it twice
 changes nothing the second time.
+
+The demo accounts are printed last, after everything else the seed printed (the inline tasks'
+log lines come first), so they are what a reader finds at the end of the output.
 """
 
 from __future__ import annotations
 
+import sys
 from importlib import import_module
 
 from django.core.management.base import BaseCommand
@@ -36,6 +40,12 @@ class Command(BaseCommand):
         with transaction.atomic():
             context = demo.seed()
             _seed_apps(context)
+        # Tasks ran inline as the transaction committed and logged to stderr: out before the
+        # accounts, even when both streams go to one pipe.
+        sys.stderr.flush()
+        self._print_accounts(context)
+
+    def _print_accounts(self, context: demo.DemoContext) -> None:
         self.stdout.write(self.style.SUCCESS(f"Demo workspace ready: {context.workspace.name}"))
         self.stdout.write(f"  admin: {demo.DEMO_ADMIN_EMAIL} / {demo.DEMO_ADMIN_PASSWORD}")
         self.stdout.write(f"  agent: {demo.DEMO_AGENT_EMAIL} / {demo.DEMO_AGENT_PASSWORD}")
