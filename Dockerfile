@@ -83,7 +83,7 @@ EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
     CMD python -c 'import os,urllib.request as r;h=next((x.strip().lstrip(".") for x in os.environ.get("ALLOWED_HOSTS","").split(",") if x.strip() and "*" not in x),"localhost");r.urlopen(r.Request("http://127.0.0.1:8000/health",headers={"Host":h}),timeout=4)'
 
-# gunicorn: gthread workers x threads (DESIGN §2: 2 x 4 on a 2-core box). GUNICORN_CMD_ARGS
+# gunicorn: gthread workers x threads (2 x 4 on a 2-core box, README "Production"). GUNICORN_CMD_ARGS
 # adds any other gunicorn flag. Access log lines go to stdout, errors to stderr; the access log
 # has the client (X-Real-IP from nginx) and the path WITHOUT the query string, which can carry
 # secrets (webhook hub.verify_token, ?token= on sockets).

@@ -1,6 +1,6 @@
 """Strict readers for environment variables.
 
-Settings come from the environment only (DESIGN §8). A malformed value must stop the process at
+Settings come from the environment only (.env.example). A malformed value must stop the process at
 start-up with a clear message rather than silently fall back to a default, so every reader here
 raises ``ImproperlyConfigured`` on garbage.
 """

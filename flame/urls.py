@@ -1,4 +1,4 @@
-"""Root URLconf. API paths accept an optional trailing slash (DESIGN §7)."""
+"""Root URLconf. API paths accept an optional trailing slash (see docs/architecture.md)."""
 
 from __future__ import annotations
 

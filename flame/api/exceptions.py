@@ -1,4 +1,4 @@
-"""DRF exception handler producing the single error shape (DESIGN §7).
+"""DRF exception handler producing the single error shape (see docs/architecture.md).
 
 Every API failure, whether raised by DRF, by Django or by a service, leaves as
 ``{"error": {"code", "message", "details"}}`` with the matching status. Bad input never

@@ -1,4 +1,4 @@
-"""Cursor pagination shared by every list endpoint (DESIGN §7: ``?limit=``, next/previous)."""
+"""Cursor pagination shared by every list endpoint (``?limit=``, next/previous)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """The deployment files agree with the code: .env.example documents every variable settings.py
-reads, docker-compose.yml has the services DESIGN §2 describes, nginx routes WebSockets, and
+reads, docker-compose.yml has the services the README describes, nginx routes WebSockets, and
 the Dockerfile's build-time dummies pass the same checks as real values.
 
 Plain file parsing: no database, no Docker engine.

@@ -1,4 +1,4 @@
-"""One error shape for every API failure (DESIGN §7)."""
+"""One error shape for every API failure (docs/architecture.md, "Where a write goes")."""
 
 from __future__ import annotations
 

@@ -31,7 +31,7 @@ class ProviderSpec:
     uses_verify_token: bool = False
 
 
-# WhatsApp, Messenger and Instagram: 24 hours (channels.md §2.4; WhatsApp error 131047).
+# WhatsApp, Messenger and Instagram: 24 hours (docs/channels.md §meta.window; WhatsApp 131047).
 META_REPLY_WINDOW = timedelta(hours=24)
 
 
@@ -60,7 +60,7 @@ PROVIDERS: dict[str, ProviderSpec] = {
         optional_credentials=("verify_token", "instagram_app_secret", "page_id"),
         account_id_credential="instagram_account_id",
         # Instagram-Login apps sign with the Instagram app secret, Page-linked ones with the
-        # Facebook app secret: accept either (channels.md §3.1).
+        # Facebook app secret: accept either (docs/channels.md §instagram.setups).
         signing_secret_credentials=("app_secret", "instagram_app_secret"),
         reply_window=META_REPLY_WINDOW,
         uses_verify_token=True,

@@ -2,7 +2,7 @@
 
 Graph errors come back as ``{"error": {"message", "type", "code", "error_subcode",
 "error_user_msg", "is_transient", "fbtrace_id"}}``, usually with HTTP 400 even for throttling,
-so decisions branch on ``code`` (channels.md §1.5, §2.4).
+so decisions branch on ``code`` (docs/channels.md §meta.errors).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The Meta messaging envelope shared by Messenger and Instagram (channels.md §2, §3).
+"""The Meta messaging envelope shared by Messenger and Instagram (docs/channels.md §meta.envelope).
 
 Webhook bodies are ``{"object": "page" | "instagram", "entry": [{"id": <Page / IG account id>,
 "time", "messaging": [<event>], "standby": [<event>], "changes": [{"field", "value": <event>}]}]}``
@@ -10,7 +10,7 @@ with kind one of message, delivery, read, reaction, message_edit, postback (othe
   Inbox). They are treated exactly like ``messaging[]``: the customer's messages and the other
   app's replies belong in the inbox too, and the platform ids keep them from being stored twice.
 - ``changes[{field, value}]`` is how the App Dashboard's test events and some Instagram-Login apps
-  deliver the same events (channels.md §6.5, §6.6): a value with a ``sender`` is an event.
+  deliver the same events (docs/channels.md §meta.envelope): a value with a ``sender`` is an event.
 - Webhooks carry no names, so contacts start without one (a profile lookup is not done here).
 
 Sending goes to ``POST /me/messages`` (Messenger with the Page token, Instagram with the IG

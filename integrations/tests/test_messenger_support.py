@@ -40,7 +40,7 @@ class Channel:
     second_customer_id: str  # in batch.json
     out_mid: str  # our reply's platform id in the payload files (reactions, echoes, replies)
     profile_query: str  # what connect asks Graph for
-    window_subcode: int  # "outside the 24-hour window" (channels.md §2.4, §3.4)
+    window_subcode: int  # "outside the 24-hour window" (docs/channels.md §meta.window)
 
     @property
     def token(self) -> str:

@@ -1,4 +1,7 @@
-"""Instagram Send API: ``POST /me/messages`` with the IG access token (channels.md §3.4)."""
+"""Instagram Send API: ``POST /me/messages`` with the IG access token.
+
+See docs/channels.md §instagram.send.
+"""
 
 from __future__ import annotations
 

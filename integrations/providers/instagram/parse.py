@@ -1,4 +1,7 @@
-"""Instagram webhooks (``object: "instagram"``, channels.md §3.2): parsed by meta_messaging."""
+"""Instagram webhooks (``object: "instagram"``): parsed by meta_messaging.
+
+See docs/channels.md §instagram.events.
+"""
 
 from __future__ import annotations
 

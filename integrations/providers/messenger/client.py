@@ -1,4 +1,7 @@
-"""Messenger Send API: ``POST /me/messages`` with the Page access token (channels.md §2.4)."""
+"""Messenger Send API: ``POST /me/messages`` with the Page access token.
+
+See docs/channels.md §messenger.send.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,7 @@
-"""Messenger webhooks (``object: "page"``, channels.md §2.2): parsed by meta_messaging."""
+"""Messenger webhooks (``object: "page"``): parsed by meta_messaging.
+
+See docs/channels.md §messenger.events.
+"""
 
 from __future__ import annotations
 

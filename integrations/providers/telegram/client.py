@@ -2,8 +2,8 @@
 
 Every method is ``POST {TELEGRAM_API_BASE_URL}/bot<token>/<method>`` answering
 ``{"ok": true, "result": ...}`` or ``{"ok": false, "error_code", "description", "parameters"}``
-(channels.md §4.4). The token is part of every URL, so neither a URL nor an exception that
-carries one leaves this module.
+(docs/channels.md §telegram.send). The token is part of every URL, so neither a URL nor an
+exception that carries one leaves this module.
 """
 
 from __future__ import annotations
@@ -28,7 +28,8 @@ from integrations.providers.base import (
 )
 from integrations.providers.http import call, json_or_empty
 
-# Updates the bot asks for; message_reaction is only delivered when listed (channels.md §4.2).
+# Updates the bot asks for; message_reaction is only delivered when listed (docs/channels.md
+# §telegram.updates).
 ALLOWED_UPDATES = [
     "message",
     "edited_message",

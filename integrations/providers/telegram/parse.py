@@ -1,4 +1,4 @@
-"""Telegram webhook body (one ``Update``) → normalized items (channels.md §4.2).
+"""Telegram webhook body (one ``Update``) → normalized items (docs/channels.md §telegram.updates).
 
 Message ids are unique within a chat only, so every message is ``"<chat id>:<message id>"``;
 ``client.send`` gives our own messages the same shape, which is what reactions, replies and

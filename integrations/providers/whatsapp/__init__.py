@@ -1,1 +1,4 @@
-"""WhatsApp Business Cloud API channel (channels.md §1): one integration per phone number."""
+"""WhatsApp Business Cloud API channel: one integration per phone number.
+
+See docs/channels.md §whatsapp.
+"""

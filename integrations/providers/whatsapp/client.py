@@ -1,4 +1,4 @@
-"""WhatsApp Cloud API: send one message, check the credentials (channels.md §1.4, §1.5).
+"""WhatsApp Cloud API: send one message, check the credentials (docs/channels.md §whatsapp.send).
 
 A 200 only means Meta accepted the message; later failures (131047 outside the 24-hour window,
 ...) arrive as ``failed`` status webhooks, which parse.py turns into status updates.
@@ -32,7 +32,8 @@ MEDIA_TYPES = {
 }
 CAPTIONED = {"image", "document", "video"}  # WhatsApp audio takes no caption
 PHONE = re.compile(r"\+?[0-9]{6,15}")
-# Default Cloud API throughput per phone number (channels.md §1.5), inbound and outbound together.
+# Default Cloud API throughput per phone number, inbound and outbound together
+# (docs/channels.md §whatsapp.limits).
 MESSAGES_PER_SECOND = 80
 
 

@@ -1,4 +1,4 @@
-"""WhatsApp Cloud API webhook body → normalized items (channels.md §1.2).
+"""WhatsApp Cloud API webhook body → normalized items (docs/channels.md §whatsapp.webhook).
 
 Who a message is from: ``from`` (the wa_id) when it is non-empty, else the business-scoped user
 id (BSUID, ``from_user_id``). Username adopters arrive with an empty wa_id, and an empty string
@@ -314,7 +314,10 @@ def _media(message_type: str, body: dict) -> _Content:
 
 
 def _media_url(value: Any) -> str:
-    """Only Meta's own media hosts (channels.md §1.2, SSRF guard); else the media id is used."""
+    """Only Meta's own media hosts, else the media id is used (SSRF guard).
+
+    See docs/channels.md §whatsapp.media.
+    """
     url = _id(value)
     try:
         parts = urlsplit(url)
