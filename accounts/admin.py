@@ -6,9 +6,9 @@ from django.db.models import Count, Q
 from django.utils.translation import gettext_lazy as _
 
 from accounts.forms import OperatorPasswordChangeForm, UserChangeAdminForm, UserCreationAdminForm
+from accounts.hooks import member_rights_changed
 from accounts.models import User, Workspace
 from accounts.services import user_update_access_by_operator, users_deactivate
-from conversations import realtime
 from flame.admin import ServiceAdminMixin
 
 # What a user's rights rest on: the change form hands these to a service (tokens revoked on
@@ -107,12 +107,12 @@ class UserAdmin(ServiceAdminMixin, DjangoUserAdmin):
     def delete_model(self, request, obj) -> None:
         user_id = obj.pk
         super().delete_model(request, obj)
-        realtime.rights_changed_on_commit(user_ids=[user_id])
+        member_rights_changed.send(user_ids=[user_id])
 
     def delete_queryset(self, request, queryset) -> None:
         user_ids = list(queryset.values_list("pk", flat=True))
         super().delete_queryset(request, queryset)
-        realtime.rights_changed_on_commit(user_ids=user_ids)
+        member_rights_changed.send(user_ids=user_ids)
 
     @admin.action(description=_("Deactivate selected users (revokes their tokens)"))
     def deactivate_users(self, request, queryset):

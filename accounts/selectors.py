@@ -25,3 +25,10 @@ def user_get_for(*, actor: User, user_id) -> User:
     if user is None:
         raise NotFoundError("Not found.")
     return user
+
+
+def active_agent_ids(*, workspace_id) -> list:
+    """Active members who are not admins: whose sight of the unassigned queue follows the
+    workspace's ``agents_see_unassigned`` (admins see it either way)."""
+    members = User.objects.filter(workspace_id=workspace_id, is_active=True)
+    return list(members.exclude(role=User.Role.ADMIN).values_list("pk", flat=True))

@@ -20,12 +20,12 @@ from django.utils.http import urlsafe_base64_decode
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
+from accounts import hooks, selectors
 from accounts.emails import signup_user_for
 from accounts.models import User, Workspace
+from accounts.switches import AGENTS_SEE_UNASSIGNED, workspace_switches
 from accounts.tasks import send_account_email_task
 from accounts.tokens import IssuedRefreshToken, token_digest
-from conversations import realtime
-from conversations import selectors as conversation_selectors
 from flame.exceptions import (
     AuthenticationError,
     ConflictError,
@@ -301,7 +301,7 @@ def user_update_membership(
         user_revoke_tokens(user=user)
     if rights_change:
         # Their open sockets still hold the groups of the old role: they must reconnect.
-        realtime.rights_changed_on_commit(user_ids=[user.pk])
+        hooks.member_rights_changed.send(user_ids=[user.pk])
     return user
 
 
@@ -317,7 +317,7 @@ def users_deactivate(*, users) -> int:
         user.is_active = False
         user.save(update_fields=["is_active", "updated_at"])
         user_revoke_tokens(user=user)
-    realtime.rights_changed_on_commit(user_ids=[user.pk for user in targets])
+    hooks.member_rights_changed.send(user_ids=[user.pk for user in targets])
     return len(targets)
 
 
@@ -357,19 +357,6 @@ def token_refresh(*, refresh: str) -> dict[str, str]:
 def token_revoke(*, refresh: str) -> None:
     """Log out: blacklist one refresh token we issued (idempotent once it is revoked)."""
     BlacklistedToken.objects.get_or_create(token=_issued_record(refresh))
-
-
-def workspace_switches() -> dict[str, bool]:
-    """Each boolean workspace setting an admin may change, with the value it has when unset.
-
-    The apps that read a switch own its name; they are imported here, late, because they
-    import accounts.
-    """
-    from analytics.csat import SURVEY_SETTING as CSAT_SURVEY
-    from assistants.analysis import WORKSPACE_SWITCH as AI_ANALYSIS
-    from conversations.selectors import AGENTS_SEE_UNASSIGNED
-
-    return {AGENTS_SEE_UNASSIGNED: False, AI_ANALYSIS: True, CSAT_SURVEY: False}
 
 
 def _workspace_input_errors(
@@ -418,17 +405,18 @@ def workspace_update(
     if errors:
         raise InvalidInput("Invalid input.", details=errors)
     locked = Workspace.objects.select_for_update().get(pk=workspace.pk)
-    agents_saw_unassigned = conversation_selectors.agents_see_unassigned(locked)
+    agents_saw_unassigned = AGENTS_SEE_UNASSIGNED.is_on(locked)
     changes = {"name": name.strip() if name else None, "timezone": timezone, "language": language}
     for field, value in changes.items():
         if value is not None:
             setattr(locked, field, value)
     locked.settings = {**(locked.settings or {}), **settings}
     locked.save()
-    if conversation_selectors.agents_see_unassigned(locked) != agents_saw_unassigned:
+    if AGENTS_SEE_UNASSIGNED.is_on(locked) != agents_saw_unassigned:
         # Agents' sockets joined the unassigned queue's group (or not) by the old rule.
-        audience = conversation_selectors.queue_audience_ids(workspace_id=locked.pk)
-        realtime.rights_changed_on_commit(user_ids=audience)
+        hooks.member_rights_changed.send(
+            user_ids=selectors.active_agent_ids(workspace_id=locked.pk)
+        )
     workspace.refresh_from_db()
     return locked
 
@@ -464,5 +452,5 @@ def user_update_access_by_operator(
     user.save(update_fields=[*changes, "updated_at"])
     if changes.get("is_active") is False:
         user_revoke_tokens(user=user)
-    realtime.rights_changed_on_commit(user_ids=[user.pk])
+    hooks.member_rights_changed.send(user_ids=[user.pk])
     return user

@@ -14,10 +14,10 @@ from zoneinfo import ZoneInfo
 
 from django.utils import timezone
 
-from analytics.models import SatisfactionRating, SatisfactionSurvey
 from assistants.demo import sales_assistant
 from conversations.models import Contact, Conversation, Message
 from integrations.demo import sandbox_for
+from satisfaction.models import SatisfactionRating, SatisfactionSurvey
 
 HISTORY_DAYS = 28
 CUSTOMERS = (

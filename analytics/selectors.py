@@ -30,17 +30,15 @@ from django.db.models import (
     Sum,
 )
 from django.db.models.functions import Coalesce, TruncDay, TruncWeek
-from django.utils import timezone
 
 from accounts.models import User
-from analytics import csat
-from analytics.models import SatisfactionRating, SatisfactionSurvey
 from assistants.models import AIUsage, Assistant
 from assistants.schedule import workspace_zone
 from assistants.selectors import usage_metrics, usage_row
 from conversations.models import Conversation, Message
 from conversations.selectors import conversation_scope, waiting_for_human
-from integrations.models import Platform
+from conversations.types import Platform
+from satisfaction.models import SatisfactionRating, SatisfactionSurvey
 
 DAY = "day"
 WEEK = "week"
@@ -641,38 +639,6 @@ def export_rows(*, user: User, window: Window):
 
 
 # --- satisfaction --------------------------------------------------------------------------------
-
-
-def surveys_answerable() -> QuerySet[SatisfactionSurvey]:
-    """Surveys still inside their answer window."""
-    return SatisfactionSurvey.objects.filter(sent_at__gte=timezone.now() - csat.ANSWER_WINDOW)
-
-
-def surveys_awaiting_answer() -> QuerySet[SatisfactionSurvey]:
-    return surveys_answerable().filter(answered_at__isnull=True)
-
-
-def survey_for_answer(*, integration, contact, answer: csat.Answer) -> SatisfactionSurvey | None:
-    """The survey a customer message answers. A button names its survey (answerable again
-    within the window, to change the score); a typed digit answers only the newest unanswered
-    survey of a conversation that is still resolved."""
-    customer = {"conversation__integration": integration, "conversation__contact": contact}
-    if answer.survey_id is not None:
-        surveys = surveys_answerable().filter(pk=answer.survey_id)
-    else:
-        surveys = surveys_awaiting_answer().filter(
-            conversation__status=Conversation.Status.RESOLVED
-        )
-    return surveys.filter(**customer).select_related("conversation").order_by("-sent_at").first()
-
-
-RATINGS_SHOWN = 20
-
-
-def ratings_for_conversation(*, conversation: Conversation) -> list[SatisfactionRating]:
-    """A conversation's ratings, newest first (the caller already resolved it in its scope)."""
-    newest = SatisfactionRating.objects.filter(conversation=conversation).order_by("-created_at")
-    return list(newest[:RATINGS_SHOWN])
 
 
 def _satisfaction_scope(user: User) -> Q:

@@ -25,6 +25,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from accounts.switches import AI_ANALYSIS
 from assistants import conf, llm, selectors, usage
 from assistants.models import AIUsage, ConversationAnalysis
 from conversations.models import Conversation
@@ -35,7 +36,6 @@ logger = logging.getLogger(__name__)
 MAX_SUMMARY = 200
 MAX_TAGS = 10
 MAX_TAG_LENGTH = 50
-WORKSPACE_SWITCH = "ai_analysis"  # Workspace.settings flag; analysis is on unless False
 
 
 class AnalysisInvalid(ValueError):
@@ -164,7 +164,7 @@ def _not_now(
     """Why this run stops before calling the model (None: go ahead)."""
     if conversation is None:
         return AnalysisOutcome(status="missing")
-    if conversation.workspace.setting(WORKSPACE_SWITCH, True) is False:
+    if not AI_ANALYSIS.is_on(conversation.workspace):
         return AnalysisOutcome(status="disabled")
     if conversation.last_customer_message_at is None:
         return AnalysisOutcome(status="no_customer_message")  # only our side has spoken yet

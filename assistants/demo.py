@@ -1,7 +1,7 @@
 """Demo assistants: an out-of-hours fixed reply and an AI sales assistant with a small FAQ.
 
-Called by ``manage.py seed_demo`` after integrations created the sandbox channel and before the
-demo conversations, so those arrive on a channel the sales assistant answers. Idempotent:
+Seeded before the integrations' demo, which makes the sales assistant answer the sandbox channel
+and then sends the demo conversations through it. Idempotent:
 assistants are found by their stable id (admins may rename them), schedules by interval and
 FAQ entries by title, and only created when missing; the index is rebuilt only when the
 knowledge changed.
@@ -14,8 +14,6 @@ from datetime import time
 from accounts.demo import stable_id
 from assistants import services
 from assistants.models import Assistant, KnowledgeDocument, Schedule
-from integrations.demo import sandbox_for
-from integrations.models import Integration
 
 OUT_OF_HOURS = {
     "name": "Fuera de horario",
@@ -138,7 +136,3 @@ def seed_into(context) -> None:
     _office_hours(_assistant(workspace, OUT_OF_HOURS_KEY, OUT_OF_HOURS))
     sales = _assistant(workspace, SALES_KEY, SALES)
     _faq(sales)
-    sandbox = sandbox_for(workspace)
-    Integration.objects.filter(pk=sandbox.pk, default_assistant__isnull=True).update(
-        default_assistant=sales
-    )

@@ -10,8 +10,9 @@ PostgreSQL computes it with its Spanish and English stemmers over the GIN-indexe
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
+
+from flame.text import fold
 
 CHUNK_CHARS = 1200
 MAX_QUERY_TERMS = 12
@@ -57,12 +58,6 @@ _SUFFIXES = (
     "ed",
     "s",
 )
-
-
-def fold(text: str) -> str:
-    """Lower case without accents: "Envíos" and "envios" become the same word."""
-    decomposed = unicodedata.normalize("NFKD", text.lower())
-    return "".join(char for char in decomposed if not unicodedata.combining(char))
 
 
 def stem(word: str) -> str:

@@ -27,7 +27,8 @@ from dataclasses import dataclass
 import openai
 
 from assistants import conf
-from assistants.knowledge import Snippet, fold
+from assistants.knowledge import Snippet
+from flame.text import fold
 
 logger = logging.getLogger(__name__)
 

@@ -40,7 +40,6 @@ from assistants.schedule import workspace_zone
 from assistants.usage import local_day
 from conversations.models import Conversation, Message
 from flame.exceptions import NotFoundError
-from integrations.models import Integration
 
 # The portable (non-PostgreSQL) retrieval scores chunks in Python; an assistant's knowledge
 # base is small, but the read stays bounded whatever an admin uploads.
@@ -70,9 +69,15 @@ def assistant_list_for(*, user: User) -> QuerySet[Assistant]:
 
 
 def assistant_list_with_channels_for(*, user: User) -> QuerySet[Assistant]:
-    """The settings list: each assistant with the channels it answers by default."""
+    """The settings list: each assistant with the channels it answers by default.
+
+    The channels are reached through the relation integrations declare on assistants
+    (``Integration.default_assistant``); assistants sit below integrations and do not import
+    their code, only follow the relation.
+    """
+    channels = Assistant._meta.get_field("default_for_integrations").related_model
     return assistant_list_for(user=user).prefetch_related(
-        Prefetch("default_for_integrations", queryset=Integration.objects.order_by("name"))
+        Prefetch("default_for_integrations", queryset=channels.objects.order_by("name"))
     )
 
 

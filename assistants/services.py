@@ -22,6 +22,7 @@ from assistants import conf, knowledge
 from assistants.models import Assistant, AutoReplyJob, KnowledgeChunk, KnowledgeDocument, Schedule
 from conversations.models import Message
 from flame.exceptions import InvalidInput
+from flame.text import fold
 
 # --- assistants ----------------------------------------------------------------------------------
 
@@ -154,7 +155,7 @@ def _chunks_of(document: KnowledgeDocument) -> list[KnowledgeChunk]:
             position=position,
             title=document.title,
             content=text,
-            search_text=knowledge.fold(f"{document.title}\n{text}"),
+            search_text=fold(f"{document.title}\n{text}"),
         )
         for position, text in enumerate(knowledge.chunk_text(document.content))
     ]
@@ -207,11 +208,6 @@ def _wants_reply(message, conversation) -> bool:
     )
 
 
-def customer_message_received(*, message, conversation) -> None:
-    """Called by ingestion inside its transaction for every newly stored customer message."""
-    customer_messages_received(messages=[message], conversations={conversation.pk: conversation})
-
-
 def customer_messages_received(*, messages: list, conversations: dict) -> None:
     """Newly stored customer messages (a webhook batch), inside the ingestion transaction.
 
@@ -250,6 +246,13 @@ def customer_messages_received(*, messages: list, conversations: dict) -> None:
         )
 
 
+def analysis_after_agent_reply(*, message) -> None:
+    """``conversations.hooks.agent_replied``: what the agent answered changes the summary,
+    priority and tags, so the conversation is analysed again (debounced, after commit)."""
+    conversation_id = message.conversation_id
+    transaction.on_commit(lambda: schedule_analysis(conversation_id=conversation_id), robust=True)
+
+
 def analysis_schedule_key(conversation_id) -> str:
     return f"analysis-scheduled:{conversation_id}"
 
@@ -261,12 +264,10 @@ def schedule_analysis(*, conversation_id) -> None:
     newer message; the pending one re-queues itself until the conversation has been quiet.
     The task clears the key before reading messages, so nothing arriving later is missed.
     """
-    from celery import current_app
-
     from assistants.tasks import analyze_conversation_task
 
     delay = conf.analysis_debounce_seconds()
     key = analysis_schedule_key(conversation_id)
-    if not current_app.conf.task_always_eager and not cache.add(key, 1, timeout=int(delay) + 60):
+    if not cache.add(key, 1, timeout=int(delay) + 60):
         return
     analyze_conversation_task.apply_async((str(conversation_id),), countdown=delay)

@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from conversations.search import Fold, FoldedContactText
-from integrations.models import Platform
+from conversations.types import Platform
 
 # 'simple' text search: customers mix Spanish and English in one thread, and names, phone
 # numbers and product codes must match as typed rather than be stemmed for one language.

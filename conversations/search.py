@@ -20,7 +20,7 @@ import re
 from django.db.models import F, Func, Q, TextField
 from django.db.models.lookups import Contains
 
-from assistants.knowledge import fold
+from flame.text import fold
 
 FOLD_FUNCTION = "flame_fold"
 MAX_TERMS = 8

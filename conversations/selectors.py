@@ -15,22 +15,14 @@ from django.db import connection
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 
 from accounts.models import User
+from accounts.switches import AGENTS_SEE_UNASSIGNED
 from conversations.models import SEARCH_CONFIG, Contact, Conversation, Event, Message, Tag
 from conversations.search import Fold, FoldedContactText, contains_every_term, search_terms
 from flame.exceptions import NotFoundError
 
-AGENTS_SEE_UNASSIGNED = "agents_see_unassigned"
-
 
 def agents_see_unassigned(workspace) -> bool:
-    return bool(workspace.setting(AGENTS_SEE_UNASSIGNED, False))
-
-
-def queue_audience_ids(*, workspace_id) -> list:
-    """Members whose sight of the unassigned queue follows ``agents_see_unassigned``: the active
-    agents (admins see it either way; inactive users see nothing)."""
-    members = User.objects.filter(workspace_id=workspace_id, is_active=True)
-    return list(members.exclude(role=User.Role.ADMIN).values_list("pk", flat=True))
+    return AGENTS_SEE_UNASSIGNED.is_on(workspace)
 
 
 def conversation_scope(user: User) -> Q:

@@ -79,11 +79,16 @@ INSTALLED_APPS = [
     "corsheaders",
     "channels",
     "csp",
+    # The apps, lowest layer first (docs/architecture.md): each imports only those above it
+    # in this list, never one below.
     "accounts",
     "conversations",
-    "integrations",
     "assistants",
+    "satisfaction",
+    "integrations",
     "analytics",
+    # Wiring above every app: commands that seed or span them all.
+    "flame",
 ]
 
 MIDDLEWARE = [

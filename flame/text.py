@@ -1,4 +1,6 @@
-"""Text the database can store: no NUL characters, no lone surrogates.
+"""Text helpers every app shares: what the database can store, and folded text for search.
+
+Storable text: no NUL characters, no lone surrogates.
 
 PostgreSQL refuses NUL (U+0000) in ``text`` and ``jsonb`` (and ``\\u0000`` inside jsonb), and
 psycopg cannot encode a lone surrogate (U+D800-U+DFFF) to UTF-8; either one turns an INSERT
@@ -14,6 +16,7 @@ point, so any surrogate left in a string is a lone one.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterator
 from typing import Any
 
@@ -75,3 +78,10 @@ def _cleaned(value: Any) -> Any:
     if isinstance(value, list):
         return [_cleaned(item) for item in value]
     return value
+
+
+def fold(text: str) -> str:
+    """Lower case without accents: "Envíos" and "envios" become the same word (search and
+    knowledge retrieval compare folded text)."""
+    decomposed = unicodedata.normalize("NFKD", text.lower())
+    return "".join(char for char in decomposed if not unicodedata.combining(char))

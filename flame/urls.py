@@ -24,6 +24,7 @@ urlpatterns = [
     path("api/", include("accounts.api.urls")),
     path("api/", include("conversations.api.urls")),
     path("api/", include("assistants.api.urls")),
+    path("api/", include("satisfaction.api.urls")),
     path("api/", include("integrations.api.urls")),
     path("api/", include("analytics.api.urls")),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),

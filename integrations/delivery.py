@@ -18,6 +18,7 @@ import random
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.db import transaction
 
 from conversations.models import Message
 from conversations.services import message_mark_sent, message_update_status
@@ -32,6 +33,14 @@ class Outcome:
     status: str
     retry_in: float | None = None
     next_attempt: int = 0
+
+
+def delivery_schedule(*, message: Message) -> None:
+    """``conversations.hooks.outbound_message_queued``: deliver once the message is committed
+    (a task that ran earlier would not find it)."""
+    from integrations.tasks import deliver_message_task
+
+    transaction.on_commit(lambda: deliver_message_task.delay(str(message.pk)), robust=True)
 
 
 def _backoff(attempt: int) -> float:

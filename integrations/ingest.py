@@ -22,9 +22,10 @@ from django.db.models import Case, F, IntegerField, Q, Value, When
 from django.utils import timezone
 
 from conversations import services as conversation_services
-from conversations.services import InboundMessage
+from conversations.types import InboundMessage
 from flame.logging import redact_text
 from flame.text import storable
+from integrations.inbound import customer_messages_receive
 from integrations.models import Integration, WebhookEvent
 from integrations.providers import base, provider_client, provider_parser
 
@@ -75,9 +76,8 @@ def webhook_event_store(
 
 
 def _batching() -> bool:
-    from flame.celery import app
-
-    return connection.features.has_select_for_update_skip_locked and not app.conf.task_always_eager
+    """Whether one task may claim many events: only where rows can be locked and skipped."""
+    return connection.features.has_select_for_update_skip_locked
 
 
 def _trigger_ingest(event_id: int) -> None:
@@ -175,10 +175,8 @@ def _routing(event: WebhookEvent, memo: dict | None = None) -> dict[str, Integra
 
 
 def _apply(integration: Integration, item: base.Item) -> bool:
-    """Apply one item; False when it refers to a message we do not have (yet)."""
-    if isinstance(item, InboundMessage):
-        conversation_services.message_receive_inbound(integration=integration, inbound=item)
-        return True
+    """Apply one item other than a customer message; False when it refers to a message we do
+    not have (yet)."""
     if isinstance(item, base.StatusUpdate):
         return conversation_services.message_status_from_channel(
             integration=integration,
@@ -287,10 +285,8 @@ def _process_claimed(event: WebhookEvent, wait_for_unmatched: bool) -> str:
     except (ValueError, UnicodeDecodeError) as exc:  # malformed JSON: nothing was written
         logger.warning("Webhook event %s is malformed", event.pk, extra={"error": str(exc)})
         return _finish(event, WebhookEvent.Status.FAILED, error=f"Malformed body: {exc}").status
-    # Same order as a batch: customer messages first, then what may refer to them.
-    for integration, item in routed:
-        if isinstance(item, InboundMessage):
-            _apply(integration, item)
+    # Customer messages first, then what may refer to them (the batch's order too).
+    _receive_customer_messages(routed)
     status = _settle(event, routed, wait_for_unmatched)
     if status != WebhookEvent.Status.RECEIVED:
         _finish(event, status, items=len(routed))
@@ -348,17 +344,15 @@ def _parse_batch(events: list[WebhookEvent]) -> tuple[dict, dict[int, str]]:
     return parsed, statuses
 
 
-def _bulk_inbound(parsed: dict) -> None:
-    """Every customer message of the batch, per channel, through the set-based service."""
+def _receive_customer_messages(routed: list[tuple[Integration, base.Item]]) -> None:
+    """Every customer message among ``routed``, per channel, through the one inbound flow
+    (one event's items, or a whole batch's)."""
     by_integration: dict = {}
-    for routed in parsed.values():
-        for integration, item in routed:
-            if isinstance(item, InboundMessage):
-                by_integration.setdefault(integration.pk, (integration, []))[1].append(item)
+    for integration, item in routed:
+        if isinstance(item, InboundMessage):
+            by_integration.setdefault(integration.pk, (integration, []))[1].append(item)
     for integration, inbounds in by_integration.values():
-        conversation_services.messages_receive_inbound_bulk(
-            integration=integration, inbounds=inbounds
-        )
+        customer_messages_receive(integration=integration, inbounds=inbounds)
 
 
 def _settle(event: WebhookEvent, routed: list, wait_for_unmatched: bool) -> str:
@@ -398,7 +392,7 @@ def _process_batch(events: list[WebhookEvent], wait_for_unmatched: bool) -> dict
     parsed, statuses = _parse_batch(events)
     with transaction.atomic():
         _relaxed_durability()
-        _bulk_inbound(parsed)
+        _receive_customer_messages([pair for routed in parsed.values() for pair in routed])
         for event in events:
             if event.pk in parsed:
                 statuses[event.pk] = _settle(event, parsed[event.pk], wait_for_unmatched)

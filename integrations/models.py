@@ -9,15 +9,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from conversations.types import Platform
 from flame.fields import EncryptedJSONField
-
-
-class Platform(models.TextChoices):
-    WHATSAPP = "whatsapp", "WhatsApp"
-    FACEBOOK = "facebook", "Messenger"
-    INSTAGRAM = "instagram", "Instagram"
-    TELEGRAM = "telegram", "Telegram"
-    SANDBOX = "sandbox", _("Sandbox")
 
 
 def _new_secret() -> str:

@@ -5,12 +5,12 @@ from django.core.management import call_command
 
 from accounts.models import User, Workspace
 from accounts.services import workspace_update
-from analytics.models import SatisfactionRating
 from assistants.models import Assistant, KnowledgeDocument, Schedule
 from assistants.services import assistant_update
 from conversations.models import Conversation, Message
 from integrations.models import Integration
 from integrations.services import integration_update
+from satisfaction.models import SatisfactionRating
 
 pytestmark = pytest.mark.django_db
 

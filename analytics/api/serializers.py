@@ -4,8 +4,8 @@ from rest_framework import serializers
 
 from analytics.selectors import DAY, WEEK, Window
 from conversations.models import Conversation
+from conversations.types import Platform
 from flame.api.dates import DayRangeQuerySerializer
-from integrations.models import Platform
 
 # The period reports cover when the query names none: the API's, and the dashboard page's
 # (which passes it as context["default_days"]). No period may be longer than MAX_DAYS.
@@ -178,22 +178,3 @@ class SatisfactionSerializer(PeriodSerializer):
     response_rate = serializers.FloatField(allow_null=True, help_text="responses / surveys_sent.")
     by_agent = AgentSatisfactionSerializer(many=True)
     by_assistant = AssistantSatisfactionSerializer(many=True)
-
-
-class RatingCreateSerializer(serializers.Serializer):
-    score = serializers.IntegerField(help_text="1 (bad) to 5 (excellent).")
-    comment = serializers.CharField(
-        required=False, allow_blank=True, default="", trim_whitespace=True
-    )
-
-
-class RatingSerializer(serializers.Serializer):
-    id = serializers.UUIDField()
-    conversation_id = serializers.UUIDField()
-    survey_id = serializers.UUIDField(allow_null=True)
-    score = serializers.IntegerField()
-    comment = serializers.CharField()
-    source = serializers.CharField()
-    agent_id = serializers.UUIDField(allow_null=True)
-    assistant_id = serializers.UUIDField(allow_null=True)
-    created_at = serializers.DateTimeField()

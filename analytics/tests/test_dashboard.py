@@ -11,6 +11,7 @@ from conversations import services
 from conversations.models import Conversation, Message
 from conversations.services import InboundMessage
 from conversations.tests.factories import ConversationFactory, MessageFactory
+from integrations.inbound import customer_message_receive
 from integrations.tests.factories import IntegrationFactory
 
 pytestmark = pytest.mark.django_db
@@ -161,9 +162,7 @@ def test_unreplied_counts_every_open_conversation_waiting_for_an_agent_whatever_
 
     def customer_writes(customer: str, text: str) -> Conversation:
         inbound = InboundMessage(external_contact_id=customer, external_id=customer, content=text)
-        return services.message_receive_inbound(
-            integration=sandbox, inbound=inbound
-        ).message.conversation
+        return customer_message_receive(integration=sandbox, inbound=inbound).message.conversation
 
     long_ago = customer_writes("a", "¿Alguien me atiende?")
     Conversation.objects.filter(pk=long_ago.pk).update(

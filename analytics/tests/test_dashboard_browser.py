@@ -10,10 +10,10 @@ from django.utils import timezone
 
 from accounts.models import User
 from accounts.tests.factories import DEFAULT_PASSWORD
-from analytics.tests.factories import RatingFactory
 from assistants.tests.factories import AIUsageFactory, AssistantFactory
 from conversations.tests.factories import ConversationFactory, MessageFactory
 from flame.testing import browser_sign_in
+from satisfaction.tests.factories import RatingFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 

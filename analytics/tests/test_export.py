@@ -6,7 +6,6 @@ import io
 import pytest
 
 from analytics.selectors import EXPORT_COLUMNS
-from analytics.tests.factories import RatingFactory
 from analytics.tests.helpers import local
 from assistants.tests.factories import AssistantFactory
 from conversations.models import Conversation, Message
@@ -16,6 +15,7 @@ from conversations.tests.factories import (
     MessageFactory,
     TagFactory,
 )
+from satisfaction.tests.factories import RatingFactory
 
 pytestmark = pytest.mark.django_db
 

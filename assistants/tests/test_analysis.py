@@ -15,11 +15,11 @@ from conversations.models import Conversation, Event
 from conversations.services import (
     InboundMessage,
     OutboundDraft,
-    message_receive_inbound,
 )
 from conversations.services import conversation_update as update
 from conversations.services import message_send_agent as send_agent
 from conversations.tests.factories import ConversationFactory
+from integrations.inbound import customer_message_receive as message_receive_inbound
 from integrations.tests.factories import IntegrationFactory
 
 pytestmark = pytest.mark.django_db

@@ -26,9 +26,9 @@ from conversations.models import Conversation, Event, Message
 from conversations.services import (
     InboundMessage,
     OutboundDraft,
-    message_receive_inbound,
     message_send_agent,
 )
+from integrations.inbound import customer_message_receive as message_receive_inbound
 from integrations.tests.factories import IntegrationFactory
 
 pytestmark = pytest.mark.django_db

@@ -14,9 +14,10 @@ from assistants.models import AutoReplyJob
 from assistants.tests.factories import AIAssistantFactory, AssistantFactory
 from assistants.tests.fake_openai import Scripted
 from conversations.models import ContactIdentity, Message
-from conversations.services import InboundMessage, message_receive_inbound
+from conversations.services import InboundMessage
 from conversations.tests.factories import ConversationFactory, MessageFactory
 from flame.testing import race
+from integrations.inbound import customer_message_receive as message_receive_inbound
 from integrations.tests.factories import IntegrationFactory
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]

@@ -11,6 +11,7 @@ import pytest
 from assistants import knowledge, selectors, services
 from assistants.models import KnowledgeChunk
 from assistants.tests.factories import AIAssistantFactory, KnowledgeDocumentFactory
+from flame.text import fold
 
 FAQ = {
     "Envíos": "Enviamos a toda la República. En CDMX entregamos el mismo día.",
@@ -34,7 +35,7 @@ def _search(assistant, query, limit=3):
 
 
 def test_fold_removes_case_and_accents():
-    assert knowledge.fold("ENVÍOS Añejo Ça") == "envios anejo ca"
+    assert fold("ENVÍOS Añejo Ça") == "envios anejo ca"
 
 
 def test_query_words_drop_stop_words_in_both_languages():

@@ -32,8 +32,8 @@ from rest_framework.test import APIClient  # noqa: E402
 
 from accounts.models import User, Workspace  # noqa: E402
 from accounts.services import tokens_for  # noqa: E402
-from analytics.models import SatisfactionRating, SatisfactionSurvey  # noqa: E402
 from conversations.models import Contact, Conversation, Message  # noqa: E402
+from satisfaction.models import SatisfactionRating, SatisfactionSurvey  # noqa: E402
 
 AGENTS = 10
 MESSAGES_PER_CONVERSATION = 10

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from rest_framework import serializers
 
 from conversations.models import Conversation, Message
-from integrations.models import Platform
+from conversations.types import Platform
 
 AI_NOT_ANALYSED = "none"  # ?ai_priority=none: conversations the AI has not analysed yet
 

@@ -12,11 +12,7 @@ from rest_framework.views import APIView
 
 from accounts.api.permissions import IsWorkspaceAdminOrReadOnly, IsWorkspaceMember
 from accounts.selectors import user_get_for
-from analytics.api.serializers import RatingCreateSerializer, RatingSerializer
-from analytics.selectors import ratings_for_conversation
-from analytics.services import rating_record
-from assistants.selectors import assistant_get_for
-from conversations import selectors, services
+from conversations import hooks, selectors, services
 from conversations.api import serializers as s
 from conversations.models import Contact, Conversation, Tag
 from conversations.realtime import event_wire
@@ -29,7 +25,6 @@ from conversations.serializers import (
 from flame.api.lookups import related_or_400
 from flame.api.pagination import CreatedCursorPagination
 from flame.exceptions import InvalidInput, NotFoundError
-from integrations.selectors import integration_get_for
 
 UUID_PATTERN = "[0-9a-fA-F-]{32,36}"
 _ABSENT = object()  # a body field not given, where null means "unassign"
@@ -79,7 +74,7 @@ class ConversationViewSet(viewsets.GenericViewSet):
         integration = None
         if integration_id:
             integration = related_or_400(
-                integration_get_for,
+                hooks.channel_for.ask,
                 "integration_id",
                 user=request.user,
                 integration_id=integration_id,
@@ -131,7 +126,7 @@ class ConversationViewSet(viewsets.GenericViewSet):
             )
         if assistant_id is not _ABSENT:
             targets["assistant"] = assistant_id and related_or_400(
-                assistant_get_for,
+                hooks.assistant_for.ask,
                 f"{prefix}assistant_id",
                 user=self.request.user,
                 assistant_id=assistant_id,
@@ -181,24 +176,6 @@ class ConversationViewSet(viewsets.GenericViewSet):
             by=request.user, conversation=self._conversation()
         )
         return self._respond(conversation)
-
-    @extend_schema(methods=["GET"], responses={200: RatingSerializer(many=True)})
-    @extend_schema(
-        methods=["POST"], request=RatingCreateSerializer, responses={201: RatingSerializer}
-    )
-    @action(detail=True, methods=["get", "post"])
-    def rating(self, request, pk=None):
-        """GET: the conversation's satisfaction ratings, newest first. POST: record the
-        customer's rating (for example one given by phone)."""
-        if request.method == "GET":
-            ratings = ratings_for_conversation(conversation=self._conversation())
-            return Response({"results": RatingSerializer(ratings, many=True).data})
-        data = RatingCreateSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        rating = rating_record(
-            by=request.user, conversation=self._conversation(), **data.validated_data
-        )
-        return Response(RatingSerializer(rating).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(
         methods=["GET"],

@@ -8,13 +8,13 @@ from django.contrib.auth.models import Permission
 from django.utils import timezone
 
 from accounts.tests.factories import UserFactory
-from analytics import csat
-from analytics.models import SatisfactionSurvey
 from assistants.tests.factories import AssistantFactory
 from conversations.models import Conversation, Event, Message
 from conversations.tests.factories import ConversationFactory, MessageFactory, TagFactory
 from flame.testing import admin_change_form_data
 from integrations.tests.factories import IntegrationFactory
+from satisfaction import csat
+from satisfaction.models import SatisfactionSurvey
 
 pytestmark = pytest.mark.django_db
 

@@ -10,8 +10,8 @@ import pytest
 from playwright.sync_api import expect
 
 from accounts import services as account_services
+from accounts.switches import AGENTS_SEE_UNASSIGNED
 from accounts.tests.factories import DEFAULT_PASSWORD, UserFactory
-from conversations.selectors import AGENTS_SEE_UNASSIGNED
 from conversations.tests.factories import ConversationFactory
 from flame.testing import browser_sign_in
 
@@ -44,14 +44,14 @@ def _item(page, conversation):
 def test_queue_turned_off_leaves_the_agents_list(
     live_app, browser_context, english, admin_user, agent_user
 ):
-    english.settings = {AGENTS_SEE_UNASSIGNED: True}
+    english.settings = {AGENTS_SEE_UNASSIGNED.key: True}
     english.save(update_fields=["settings"])
     queued = ConversationFactory(workspace=english)
     page, sockets = _inbox(browser_context, live_app, agent_user, "/inbox/?view=unassigned")
     expect(_item(page, queued)).to_be_visible()
 
     account_services.workspace_update(
-        by=admin_user, workspace=english, settings={AGENTS_SEE_UNASSIGNED: False}
+        by=admin_user, workspace=english, settings={AGENTS_SEE_UNASSIGNED.key: False}
     )
 
     expect(_item(page, queued)).to_have_count(0)

@@ -11,7 +11,7 @@ from django.utils import timezone
 from assistants.tests.factories import AssistantFactory
 from conversations import services
 from conversations.models import Conversation, Message
-from conversations.services import InboundMessage, OutboundDraft
+from conversations.services import InboundMessage, OutboundDraft, counters
 from conversations.tests.factories import ConversationFactory, MessageFactory
 from integrations.tests.factories import IntegrationFactory
 
@@ -103,7 +103,7 @@ def test_a_customer_message_after_the_reply_keeps_the_wait(admin_user, sandbox):
         created_at=question.created_at - timedelta(seconds=1),
     )
 
-    services._count_new_message(question.conversation, reply)
+    counters.count_new_message(question.conversation, reply)
 
     assert Conversation.objects.get().waiting_since == question.created_at
 

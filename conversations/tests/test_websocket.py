@@ -19,10 +19,10 @@ from django.contrib.sessions.backends.db import SessionStore
 from accounts import services as account_services
 from accounts.models import User
 from accounts.services import tokens_for
+from accounts.switches import AGENTS_SEE_UNASSIGNED
 from accounts.tests.factories import UserFactory
 from conversations import services
 from conversations.consumers import InboxConsumer
-from conversations.selectors import AGENTS_SEE_UNASSIGNED
 from conversations.tests.factories import ConversationFactory
 from flame.asgi import application
 from integrations.tests.factories import IntegrationFactory
@@ -302,7 +302,7 @@ def _api(client, method: str, user, body=None) -> int:
 
 def _queue_rule(workspace, *, by, agents_see_unassigned: bool) -> None:
     account_services.workspace_update(
-        by=by, workspace=workspace, settings={AGENTS_SEE_UNASSIGNED: agents_see_unassigned}
+        by=by, workspace=workspace, settings={AGENTS_SEE_UNASSIGNED.key: agents_see_unassigned}
     )
 
 
@@ -504,7 +504,7 @@ async def test_workspace_saved_without_changing_the_queue_rule_keeps_sockets(
         by=admin_user,
         workspace=admin_user.workspace,
         name="Renamed",
-        settings={AGENTS_SEE_UNASSIGNED: False},
+        settings={AGENTS_SEE_UNASSIGNED.key: False},
     )
 
     assert await socket.receive_nothing(timeout=0.3)

@@ -18,9 +18,9 @@ from django.db import connection
 from django.test import Client
 
 from accounts.services import tokens_for
+from accounts.switches import AGENTS_SEE_UNASSIGNED
 from accounts.tests.factories import UserFactory
 from conversations import services
-from conversations.selectors import AGENTS_SEE_UNASSIGNED
 from conversations.tests.factories import ConversationFactory
 from flame.testing import live_daphne
 
@@ -152,7 +152,7 @@ def test_demoted_admin_socket_closes_and_reconnects_with_agent_rights(
 def test_queue_switched_off_closes_agent_sockets_but_not_admins(
     server, workspace, admin_user, agent_user
 ):
-    workspace.settings = {AGENTS_SEE_UNASSIGNED: True}
+    workspace.settings = {AGENTS_SEE_UNASSIGNED.key: True}
     workspace.save(update_fields=["settings"])
     queued = ConversationFactory(workspace=workspace)
     own = ConversationFactory(workspace=workspace, assigned_agent=agent_user)

@@ -19,12 +19,11 @@ from rest_framework.request import Request
 
 from accounts.models import User
 from accounts.selectors import user_list_for
-from assistants.selectors import assistant_scope_for
-from conversations import realtime, selectors
+from conversations import hooks, realtime, selectors
 from conversations.api.views import ConversationPagination
 from conversations.models import Conversation
 from conversations.serializers import conversation_data
-from integrations.models import Platform
+from conversations.types import Platform
 
 LIST_PAGE_SIZE = 30
 
@@ -178,7 +177,7 @@ def members_data(user: User) -> list[dict]:
 
 
 def assistants_data(user: User) -> list[dict]:
-    assistants = assistant_scope_for(user=user).order_by("name")
+    assistants = hooks.assistant_choices.ask(user=user).order_by("name")
     return [
         {"id": str(row["id"]), "name": row["name"], "type": row["type"], "status": row["status"]}
         for row in assistants.values("id", "name", "type", "status")

@@ -8,9 +8,9 @@ from django.shortcuts import render
 from accounts.web.access import member_required
 from conversations import selectors
 from conversations.models import Conversation
+from conversations.types import Platform
 from conversations.web import inbox as page
 from flame.exceptions import NotFoundError
-from integrations.models import Platform
 
 
 def _open_conversation(request: HttpRequest, conversation_id) -> Conversation | None:

@@ -78,6 +78,20 @@ def provider_spec(platform: str) -> ProviderSpec:
     return PROVIDERS[platform]
 
 
+def reply_window(*, platform: str) -> timedelta | None:
+    return PROVIDERS[platform].reply_window
+
+
+def customer_address(*, integration, phone: str) -> str | None:
+    """The customer's id on the integration's platform for ``phone`` ("" when there is no
+    usable number), or None where the platform does not address people by number (its client
+    has no ``address_for_phone``)."""
+    by_phone = getattr(provider_client(integration.platform), "address_for_phone", None)
+    if by_phone is None:
+        return None
+    return by_phone(phone) if phone else ""
+
+
 def uses_verify_token(platform: str) -> bool:
     """Whether the platform verifies its webhook with a verify token (WhatsApp, Messenger,
     Instagram); an unknown platform does not."""

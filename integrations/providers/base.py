@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from conversations.services import EchoedMessage, InboundMessage
+from conversations.types import EchoedMessage, InboundMessage
 
 
 @dataclass(frozen=True)

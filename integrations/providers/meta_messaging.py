@@ -28,7 +28,7 @@ from typing import Any
 from django.utils import timezone
 
 from conversations.models import Message
-from conversations.services import InboundMessage
+from conversations.types import InboundMessage
 from integrations.providers import META_REPLY_WINDOW, meta_graph
 from integrations.providers.base import (
     AmbiguousSendError,

@@ -6,10 +6,10 @@ import json
 
 import pytest
 
-from conversations import services
 from conversations.models import Contact, Conversation, Event, Message
 from conversations.services import InboundMessage
 from integrations import ingest
+from integrations.inbound import customer_message_receive, customer_messages_receive
 from integrations.models import WebhookEvent
 from integrations.tests.factories import IntegrationFactory
 
@@ -24,7 +24,7 @@ def _inbound(n: int, contact: str, **extra) -> InboundMessage:
 
 def test_bulk_matches_the_single_message_path(workspace):
     channel = IntegrationFactory(workspace=workspace, platform="whatsapp")
-    services.message_receive_inbound(integration=channel, inbound=_inbound(0, "ana"))
+    customer_message_receive(integration=channel, inbound=_inbound(0, "ana"))
     batch = [
         _inbound(1, "ana"),
         _inbound(2, "ana"),
@@ -33,8 +33,8 @@ def test_bulk_matches_the_single_message_path(workspace):
         _inbound(0, "ana"),
     ]
 
-    created = services.messages_receive_inbound_bulk(integration=channel, inbounds=batch)
-    again = services.messages_receive_inbound_bulk(integration=channel, inbounds=batch)
+    created = customer_messages_receive(integration=channel, inbounds=batch)
+    again = customer_messages_receive(integration=channel, inbounds=batch)
 
     assert sorted(m.external_id for m in created) == ["m-1", "m-2", "m-3"]
     assert again == []
@@ -48,9 +48,9 @@ def test_bulk_matches_the_single_message_path(workspace):
 
 def test_bulk_links_replies_inside_and_outside_the_batch(workspace):
     channel = IntegrationFactory(workspace=workspace, platform="whatsapp")
-    services.message_receive_inbound(integration=channel, inbound=_inbound(0, "ana"))
+    customer_message_receive(integration=channel, inbound=_inbound(0, "ana"))
 
-    services.messages_receive_inbound_bulk(
+    customer_messages_receive(
         integration=channel, inbounds=[_inbound(1, "ana", reply_to_external_id="m-0")]
     )
 

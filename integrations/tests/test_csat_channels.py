@@ -10,20 +10,20 @@ import pytest
 from django.conf import settings
 from django.core.cache import cache
 
-from analytics.models import SatisfactionRating, SatisfactionSurvey
 from conversations.models import Conversation, Message
 from conversations.services import (
     InboundMessage,
     OutboundDraft,
     conversation_set_status,
-    message_receive_inbound,
     message_send_agent,
 )
 from integrations import delivery
+from integrations.inbound import customer_message_receive as message_receive_inbound
 from integrations.tests import test_telegram as tg
 from integrations.tests import test_whatsapp as wa
 from integrations.tests.test_messenger_support import MESSENGER, channel_integration, post_signed
 from integrations.tests.test_whatsapp_client import ACCEPTED
+from satisfaction.models import SatisfactionRating, SatisfactionSurvey
 
 pytestmark = pytest.mark.django_db
 

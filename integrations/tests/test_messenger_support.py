@@ -16,9 +16,9 @@ from conversations.services import (
     InboundMessage,
     OutboundDraft,
     message_mark_sent,
-    message_receive_inbound,
     message_send_agent,
 )
+from integrations.inbound import customer_message_receive as message_receive_inbound
 from integrations.models import WebhookEvent
 from integrations.tests.conftest import meta_signature
 from integrations.tests.factories import IntegrationFactory

@@ -16,11 +16,11 @@ from conversations.services import (
     InboundMessage,
     OutboundDraft,
     message_mark_sent,
-    message_receive_inbound,
     message_store_outbound,
 )
 from conversations.tests.factories import ConversationFactory
 from integrations import delivery, throttle
+from integrations.inbound import customer_message_receive as message_receive_inbound
 from integrations.models import Integration, WebhookEvent
 from integrations.providers.base import CallbackAnswer, RateLimit, RetryableSendError, Routed
 from integrations.providers.telegram import client as telegram_client

@@ -6,9 +6,10 @@ import pytest
 from django.conf import settings
 
 from conversations.models import Message
-from conversations.services import InboundMessage, OutboundDraft, message_receive_inbound
+from conversations.services import InboundMessage, OutboundDraft
 from conversations.services import message_send_agent as send_agent
 from integrations import delivery
+from integrations.inbound import customer_message_receive as message_receive_inbound
 from integrations.models import Integration
 from integrations.providers.base import RateLimit
 from integrations.providers.whatsapp import client as whatsapp_client

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 
-from conversations.services import InboundMessage
+from conversations.types import InboundMessage
 from integrations.providers.base import Routed
 
 

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from conversations.models import Message
-from conversations.services import InboundMessage
+from conversations.types import InboundMessage
 from integrations.providers.base import CallbackAnswer, ContactBlocked, Edit, Item, Reaction, Routed
 
 # Message fields describing the envelope rather than what the customer sent: skipped when

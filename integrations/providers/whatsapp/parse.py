@@ -25,7 +25,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from conversations.models import Message
-from conversations.services import EchoedMessage, InboundMessage
+from conversations.types import EchoedMessage, InboundMessage
 from integrations.providers.base import Deletion, Edit, Item, Reaction, Routed, StatusUpdate
 from integrations.providers.meta_graph import READABLE_REASONS
 

@@ -17,9 +17,10 @@ from datetime import timedelta
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from analytics.models import MAX_SCORE, MIN_SCORE
+from accounts.switches import CSAT_SURVEY
+from satisfaction.models import MAX_SCORE, MIN_SCORE
 
-SURVEY_SETTING = "csat_survey"
+SURVEY_SETTING = CSAT_SURVEY.key
 # A survey is answered within a week or not at all: a "5" typed a month later is a new message.
 ANSWER_WINDOW = timedelta(days=7)
 PAYLOAD_PREFIX = "csat:"

@@ -6,14 +6,14 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from analytics import csat
-from analytics.models import SatisfactionRating, SatisfactionSurvey
-from analytics.tests.factories import RatingFactory, SurveyFactory
 from analytics.tests.helpers import get_report, local
 from assistants.tests.factories import AssistantFactory
 from conversations.models import Conversation, Message
 from conversations.tests.factories import ConversationFactory
 from integrations.tests.factories import IntegrationFactory
+from satisfaction import csat
+from satisfaction.models import SatisfactionRating, SatisfactionSurvey
+from satisfaction.tests.factories import RatingFactory, SurveyFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -160,7 +160,7 @@ def test_resolving_again_while_a_survey_is_unanswered_does_not_ask_twice(
 
 
 def test_whatsapp_survey_is_not_sent_outside_the_24_hour_window(workspace, admin_user):
-    from analytics.services import survey_send_on_resolve
+    from satisfaction.services import survey_send_on_resolve
 
     workspace.settings = {csat.SURVEY_SETTING: True}
     workspace.save(update_fields=["settings"])

@@ -2,24 +2,34 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from django.db import transaction
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from accounts.models import User
-from analytics import csat
-from analytics.models import MAX_SCORE, MIN_SCORE, SatisfactionRating, SatisfactionSurvey
-from analytics.selectors import surveys_awaiting_answer
+from accounts.switches import CSAT_SURVEY
+from conversations import hooks
 from conversations.models import ContactIdentity, Conversation, Message
+from conversations.services import (
+    InboundMessage,
+    OutboundDraft,
+    contact_for_identity,
+    message_receive_in_thread,
+    message_store_outbound,
+)
 from flame.exceptions import InvalidInput
-from integrations.providers import provider_spec
+from satisfaction import csat
+from satisfaction.models import MAX_SCORE, MIN_SCORE, SatisfactionRating, SatisfactionSurvey
+from satisfaction.selectors import survey_for_answer, surveys_awaiting_answer
 
 COMMENT_MAX_LENGTH = 1000
 
 
 def _inside_reply_window(conversation: Conversation) -> bool:
     """A survey after the platform's customer-service window would fail there: not sent."""
-    window = provider_spec(conversation.platform).reply_window
+    window = hooks.reply_window.ask(platform=conversation.platform)
     if window is None:
         return True
     last = conversation.last_customer_message_at
@@ -42,7 +52,7 @@ def _wants_survey(conversation: Conversation) -> bool:
     """Surveys only where someone helped the customer and the channel can still reach them;
     resolving, reopening and resolving again does not ask twice while one is unanswered."""
     return (
-        conversation.workspace.setting(csat.SURVEY_SETTING, False) is True
+        CSAT_SURVEY.is_on(conversation.workspace)
         and conversation.integration_id is not None
         and conversation.first_response_at is not None
         and _inside_reply_window(conversation)
@@ -54,8 +64,6 @@ def _wants_survey(conversation: Conversation) -> bool:
 def survey_send_on_resolve(*, conversation: Conversation) -> SatisfactionSurvey | None:
     """Ask the customer to rate the conversation just resolved (inside the caller's
     transaction: the survey, its message and the resolution commit together)."""
-    from conversations.services import OutboundDraft, message_store_outbound
-
     if not _wants_survey(conversation):
         return None
     survey = SatisfactionSurvey.objects.create(
@@ -136,3 +144,42 @@ def rating_record(*, by: User, conversation: Conversation, score, comment="") ->
         return SatisfactionRating.objects.create(**fields)
     SatisfactionSurvey.objects.filter(pk=survey.pk).update(answered_at=timezone.now())
     return SatisfactionRating.objects.create(survey=survey, **fields)
+
+
+def _answered_survey(integration, inbound: InboundMessage):
+    """The survey ``inbound`` answers and its answer, or None for an ordinary message."""
+    answer = csat.answer_in(inbound.content, inbound.metadata)
+    if answer is None:
+        return None
+    contact = contact_for_identity(integration, inbound)
+    survey = survey_for_answer(integration=integration, contact=contact, answer=answer)
+    return None if survey is None else (survey, answer)
+
+
+def _answer_store(integration, inbound: InboundMessage, survey, answer) -> Message | None:
+    if inbound.content.startswith(csat.PAYLOAD_PREFIX):  # Telegram shows the raw callback data
+        inbound = replace(inbound, content=csat.label_for(answer.score))
+    message = message_receive_in_thread(
+        integration=integration, conversation=survey.conversation, inbound=inbound
+    )
+    if message is not None:  # None: a repeated delivery, rated already
+        rating_from_customer(survey=survey, score=answer.score)
+    return message
+
+
+def survey_answers_receive(
+    *, integration, inbounds: list[InboundMessage]
+) -> tuple[list[Message], list[InboundMessage]]:
+    """Customer messages that answer a satisfaction survey (a rating button, "5", "4 estrellas")
+    become ratings. They are kept in the surveyed conversation's thread without reopening it,
+    counting as unread or waiting, or waking an assistant. Returns the answers stored and the
+    messages that are no answer, for the ordinary path."""
+    answered: list[Message] = []
+    rest: list[InboundMessage] = []
+    for inbound in inbounds:
+        found = _answered_survey(integration, inbound)
+        if found is None:
+            rest.append(inbound)
+        elif (message := _answer_store(integration, inbound, *found)) is not None:
+            answered.append(message)
+    return answered, rest

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import factory
 
-from analytics.models import SatisfactionRating, SatisfactionSurvey
 from conversations.tests.factories import ConversationFactory
+from satisfaction.models import SatisfactionRating, SatisfactionSurvey
 
 
 class SurveyFactory(factory.django.DjangoModelFactory):

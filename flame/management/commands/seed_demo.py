@@ -1,8 +1,10 @@
 """``manage.py seed_demo``: idempotent demo data for trying the product.
 
 Each app that has demo data exposes ``<app>/demo.py`` with ``seed_into(context)``; accounts
-creates the workspace and users first, then every other app adds its rows. Running it twice
-changes nothing the second time.
+creates the workspace and users first, then every other app adds its rows, lowest layer first
+(each may rely on what the layers below it seeded). Running it twice changes nothing the
+second time. It lives in ``flame``, above every app, because it is the one place that knows
+them all.
 
 The demo accounts are printed last, after everything else the seed printed (the inline tasks'
 log lines come first), so they are what a reader finds at the end of the output.
@@ -11,26 +13,22 @@ log lines come first), so they are what a reader finds at the end of the output.
 from __future__ import annotations
 
 import sys
-from importlib import import_module
 
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from accounts import demo
+from analytics import demo as analytics_demo
+from assistants import demo as assistants_demo
+from integrations import demo as integrations_demo
 
-# Order matters: conversations need integrations' sandbox channel, assistants their inboxes.
-DEMO_APPS = ("integrations", "assistants", "conversations", "analytics")
+# Lowest layer first: the sandbox channel needs the sales assistant, the analytics history both.
+DEMO_SEEDERS = (assistants_demo.seed_into, integrations_demo.seed_into, analytics_demo.seed_into)
 
 
 def _seed_apps(context: demo.DemoContext) -> None:
-    for app in DEMO_APPS:
-        try:
-            module = import_module(f"{app}.demo")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"{app}.demo":
-                raise
-            continue
-        module.seed_into(context)
+    for seed_into in DEMO_SEEDERS:
+        seed_into(context)
 
 
 class Command(BaseCommand):

@@ -1,0 +1,39 @@
+"""Contacts and their channel identities."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from conversations.models import Contact, ContactIdentity
+
+
+@transaction.atomic
+def contact_update(*, contact: Contact, data: dict[str, Any]) -> Contact:
+    allowed = {"name", "phone", "email", "avatar_url", "metadata"}
+    for field, value in data.items():
+        if field in allowed:
+            setattr(contact, field, value)
+    contact.save(update_fields=[*sorted(set(data) & allowed), "updated_at"])
+    return contact
+
+
+@transaction.atomic
+def contact_identity_flag(*, integration, external_id: str, blocked: bool) -> bool:
+    """Remember that a customer blocked the bot (or came back), shown beside the contact."""
+    identity = (
+        ContactIdentity.objects.select_for_update()
+        .filter(integration=integration, external_id=external_id)
+        .first()
+    )
+    if identity is None:
+        return False
+    identity.metadata = {
+        **identity.metadata,
+        "blocked": blocked,
+        "blocked_at": timezone.now().isoformat(),
+    }
+    identity.save(update_fields=["metadata"])
+    return True

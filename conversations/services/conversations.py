@@ -1,0 +1,381 @@
+"""Conversations as agents (and operators) handle them: start, edit, assign, resolve, delete,
+and the AI analysis written back."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import Case, F, TextField, Value, When
+from django.utils import timezone
+
+from accounts.models import User
+from conversations import hooks, realtime
+from conversations.models import Contact, Conversation
+from conversations.selectors import agents_see_unassigned, conversation_scope
+from conversations.services.contacts import contact_update
+from conversations.services.events import conversation_updated, reloaded
+from conversations.services.inbound import contact_for_identity, open_conversation_for
+from conversations.services.tags import tags_named
+from conversations.types import InboundMessage
+from flame.exceptions import ConflictError, InvalidInput, PermissionDeniedError
+
+OPEN_CONFLICT = "This customer already has an open conversation on this channel."
+NOT_YOURS_CONFLICT = "Another agent handles this customer's conversation on this channel."
+
+_UNSET: Any = object()  # "not given", where None means "unassign"
+
+
+def _is_operator(user: User) -> bool:
+    """A platform operator (an active superuser, working in Django admin) acts in every
+    workspace with the rights of its admins; most belong to no workspace at all."""
+    return user.is_active and user.is_superuser
+
+
+def ensure_can_act(*, by: User, conversation: Conversation) -> None:
+    """Agents act on conversations they can see; selectors already hid the rest (404)."""
+    if by.workspace_id != conversation.workspace_id and not _is_operator(by):
+        raise PermissionDeniedError("Not your workspace.")
+
+
+@dataclass(frozen=True)
+class ConversationOpened:
+    conversation: Conversation
+    created: bool  # False: the customer's open (or last resolved) conversation was reused
+
+
+@transaction.atomic
+def conversation_create(
+    *,
+    by: User,
+    contact_name: str,
+    platform: str,
+    contact_phone: str = "",
+    contact_email: str = "",
+    contact_external_id: str = "",
+    integration=None,
+    status: str | None = None,
+    priority: str | None = None,
+    tags: list[str] | None = None,
+) -> ConversationOpened:
+    """A conversation an agent starts (API/inbox). An agent who opens one is assigned to it.
+
+    On a channel the customer is reached through their identity there: ``contact_external_id``
+    (their id on the platform) or, where the channel addresses people by phone number, the
+    phone. The contact and its identity are found or created, and the customer's open
+    conversation on the channel is reused (or their last resolved one reopened), the same rule
+    as for an incoming message. ``status``, ``priority`` and ``tags`` are the agent's choices.
+    """
+    contact = {"name": contact_name, "phone": contact_phone, "email": contact_email}
+    if integration is None:
+        opened = ConversationOpened(_conversation_by_hand(by, platform, contact), created=True)
+    else:
+        opened = _conversation_on_channel(by, integration, platform, contact_external_id, contact)
+    _apply_agent_edits(opened.conversation, status=status, priority=priority, tags=tags)
+    fresh = conversation_updated(opened.conversation, created=opened.created)
+    return replace(opened, conversation=fresh)
+
+
+def _conversation_by_hand(by: User, platform: str, contact: dict[str, str]) -> Conversation:
+    """No channel behind it (a call, a visit): nothing to deliver to, messages are only kept."""
+    return Conversation.objects.create(
+        workspace_id=by.workspace_id,
+        contact=Contact.objects.create(workspace_id=by.workspace_id, **contact),
+        platform=platform,
+        assigned_agent=None if by.is_workspace_admin else by,
+    )
+
+
+def _conversation_on_channel(
+    by: User, integration, platform: str, external_id: str, contact: dict[str, str]
+) -> ConversationOpened:
+    if platform != integration.platform:
+        raise InvalidInput(
+            "Invalid input.", details={"platform": ["Not the platform of integration_id."]}
+        )
+    address = _customer_address(integration, external_id, contact["phone"])
+    customer = contact_for_identity(
+        integration,
+        InboundMessage(
+            external_contact_id=address,
+            external_id="",
+            contact_name=contact["name"],
+            contact_phone=contact["phone"],
+        ),
+    )
+    _fill_blank_contact_fields(customer, contact)
+    assignee = None if by.is_workspace_admin else by
+    conversation, created = open_conversation_for(integration, customer, agent=assignee)
+    if not created and not _visible_to(by, conversation):
+        # Another agent's conversation: say so without showing it (the transaction rolls back).
+        raise ConflictError(NOT_YOURS_CONFLICT, code="conversation_of_another_agent")
+    return ConversationOpened(conversation, created=created)
+
+
+def _customer_address(integration, external_id: str, phone: str) -> str:
+    """The customer's id on the channel: given, or derived from the phone where the channel's
+    provider addresses people by number."""
+    if external_id.strip():
+        return external_id.strip()
+    address = hooks.customer_address.ask(integration=integration, phone=phone)
+    if not address:
+        needed = "Needed to reach the customer on this channel"
+        hint = "" if address is None else " (or contact_phone)"
+        raise InvalidInput("Invalid input.", details={"contact_external_id": [f"{needed}{hint}."]})
+    return address
+
+
+def _fill_blank_contact_fields(contact: Contact, data: dict[str, str]) -> None:
+    """What the agent typed completes a known contact; it never overwrites what we know."""
+    missing = {
+        field: value for field, value in data.items() if value and not getattr(contact, field)
+    }
+    if missing:
+        contact_update(contact=contact, data=missing)
+
+
+def _visible_to(user: User, conversation: Conversation) -> bool:
+    return Conversation.objects.filter(conversation_scope(user), pk=conversation.pk).exists()
+
+
+def _status_fields(conversation: Conversation, status: str) -> dict[str, Any]:
+    fields: dict[str, Any] = {"status": status}
+    if status == Conversation.Status.RESOLVED:
+        fields["resolved_at"] = timezone.now()
+    elif status in Conversation.OPEN_STATUSES:
+        fields["resolved_at"] = None
+    if status not in Conversation.OPEN_STATUSES:
+        fields["waiting_since"] = None  # closed: nobody owes the customer an answer any more
+    return fields
+
+
+def _apply_changes(conversation: Conversation, changes: dict[str, Any]) -> None:
+    try:
+        with transaction.atomic():
+            Conversation.objects.filter(pk=conversation.pk).update(
+                **changes, updated_at=timezone.now()
+            )
+    except IntegrityError as exc:
+        # Reopening while the customer already started a new open conversation on the channel.
+        raise ConflictError(OPEN_CONFLICT, code="open_conversation_exists") from exc
+
+
+def _priority_from_ai() -> Case:
+    """The AI's priority, medium before any analysis."""
+    return Case(
+        When(ai_priority="", then=Value(Conversation.Priority.MEDIUM)),
+        default=F("ai_priority"),
+        output_field=TextField(),
+    )
+
+
+def _apply_agent_edits(
+    conversation: Conversation,
+    *,
+    status: str | None = None,
+    priority: str | None = None,
+    tags: list[str] | None = None,
+    reset_priority: bool = False,
+    reset_tags: bool = False,
+) -> dict[str, Any]:
+    """Status, priority and tags as an agent sets them. A priority or tags set by an agent stay
+    theirs (analysis no longer changes them) until a reset gives them back to the AI."""
+    changes: dict[str, Any] = {}
+    if status is not None and status != conversation.status:
+        changes.update(_status_fields(conversation, status))
+    if priority is not None:
+        changes.update(priority=priority, priority_set_by_agent=True)
+    elif reset_priority:
+        changes.update(priority=_priority_from_ai(), priority_set_by_agent=False)
+    if tags is not None or reset_tags:
+        names = tags if tags is not None else conversation.ai_tags
+        conversation.tags.set(tags_named(conversation.workspace_id, names))
+        changes["tags_set_by_agent"] = tags is not None
+    if changes:
+        _apply_changes(conversation, changes)
+    return changes
+
+
+@transaction.atomic
+def conversation_update(
+    *,
+    by: User,
+    conversation: Conversation,
+    status: str | None = None,
+    priority: str | None = None,
+    tags: list[str] | None = None,
+    contact: dict[str, str] | None = None,
+    reset_priority: bool = False,
+    reset_tags: bool = False,
+    agent: Any = _UNSET,
+    assistant: Any = _UNSET,
+) -> Conversation:
+    """An agent's edits; None leaves a field alone. ``agent`` / ``assistant`` (None unassigns)
+    follow ``conversation_assign``'s rules."""
+    ensure_can_act(by=by, conversation=conversation)
+    previous_agent_id = conversation.assigned_agent_id
+    # Assignment first: a survey sent on resolve names the agent who resolved it.
+    assignment = _assignment_changes(by, conversation, agent=agent, assistant=assistant)
+    if assignment:
+        _apply_changes(conversation, assignment)
+    changes = _apply_agent_edits(
+        conversation,
+        status=status,
+        priority=priority,
+        tags=tags,
+        reset_priority=reset_priority,
+        reset_tags=reset_tags,
+    )
+    if contact:
+        contact_update(contact=conversation.contact, data=contact)
+    fresh = conversation_updated(conversation)
+    _tell_previous_agent(fresh, previous_agent_id)
+    if changes.get("status") == Conversation.Status.RESOLVED:
+        hooks.conversation_resolved.send(conversation=fresh)
+    return fresh
+
+
+def conversation_hand_off(*, conversation: Conversation, assistant, reason: str) -> Conversation:
+    """An assistant has no answer to give: the conversation waits for an agent (pending), and
+    the agents are told why."""
+    _apply_changes(conversation, {"status": Conversation.Status.PENDING})
+    return conversation_updated(
+        conversation, handoff={"reason": reason, "assistant_id": str(assistant.pk)}
+    )
+
+
+def conversation_set_status(*, by: User, conversation: Conversation, status: str) -> Conversation:
+    return conversation_update(by=by, conversation=conversation, status=status)
+
+
+def _check_agent_assignment(*, by: User, conversation: Conversation, agent: User | None) -> None:
+    if by.is_workspace_admin or _is_operator(by):
+        return
+    # Agents may only claim an unassigned conversation from the shared queue for themselves.
+    claiming = (
+        agent is not None
+        and agent.pk == by.pk
+        and conversation.assigned_agent_id is None
+        and agents_see_unassigned(by.workspace)
+    )
+    if not claiming:
+        raise PermissionDeniedError("Only workspace admins can assign conversations to agents.")
+
+
+def _assignment_changes(
+    by: User, conversation: Conversation, *, agent: Any, assistant: Any
+) -> dict[str, Any]:
+    changes: dict[str, Any] = {}
+    if agent is not _UNSET:
+        _check_agent_assignment(by=by, conversation=conversation, agent=agent)
+        # Compared with the conversation's workspace: an operator has none of their own.
+        if agent is not None and (
+            agent.workspace_id != conversation.workspace_id or not agent.is_active
+        ):
+            raise InvalidInput("Invalid input.", details={"agent_id": ["Unknown agent."]})
+        changes["assigned_agent"] = agent
+    if assistant is not _UNSET:
+        if assistant is not None and assistant.workspace_id != conversation.workspace_id:
+            raise InvalidInput("Invalid input.", details={"assistant_id": ["Unknown assistant."]})
+        changes["assigned_assistant"] = assistant
+    return changes
+
+
+def _tell_previous_agent(fresh: Conversation, previous_agent_id) -> None:
+    if previous_agent_id and previous_agent_id != fresh.assigned_agent_id:
+        # The previous assignee no longer sees the conversation: tell them to drop it.
+        realtime.event_record(
+            workspace_id=fresh.workspace_id,
+            kind="conversation:removed",
+            payload={"conversation_id": str(fresh.pk)},
+            user_id=previous_agent_id,
+        )
+
+
+@transaction.atomic
+def conversation_assign(
+    *, by: User, conversation: Conversation, agent: Any = _UNSET, assistant: Any = _UNSET
+) -> Conversation:
+    """Assign (or with None, unassign) an agent and/or an assistant."""
+    ensure_can_act(by=by, conversation=conversation)
+    previous_agent_id = conversation.assigned_agent_id
+    changes = _assignment_changes(by, conversation, agent=agent, assistant=assistant)
+    if changes:
+        _apply_changes(conversation, changes)
+    fresh = conversation_updated(conversation)
+    _tell_previous_agent(fresh, previous_agent_id)
+    return fresh
+
+
+@transaction.atomic
+def conversation_mark_read(*, by: User, conversation: Conversation) -> Conversation:
+    ensure_can_act(by=by, conversation=conversation)
+    changed = Conversation.objects.filter(pk=conversation.pk, unread_count__gt=0).update(
+        unread_count=0
+    )
+    return conversation_updated(conversation) if changed else reloaded(conversation)
+
+
+@transaction.atomic
+def conversation_record_analysis(
+    *, conversation_id, summary: str, priority: str, tags: list[str], analyzed_at
+) -> Conversation | None:
+    """Store the AI's analysis (assistants/analysis.py). Its priority and tags are also the
+    conversation's own until an agent sets them; after that only the ai_* fields change."""
+    locked = Conversation.objects.select_for_update(of=("self",)).filter(pk=conversation_id).first()
+    if locked is None:
+        return None
+    changes: dict[str, Any] = {
+        "ai_summary": summary,
+        "ai_priority": priority,
+        "ai_tags": tags,
+        "ai_analyzed_at": analyzed_at,
+    }
+    if not locked.priority_set_by_agent:
+        changes["priority"] = priority
+    Conversation.objects.filter(pk=locked.pk).update(**changes)
+    retagged = not locked.tags_set_by_agent and _retag(locked, tags)
+    if retagged or changes.get("priority", locked.priority) != locked.priority:
+        fresh = conversation_updated(locked)  # lists re-filter and re-badge it
+    else:
+        fresh = reloaded(locked)
+    _analysis_event(fresh)
+    return fresh
+
+
+def _retag(conversation: Conversation, names: list[str]) -> bool:
+    tags = tags_named(conversation.workspace_id, names)
+    if {tag.pk for tag in tags} == set(conversation.tags.values_list("pk", flat=True)):
+        return False
+    conversation.tags.set(tags)
+    return True
+
+
+def _analysis_event(conversation: Conversation) -> None:
+    realtime.event_record(
+        workspace_id=conversation.workspace_id,
+        kind="conversation:ai:update",
+        payload={
+            "conversation_id": str(conversation.pk),
+            "ai_summary": conversation.ai_summary,
+            "ai_priority": conversation.ai_priority,
+            "ai_tags": conversation.ai_tags,
+            "ai_analyzed_at": conversation.ai_analyzed_at.isoformat(),
+        },
+        conversation=conversation,
+    )
+
+
+@transaction.atomic
+def conversation_delete(*, by: User, conversation: Conversation) -> None:
+    if not (by.is_workspace_admin or _is_operator(by)):
+        raise PermissionDeniedError("Only workspace admins can delete conversations.")
+    ensure_can_act(by=by, conversation=conversation)
+    realtime.event_record(
+        workspace_id=conversation.workspace_id,
+        kind="conversation:deleted",
+        payload={"conversation_id": str(conversation.pk)},
+        conversation=conversation,
+    )
+    conversation.delete()

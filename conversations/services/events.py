@@ -1,0 +1,95 @@
+"""What every change publishes: reloaded payloads and their realtime events.
+
+Each is recorded with ``realtime.event_record`` inside the caller's transaction, so the outbox
+row commits or rolls back with the change it describes.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.utils import timezone
+
+from conversations import realtime
+from conversations.models import Conversation, Event, Message
+from conversations.serializers import conversation_data, message_data
+
+PREVIEW_LENGTH = 200
+
+
+def reloaded(conversation: Conversation) -> Conversation:
+    return (
+        Conversation.objects.select_related("contact", "assigned_agent", "assigned_assistant")
+        .prefetch_related("tags")
+        .get(pk=conversation.pk)
+    )
+
+
+def conversation_updated(conversation: Conversation, **extra: Any) -> Conversation:
+    """Reload (F() values, tags) and record ``conversation:updated`` for its audience."""
+    fresh = reloaded(conversation)
+    realtime.event_record(
+        workspace_id=fresh.workspace_id,
+        kind="conversation:updated",
+        payload={"conversation": conversation_data(fresh), **extra},
+        conversation=fresh,
+    )
+    return fresh
+
+
+def message_new_payload(message: Message, conversation: Conversation) -> tuple:
+    payload = {
+        "conversation_id": str(conversation.pk),
+        "message": message_data(message),
+        "conversation": conversation_data(conversation),
+    }
+    return conversation, payload
+
+
+def message_new(message: Message, conversation: Conversation) -> None:
+    fresh, payload = message_new_payload(message, reloaded(conversation))
+    realtime.event_record(
+        workspace_id=fresh.workspace_id, kind="message:new", payload=payload, conversation=fresh
+    )
+
+
+def preview(message: Message) -> str:
+    if message.content:
+        return message.content[:PREVIEW_LENGTH]
+    return f"[{message.type}]"
+
+
+def status_event(message: Message) -> None:
+    realtime.event_record(
+        workspace_id=message.workspace_id,
+        kind="message:status",
+        payload={
+            "conversation_id": str(message.conversation_id),
+            "message_id": str(message.pk),
+            "status": message.status,
+            "error_code": message.error_code,
+            "error_message": message.error_message,
+        },
+        conversation=message.conversation,
+    )
+
+
+def events_prune(*, older_than_days: int | None = None) -> int:
+    """Delete outbox rows past retention; clients older than that reload their state."""
+    days = older_than_days if older_than_days is not None else settings.EVENT_RETENTION_DAYS
+    deleted, _ = Event.objects.filter(created_at__lt=timezone.now() - timedelta(days=days)).delete()
+    return deleted
+
+
+def message_updated(message: Message) -> None:
+    realtime.event_record(
+        workspace_id=message.workspace_id,
+        kind="message:updated",
+        payload={
+            "conversation_id": str(message.conversation_id),
+            "message": message_data(message),
+        },
+        conversation=message.conversation,
+    )

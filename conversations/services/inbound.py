@@ -1,0 +1,283 @@
+"""Customer messages arriving from a channel, stored exactly once.
+
+One path, whatever the delivery: a webhook with one message and a batch of a hundred both go
+through ``messages_receive_inbound``, which works on sets (a handful of queries per batch, not
+a dozen per message). Exactly once comes from the database: the UNIQUE (integration,
+external_id) key skips a message another worker or an earlier delivery already stored, and
+only what was stored moves counters and publishes ``message:new``.
+
+What happens next — an assistant's reply, the analysis, a survey answer becoming a rating — is
+not the core's business: ingestion (integrations) orchestrates it around these calls.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from accounts.models import User
+from conversations import realtime
+from conversations.models import Contact, ContactIdentity, Conversation, Message
+from conversations.services.counters import count_new_messages, customer_wrote_at
+from conversations.services.events import message_new, message_new_payload
+from conversations.types import InboundMessage
+
+
+@dataclass(frozen=True)
+class InboundResult:
+    message: Message
+    created: bool
+
+
+@dataclass(frozen=True)
+class InboundBatch:
+    """What a delivery stored: the new messages (in order) and their conversations as they are
+    now, counters included, for what happens next (assistants, analysis)."""
+
+    messages: list[Message]
+    conversations: dict
+
+
+def _fitted(field: str, value: str) -> str:
+    """A platform's profile value cut to our column: a long display name never loses a message."""
+    return value[: Contact._meta.get_field(field).max_length]
+
+
+def contact_for_identity(integration, inbound: InboundMessage) -> Contact:
+    """The contact behind the platform's id for this customer, created on first contact."""
+    identity = (
+        ContactIdentity.objects.select_related("contact")
+        .filter(integration=integration, external_id=inbound.external_contact_id)
+        .first()
+    )
+    name = _fitted("name", inbound.contact_name)
+    if identity is not None:
+        contact = identity.contact
+        if name and not contact.name:
+            Contact.objects.filter(pk=contact.pk).update(name=name)
+        return contact
+    try:
+        with transaction.atomic():
+            contact = Contact.objects.create(
+                workspace_id=integration.workspace_id,
+                name=name,
+                phone=_fitted("phone", inbound.contact_phone),
+            )
+            ContactIdentity.objects.create(
+                contact=contact, integration=integration, external_id=inbound.external_contact_id
+            )
+            return contact
+    except IntegrityError:
+        # Another worker created this identity a moment ago: use theirs.
+        return ContactIdentity.objects.get(
+            integration=integration, external_id=inbound.external_contact_id
+        ).contact
+
+
+def open_conversation_for(
+    integration, contact: Contact, *, agent: User | None = None
+) -> tuple[Conversation, bool]:
+    """The customer's open conversation on this channel: reuse, reopen the last, or create
+    (assigned to ``agent``). The flag says whether a new conversation was created."""
+    open_now = Conversation.objects.filter(
+        integration=integration, contact=contact, status__in=Conversation.OPEN_STATUSES
+    ).first()
+    if open_now is not None:
+        return open_now, False
+    last_resolved = (
+        Conversation.objects.filter(
+            integration=integration, contact=contact, status=Conversation.Status.RESOLVED
+        )
+        .order_by("-last_message_at")
+        .first()
+    )
+    try:
+        with transaction.atomic():
+            if last_resolved is not None:
+                Conversation.objects.filter(pk=last_resolved.pk).update(
+                    status=Conversation.Status.ACTIVE, resolved_at=None
+                )
+                last_resolved.refresh_from_db()
+                return last_resolved, False
+            created = Conversation.objects.create(
+                workspace_id=integration.workspace_id,
+                integration=integration,
+                contact=contact,
+                platform=integration.platform,
+                assigned_agent=agent,
+                assigned_assistant_id=integration.default_assistant_id,
+            )
+            return created, True
+    except IntegrityError:
+        # Lost the race to open it: the partial unique index guarantees exactly one exists.
+        return Conversation.objects.get(
+            integration=integration, contact=contact, status__in=Conversation.OPEN_STATUSES
+        ), False
+
+
+def _inbound_row(
+    conversation: Conversation, integration, inbound: InboundMessage, reply_to=None
+) -> Message:
+    return Message(
+        conversation=conversation,
+        workspace_id=conversation.workspace_id,
+        integration=integration,
+        sender=Message.Sender.USER,
+        type=inbound.type,
+        content=inbound.content,
+        media_url=inbound.media_url,
+        metadata=inbound.metadata or {},
+        external_id=inbound.external_id,
+        reply_to=reply_to,
+        status=Message.Status.DELIVERED,
+        created_at=timezone.now(),
+    )
+
+
+def inbound_not_stored(*, integration, inbounds: list[InboundMessage]) -> list[InboundMessage]:
+    """``inbounds`` without repeats and without messages already stored (one query)."""
+    unique = list({inbound.external_id: inbound for inbound in inbounds}.values())
+    stored = set(
+        Message.objects.filter(
+            integration=integration, external_id__in=[inbound.external_id for inbound in unique]
+        ).values_list("external_id", flat=True)
+    )
+    return [inbound for inbound in unique if inbound.external_id not in stored]
+
+
+def _known_contacts(integration, inbounds: list[InboundMessage]) -> dict[str, Contact]:
+    """External contact id → contact, one query for returning customers; new ones one by one
+    through the single-message path (which handles the identity race)."""
+    ids = {inbound.external_contact_id for inbound in inbounds}
+    known = {
+        identity.external_id: identity.contact
+        for identity in ContactIdentity.objects.select_related("contact").filter(
+            integration=integration, external_id__in=ids
+        )
+    }
+    for inbound in inbounds:
+        if inbound.external_contact_id not in known:
+            known[inbound.external_contact_id] = contact_for_identity(integration, inbound)
+    return known
+
+
+def _open_conversations(integration, contacts: list[Contact]) -> dict:
+    """Contact id → open conversation on this channel (opening or reopening where needed)."""
+    found = {
+        conversation.contact_id: conversation
+        for conversation in Conversation.objects.filter(
+            integration=integration,
+            contact_id__in=[contact.pk for contact in contacts],
+            status__in=Conversation.OPEN_STATUSES,
+        )
+    }
+    for contact in contacts:
+        if contact.pk not in found:
+            found[contact.pk] = open_conversation_for(integration, contact)[0]
+    return found
+
+
+def _reply_targets(integration, inbounds: list[InboundMessage]) -> dict[str, Message]:
+    ids = {inbound.reply_to_external_id for inbound in inbounds if inbound.reply_to_external_id}
+    if not ids:
+        return {}
+    return {
+        message.external_id: message
+        for message in Message.objects.filter(integration=integration, external_id__in=ids)
+    }
+
+
+def _bulk_insert_inbound(integration, inbounds: list[InboundMessage]) -> list[Message]:
+    contacts = _known_contacts(integration, inbounds)
+    conversations = _open_conversations(
+        integration, list({c.pk: c for c in contacts.values()}.values())
+    )
+    targets = _reply_targets(integration, inbounds)
+    rows = [
+        _inbound_row(
+            conversations[contacts[inbound.external_contact_id].pk],
+            integration,
+            inbound,
+            targets.get(inbound.reply_to_external_id or ""),
+        )
+        for inbound in inbounds
+    ]
+    # A concurrent worker may store some of them first: the unique key skips those rows.
+    Message.objects.bulk_create(rows, ignore_conflicts=True)
+    stored = set(
+        Message.objects.filter(pk__in=[row.pk for row in rows]).values_list("pk", flat=True)
+    )
+    return [row for row in rows if row.pk in stored]
+
+
+def _announce(created: list[Message]) -> dict:
+    """Counters and ``message:new`` for what was stored; the conversations as they are now."""
+    by_conversation: dict = {}
+    for message in created:
+        by_conversation.setdefault(message.conversation_id, []).append(message)
+    # Sorted: two workers updating overlapping conversations take row locks in the same order.
+    for conversation_id in sorted(by_conversation, key=str):
+        count_new_messages(conversation_id, by_conversation[conversation_id])
+    fresh = {
+        conversation.pk: conversation
+        for conversation in Conversation.objects.select_related(
+            "contact", "assigned_agent", "assigned_assistant"
+        )
+        .prefetch_related("tags")
+        .filter(pk__in=list(by_conversation))
+    }
+    realtime.conversation_events_record(
+        kind="message:new",
+        items=[message_new_payload(message, fresh[message.conversation_id]) for message in created],
+    )
+    return fresh
+
+
+def messages_receive_inbound(*, integration, inbounds: list[InboundMessage]) -> InboundBatch:
+    """Store a delivery's customer messages exactly once, whatever the number of deliveries or
+    workers: contacts, identities and open conversations found or created, counters moved with
+    F(), one ``message:new`` per stored message. Returns what was stored."""
+    fresh = inbound_not_stored(integration=integration, inbounds=inbounds)
+    if not fresh:
+        return InboundBatch(messages=[], conversations={})
+    stored = _bulk_insert_inbound(integration, fresh)
+    return InboundBatch(messages=stored, conversations=_announce(stored) if stored else {})
+
+
+def message_receive_inbound(*, integration, inbound: InboundMessage) -> InboundResult:
+    """One customer message: the batch of one (the same path). A repeat returns the message
+    stored first, with ``created=False``."""
+    batch = messages_receive_inbound(integration=integration, inbounds=[inbound])
+    if batch.messages:
+        return InboundResult(message=batch.messages[0], created=True)
+    stored = Message.objects.get(integration=integration, external_id=inbound.external_id)
+    return InboundResult(message=stored, created=False)
+
+
+def message_receive_in_thread(
+    *, integration, conversation: Conversation, inbound: InboundMessage
+) -> Message | None:
+    """Keep a customer message in ``conversation``'s thread as a reply that changes nothing
+    about the conversation: it neither reopens it nor counts as unread or waiting (a survey
+    answer). None when the message was stored before."""
+    reply_to = None
+    if inbound.reply_to_external_id:
+        reply_to = Message.objects.filter(
+            integration=integration, external_id=inbound.reply_to_external_id
+        ).first()
+    try:
+        with transaction.atomic():
+            message = _inbound_row(conversation, integration, inbound, reply_to)
+            message.save(force_insert=True)
+    except IntegrityError:
+        return None  # stored by an earlier delivery or another worker
+    Conversation.objects.filter(pk=conversation.pk).update(
+        message_count=F("message_count") + 1,
+        last_customer_message_at=customer_wrote_at(message.created_at),
+        updated_at=timezone.now(),
+    )
+    message_new(message, conversation)
+    return message

@@ -1,0 +1,63 @@
+"""Workspace tags: create, rename and recolour, delete, and find-or-create by name."""
+
+from __future__ import annotations
+
+from django.db import IntegrityError, transaction
+
+from accounts.models import User
+from conversations.models import Tag
+from flame.exceptions import ConflictError
+
+
+def tags_named(workspace_id, names: list[str]) -> list[Tag]:
+    tags = []
+    for name in dict.fromkeys(n.strip() for n in names if n.strip()):
+        existing = Tag.objects.filter(workspace_id=workspace_id, name__iexact=name).first()
+        if existing is None:
+            try:
+                with transaction.atomic():
+                    existing = Tag.objects.create(workspace_id=workspace_id, name=name)
+            except IntegrityError:
+                existing = Tag.objects.get(workspace_id=workspace_id, name__iexact=name)
+        tags.append(existing)
+    return tags
+
+
+def _tag_conflict() -> ConflictError:
+    return ConflictError(
+        "A tag with this name already exists.",
+        code="tag_exists",
+        details={"name": ["Already exists."]},
+    )
+
+
+@transaction.atomic
+def tag_create(*, by: User, name: str, color: str | None = None) -> Tag:
+    try:
+        with transaction.atomic():
+            return Tag.objects.create(
+                workspace_id=by.workspace_id,
+                name=name.strip(),
+                **({"color": color} if color else {}),
+            )
+    except IntegrityError as exc:
+        raise _tag_conflict() from exc
+
+
+@transaction.atomic
+def tag_update(*, tag: Tag, name: str | None = None, color: str | None = None) -> Tag:
+    if name is not None:
+        tag.name = name.strip()
+    if color is not None:
+        tag.color = color
+    try:
+        with transaction.atomic():
+            tag.save(update_fields=["name", "color"])
+    except IntegrityError as exc:
+        raise _tag_conflict() from exc
+    return tag
+
+
+@transaction.atomic
+def tag_delete(*, tag: Tag) -> None:
+    tag.delete()
