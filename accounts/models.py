@@ -154,6 +154,15 @@ class User(AbstractBaseUser, PermissionsMixin):
         return self.email
 
     @property
+    def member_workspace_id(self) -> uuid.UUID:
+        """The workspace this member acts in. Every user but a platform operator has one;
+        writing for an operator without one is a bug, reported as such rather than as a
+        database error."""
+        if self.workspace_id is None:
+            raise ValueError(f"{self.email} belongs to no workspace")
+        return self.workspace_id
+
+    @property
     def is_workspace_admin(self) -> bool:
         return self.is_active and self.role == self.Role.ADMIN and self.workspace_id is not None
 

@@ -32,6 +32,7 @@ from flame.exceptions import (
     InvalidInput,
     PermissionDeniedError,
 )
+from flame.fields import max_length_of
 from flame.ratelimits import Limit, client_ip, count_against, refuse_when_exhausted
 
 logger = logging.getLogger(__name__)
@@ -124,7 +125,7 @@ def signup_confirm(*, token: str) -> User:
             INVALID_SIGNUP_TOKEN, code="invalid_token", details={"token": [INVALID_SIGNUP_TOKEN]}
         )
     _claim_address(user, [])
-    workspace = Workspace.objects.select_for_update().get(pk=user.workspace_id)
+    workspace = Workspace.objects.select_for_update().get(members=user)
     workspace.settings.pop(SIGNUP_PENDING, None)
     workspace.save(update_fields=["settings", "updated_at"])
     return user
@@ -280,7 +281,9 @@ def user_update_membership(
     """Change a member's role, name or active flag; a workspace always keeps an admin."""
     # Lock the workspace's admins so two concurrent demotions cannot both pass the check.
     list(
-        User.objects.select_for_update().filter(workspace_id=by.workspace_id, role=User.Role.ADMIN)
+        User.objects.select_for_update().filter(
+            workspace_id=by.member_workspace_id, role=User.Role.ADMIN
+        )
     )
     losing_admin = user.role == User.Role.ADMIN and (
         (role is not None and role != User.Role.ADMIN) or is_active is False
@@ -328,7 +331,8 @@ def _issued_record(raw: str, *, for_update: bool = False) -> OutstandingToken:
     digest as well as its jti: a forged token naming someone's jti finds nothing.
     """
     try:
-        token = IssuedRefreshToken(raw)
+        # simplejwt annotates its argument as a Token, but it takes (and here gets) the string.
+        token = IssuedRefreshToken(raw)  # type: ignore[arg-type]
     except TokenError as exc:
         raise AuthenticationError(str(exc), code="token_not_valid") from exc
     records = OutstandingToken.objects.filter(jti=token.jti, token=token_digest(raw))
@@ -344,7 +348,9 @@ def _issued_record(raw: str, *, for_update: bool = False) -> OutstandingToken:
 def token_refresh(*, refresh: str) -> dict[str, str]:
     """Rotate a refresh token: exactly one caller can redeem it, even when two race."""
     record = _issued_record(refresh, for_update=True)
-    user = User.objects.filter(pk=record.user_id, is_active=True).first()
+    user = None
+    if record.user_id is not None:  # None: the user was deleted since
+        user = User.objects.filter(pk=record.user_id, is_active=True).first()
     if user is None:
         raise AuthenticationError("Token is invalid.", code="token_not_valid")
     _, created = BlacklistedToken.objects.get_or_create(token=record)
@@ -365,7 +371,7 @@ def _workspace_input_errors(
     errors: dict[str, list[str]] = {}
     if name is not None and not name.strip():
         errors["name"] = ["The name cannot be empty."]
-    if name is not None and len(name.strip()) > Workspace._meta.get_field("name").max_length:
+    if name is not None and len(name.strip()) > max_length_of(Workspace, "name"):
         errors["name"] = ["The name is too long."]
     if timezone is not None and timezone not in zoneinfo.available_timezones():
         errors["timezone"] = [f"{timezone} is not a known IANA time zone."]

@@ -7,6 +7,10 @@ The apps that act on a switch (conversations, assistants, satisfaction) import i
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from accounts.models import Workspace
 
 
 @dataclass(frozen=True)
@@ -14,7 +18,7 @@ class Switch:
     key: str
     default: bool
 
-    def is_on(self, workspace) -> bool:
+    def is_on(self, workspace: Workspace) -> bool:
         return bool(workspace.setting(self.key, self.default))
 
 

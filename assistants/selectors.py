@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import functools
 import operator
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import Any
 
 from django.contrib.postgres.search import SearchQuery, SearchRank
 from django.db import connection
@@ -77,7 +79,7 @@ def assistant_list_with_channels_for(*, user: User) -> QuerySet[Assistant]:
     """
     channels = Assistant._meta.get_field("default_for_integrations").related_model
     return assistant_list_for(user=user).prefetch_related(
-        Prefetch("default_for_integrations", queryset=channels.objects.order_by("name"))
+        Prefetch("default_for_integrations", queryset=channels._default_manager.order_by("name"))
     )
 
 
@@ -226,10 +228,12 @@ def usage_metrics() -> dict:
     }
 
 
-def usage_row(row: dict) -> dict:
-    row["total_tokens"] = row["prompt_tokens"] + row["completion_tokens"]
-    row["cost"] = row["cost"] or 0
-    return row
+def usage_row(row: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        **row,
+        "total_tokens": row["prompt_tokens"] + row["completion_tokens"],
+        "cost": row["cost"] or 0,
+    }
 
 
 def ai_usage_report(*, workspace: Workspace, window: UsageWindow) -> dict:
@@ -247,7 +251,8 @@ def ai_usage_report(*, workspace: Workspace, window: UsageWindow) -> dict:
     by_assistant = (
         rows.values("assistant_id", assistant_name=F("assistant__name"))
         .annotate(**usage_metrics())
-        .order_by("-requests", "assistant_name")
+        # "requests" is one of usage_metrics()'s annotations, which the stubs cannot see.
+        .order_by("-requests", "assistant_name")  # type: ignore[misc]
     )
     by_purpose = rows.values("purpose").annotate(**usage_metrics()).order_by("purpose")
     return {

@@ -10,6 +10,7 @@ domain exceptions, no network call inside a transaction).
 from __future__ import annotations
 
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 from django.contrib.postgres.search import SearchVector
@@ -58,7 +59,9 @@ def _current_values(assistant: Assistant) -> dict[str, Any]:
 
 @transaction.atomic
 def assistant_create(*, by: User, data: dict[str, Any]) -> Assistant:
-    assistant = Assistant(workspace_id=by.workspace_id, **_allowed(data, Assistant.EDITABLE_FIELDS))
+    assistant = Assistant(
+        workspace_id=by.member_workspace_id, **_allowed(data, Assistant.EDITABLE_FIELDS)
+    )
     assistant_validate(_current_values(assistant))
     assistant.save()
     return assistant
@@ -230,19 +233,13 @@ def customer_messages_received(*, messages: list, conversations: dict) -> None:
         for message in wanted
     )
     for message in wanted:
-        message_id = str(message.pk)
         transaction.on_commit(
-            lambda message_id=message_id: auto_reply_task.apply_async(
-                (message_id,), countdown=quiet
-            ),
+            partial(auto_reply_task.apply_async, (str(message.pk),), countdown=quiet),
             robust=True,
         )
     for conversation_id in dict.fromkeys(message.conversation_id for message in messages):
         transaction.on_commit(
-            lambda conversation_id=conversation_id: schedule_analysis(
-                conversation_id=conversation_id
-            ),
-            robust=True,
+            partial(schedule_analysis, conversation_id=conversation_id), robust=True
         )
 
 

@@ -17,12 +17,13 @@ from __future__ import annotations
 
 import logging
 from collections import deque
+from typing import Any
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from accounts.ws_auth import JWT_SUBPROTOCOL, socket_admissible, socket_user
-from conversations import realtime, selectors
+from conversations import audience, realtime, selectors
 from flame.exceptions import NotFoundError
 
 logger = logging.getLogger(__name__)
@@ -34,19 +35,12 @@ TYPING_KINDS = ("typing:start", "typing:stop")
 
 
 @database_sync_to_async
-def _current_user(scope):
-    """The socket's user as stored now (off the event loop); None if they may not connect."""
+def _current_member(scope) -> tuple[Any, audience.Viewer | None]:
+    """The socket's user as stored now and what they may see (read off the event loop);
+    (None, None) if they may not connect."""
     user = socket_user(scope)
-    return user if user is not None and user.workspace_id else None
-
-
-def _rights_groups(user) -> list[str]:
-    """Groups beyond ``user.<id>``, by the rules of ``selectors.conversation_scope``."""
-    if user.is_workspace_admin:
-        return [realtime.admins_group(user.workspace_id)]
-    if selectors.agents_see_unassigned(user.workspace):
-        return [realtime.queue_group(user.workspace_id)]
-    return []
+    viewer = audience.Viewer.of(user) if user is not None else None
+    return (user, viewer) if viewer is not None else (None, None)
 
 
 @database_sync_to_async
@@ -74,16 +68,17 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
             return
         # The personal group before reading the rights: a change that commits after the read
         # is announced there, so it cannot fall between the read and joining the groups.
-        await self._join(realtime.user_group(user.pk))
-        self.user = await _current_user(self.scope)
-        if self.user is None:
+        await self._join(audience.user_group(user.pk))
+        self.user, viewer = await _current_member(self.scope)
+        if viewer is None:
             await self._refuse(CLOSE_UNAUTHENTICATED)
             return
         self.conversations: set[str] = set()
         # An admin assigned to a conversation gets its events via two groups: drop the repeat.
         self.recent_event_ids: deque[int] = deque(maxlen=256)
-        for group in _rights_groups(self.user):
-            await self._join(group)
+        for group in audience.groups_for(viewer):
+            if group not in self.joined:
+                await self._join(group)
         await self.accept(self._subprotocol())
 
     def _subprotocol(self) -> str | None:

@@ -230,7 +230,12 @@ class Message(models.Model):
         FAILED = "failed", _("Failed")
 
     # Forward-only order of delivery states; FAILED stands apart and is terminal.
-    STATUS_RANK = {Status.QUEUED: 0, Status.SENT: 1, Status.DELIVERED: 2, Status.READ: 3}
+    STATUS_RANK: dict[str, int] = {
+        Status.QUEUED: 0,
+        Status.SENT: 1,
+        Status.DELIVERED: 2,
+        Status.READ: 3,
+    }
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     conversation = models.ForeignKey(

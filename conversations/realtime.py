@@ -5,8 +5,10 @@ commit it is pushed to the channel-layer groups of everyone allowed to see it. T
 is at-most-once, so the pushed copy is a notification: clients that were away resume from
 ``GET /api/events?after=<last id>``, which reads the same rows.
 
-Groups:
+Groups (named in ``conversations.audience``, which decides who joins which and where each event
+goes, by the same rule the selectors and the catch-up feed use):
 - ``user.<id>``: every socket of one person;
+- ``workspace.<id>.members``: every member's sockets (workspace-wide events);
 - ``workspace.<id>.admins``: admins see every conversation of their workspace;
 - ``workspace.<id>.queue``: agents allowed to see unassigned conversations;
 - ``conversation.<id>``: sockets that opened a thread (typing indicators only).
@@ -31,6 +33,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.utils import timezone
 
+from conversations.audience import event_groups, user_group
 from conversations.models import Conversation, Event
 
 logger = logging.getLogger(__name__)
@@ -38,18 +41,6 @@ logger = logging.getLogger(__name__)
 EVENT_MESSAGE_TYPE = "flame.event"
 TYPING_MESSAGE_TYPE = "flame.typing"
 RIGHTS_CHANGED_MESSAGE_TYPE = "flame.rights_changed"
-
-
-def user_group(user_id) -> str:
-    return f"user.{user_id}"
-
-
-def admins_group(workspace_id) -> str:
-    return f"workspace.{workspace_id}.admins"
-
-
-def queue_group(workspace_id) -> str:
-    return f"workspace.{workspace_id}.queue"
 
 
 def conversation_group(conversation_id) -> str:
@@ -70,18 +61,6 @@ def page_poll_seconds() -> int:
 def event_wire(event: Event) -> dict[str, Any]:
     """What a client receives, live or from /api/events: ``{type, id, data}``."""
     return {"type": event.kind, "id": event.id, "data": event.payload}
-
-
-def event_groups(event: Event) -> list[str]:
-    if event.audience == Event.Audience.USER:
-        return [user_group(event.user_id)]
-    groups = [admins_group(event.workspace_id)]
-    if event.audience == Event.Audience.CONVERSATION:
-        if event.assigned_agent_id:
-            groups.append(user_group(event.assigned_agent_id))
-        else:
-            groups.append(queue_group(event.workspace_id))
-    return groups
 
 
 class _PublisherLoop:

@@ -16,6 +16,7 @@ from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 
 from accounts.models import User
 from accounts.switches import AGENTS_SEE_UNASSIGNED
+from conversations import audience
 from conversations.models import SEARCH_CONFIG, Contact, Conversation, Event, Message, Tag
 from conversations.search import Fold, FoldedContactText, contains_every_term, search_terms
 from flame.exceptions import NotFoundError
@@ -26,16 +27,9 @@ def agents_see_unassigned(workspace) -> bool:
 
 
 def conversation_scope(user: User) -> Q:
-    """The conversations ``user`` may see, as a filter on Conversation."""
-    if user.workspace_id is None or not user.is_active:
-        return Q(pk__in=[])
-    in_workspace = Q(workspace_id=user.workspace_id)
-    if user.is_workspace_admin:
-        return in_workspace
-    visible = Q(assigned_agent_id=user.pk)
-    if agents_see_unassigned(user.workspace):
-        visible |= Q(assigned_agent__isnull=True)
-    return in_workspace & visible
+    """The conversations ``user`` may see, as a filter on Conversation (conversations.audience
+    holds the rule)."""
+    return audience.conversations_visible(audience.Viewer.of(user))
 
 
 def _with_relations(queryset: QuerySet[Conversation]) -> QuerySet[Conversation]:
@@ -163,20 +157,8 @@ def message_in_conversation(*, conversation: Conversation, message_id) -> Messag
 
 def event_list_for(*, user: User, after: int) -> QuerySet[Event]:
     """Events the user would have received live, in order, after ``after``."""
-    if user.workspace_id is None:
-        return Event.objects.none()
-    mine = Q(audience=Event.Audience.USER, user_id=user.pk)
-    workspace_wide = Q(audience=Event.Audience.WORKSPACE)
-    if user.is_workspace_admin:
-        visible = mine | workspace_wide | Q(audience=Event.Audience.CONVERSATION)
-    else:
-        conversations = Q(audience=Event.Audience.CONVERSATION, assigned_agent_id=user.pk)
-        if agents_see_unassigned(user.workspace):
-            conversations |= Q(audience=Event.Audience.CONVERSATION, assigned_agent_id__isnull=True)
-        visible = mine | workspace_wide | conversations
-    return Event.objects.filter(visible, workspace_id=user.workspace_id, id__gt=after).order_by(
-        "id"
-    )
+    visible = audience.events_visible(audience.Viewer.of(user))
+    return Event.objects.filter(visible, id__gt=after).order_by("id")
 
 
 def tag_list_for(*, user: User) -> QuerySet[Tag]:

@@ -8,6 +8,7 @@ contract does not depend on the services' code.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -36,7 +37,7 @@ class InboundMessage:
     media_url: str = ""
     contact_name: str = ""
     contact_phone: str = ""
-    metadata: dict | None = None
+    metadata: dict[str, Any] | None = None
     reply_to_external_id: str | None = None
 
 
@@ -50,4 +51,4 @@ class EchoedMessage:
     type: str = TEXT
     media_url: str = ""
     our_message_id: str | None = None
-    metadata: dict | None = None
+    metadata: dict[str, Any] | None = None

@@ -10,6 +10,16 @@ from django.db import models
 from flame import crypto
 
 
+def max_length_of(model: type[models.Model], field_name: str) -> int:
+    """The declared max_length of ``model.field_name`` (a text column), for checks and cuts that
+    must agree with the column."""
+    field = model._meta.get_field(field_name)
+    max_length = getattr(field, "max_length", None)
+    if not isinstance(max_length, int):
+        raise TypeError(f"{model.__name__}.{field_name} has no max_length")
+    return max_length
+
+
 class EncryptedJSONField(models.TextField):
     """A JSON value stored as AES-GCM ciphertext (flame.crypto), decrypted on load.
 
@@ -19,6 +29,9 @@ class EncryptedJSONField(models.TextField):
     """
 
     description = "JSON encrypted at rest"
+    # What django-stubs should type it as: the decoded JSON, not the ciphertext's text.
+    _pyi_private_set_type: Any
+    _pyi_private_get_type: Any
 
     def contribute_to_class(self, cls, name, *args, **kwargs) -> None:
         super().contribute_to_class(cls, name, *args, **kwargs)

@@ -17,10 +17,13 @@ from conversations.services import (
     inbound_not_stored,
     messages_receive_inbound,
 )
+from integrations.models import Integration
 from satisfaction import services as satisfaction
 
 
-def customer_messages_receive(*, integration, inbounds: list[InboundMessage]) -> list[Message]:
+def customer_messages_receive(
+    *, integration: Integration, inbounds: list[InboundMessage]
+) -> list[Message]:
     """Store a delivery's customer messages and start what follows; returns what was stored."""
     fresh = inbound_not_stored(integration=integration, inbounds=inbounds)
     answers, rest = satisfaction.survey_answers_receive(integration=integration, inbounds=fresh)
@@ -30,7 +33,7 @@ def customer_messages_receive(*, integration, inbounds: list[InboundMessage]) ->
     return [*answers, *batch.messages]
 
 
-def customer_message_receive(*, integration, inbound: InboundMessage) -> InboundResult:
+def customer_message_receive(*, integration: Integration, inbound: InboundMessage) -> InboundResult:
     """One customer message through the same flow (the simulator, tests, tools)."""
     stored = customer_messages_receive(integration=integration, inbounds=[inbound])
     if stored:

@@ -230,6 +230,8 @@ def _answer_callbacks(routed: list[tuple[Integration, base.Item]]) -> None:
         if not isinstance(item, base.CallbackAnswer):
             continue
         client = provider_client(integration.platform)
+        if not isinstance(client, base.AnswersCallbacks):
+            continue
         try:
             client.answer_callback(integration=integration, callback_id=item.callback_id)
         except base.SendError:

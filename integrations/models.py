@@ -71,10 +71,13 @@ class Integration(models.Model):
 
     @property
     def webhook_url(self) -> str:
+        from integrations.providers import provider_spec
+
         base = f"{settings.PUBLIC_BASE_URL}/api/webhooks/{self.platform}"
-        if self.platform == Platform.TELEGRAM:
+        route = provider_spec(self.platform).webhook_route
+        if route == "secret":
             return f"{base}/{self.webhook_secret}"
-        if self.platform == Platform.SANDBOX:
+        if route == "integration":
             return f"{base}/{self.pk}"  # the simulator's URL; callers sign in instead
         return base
 

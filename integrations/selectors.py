@@ -54,7 +54,9 @@ def _processing_delays_ms(events: QuerySet[WebhookEvent], platform: str) -> list
         .order_by("-id")
         .values_list("received_at", "processed_at")[:500]
     )
-    return [(done - received).total_seconds() * 1000 for received, done in recent]
+    return [
+        (done - received).total_seconds() * 1000 for received, done in recent if done is not None
+    ]
 
 
 def webhook_stats_for(*, user: User) -> list[dict]:

@@ -17,7 +17,8 @@ from django.utils import timezone
 
 from accounts.models import User
 from flame.exceptions import ConflictError, InvalidInput
-from integrations.models import Integration, Platform
+from flame.fields import max_length_of
+from integrations.models import Integration
 from integrations.providers import base, provider_client, provider_spec
 from integrations.signatures import signer_cache
 
@@ -49,28 +50,18 @@ def _clean_credentials(platform: str, credentials: dict) -> dict:
         )
     if cleaned.get("verify_token"):
         _check_fits("verify_token", cleaned["verify_token"], "verify_token")
-    if platform == Platform.TELEGRAM and not cleaned.get("secret_token"):
-        # Telegram echoes this in X-Telegram-Bot-Api-Secret-Token: [A-Za-z0-9_-], ≤ 256.
-        cleaned["secret_token"] = secrets.token_urlsafe(32)
+    for name in provider_spec(platform).generated_credentials:
+        if not cleaned.get(name):
+            cleaned[name] = secrets.token_urlsafe(32)
     return cleaned
 
 
-def _account_id_source(platform: str) -> str | None:
-    """The credential the account id comes from."""
-    if platform == Platform.TELEGRAM:
-        return "bot_token"
-    return provider_spec(platform).account_id_credential
-
-
 def _account_id(platform: str, credentials: dict, fallback: str) -> str:
-    source = _account_id_source(platform)
+    spec = provider_spec(platform)
+    source = spec.account_id_credential
     if source is None:
         return fallback
-    account_id = credentials[source]
-    if platform == Platform.TELEGRAM:
-        # The bot id is the token's prefix ("123456:ABC…"); routing uses the per-integration
-        # URL, but the id keeps one bot from being connected twice.
-        account_id = account_id.split(":", 1)[0]
+    account_id = spec.account_id_of(credentials[source])
     _check_fits(source, account_id, "external_account_id")
     return account_id
 
@@ -79,7 +70,7 @@ def _check_fits(credential: str, value: str, column: str) -> None:
     """Credentials copied into a column of their own must fit it: a 400 naming the credential,
     not a database error. Django's own message, so the settings pages show it translated."""
     try:
-        MaxLengthValidator(Integration._meta.get_field(column).max_length)(value)
+        MaxLengthValidator(max_length_of(Integration, column))(value)
     except ValidationError as exc:
         raise InvalidInput("Invalid input.", details={credential: exc.messages}) from exc
 
@@ -103,7 +94,7 @@ def integration_create(
 ) -> Integration:
     cleaned = _clean_credentials(platform, credentials)
     integration = Integration(
-        workspace_id=by.workspace_id,
+        workspace_id=by.member_workspace_id,
         platform=platform,
         name=name,
         credentials=cleaned,
@@ -112,7 +103,7 @@ def integration_create(
     if cleaned.get("verify_token"):
         integration.verify_token = cleaned["verify_token"]
     integration.external_account_id = _account_id(platform, cleaned, f"sandbox-{integration.pk}")
-    if platform == Platform.SANDBOX:
+    if provider_spec(platform).simulated:
         integration.status = Integration.Status.ACTIVE
     return _save(integration)
 
@@ -132,7 +123,7 @@ def _credential_changes(integration: Integration, credentials: dict) -> dict:
     }
     if merged.get("verify_token"):
         changes["verify_token"] = merged["verify_token"]
-    if integration.platform != Platform.SANDBOX:
+    if not provider_spec(integration.platform).simulated:
         # New credentials have not been checked against the platform yet.
         changes["status"] = Integration.Status.INACTIVE
     return changes

@@ -37,8 +37,9 @@ def _inside_reply_window(conversation: Conversation) -> bool:
 
 
 def _customer_blocked_us(conversation: Conversation) -> bool:
+    # Surveys go to conversations on a channel: the integration is there (a nullable column).
     return ContactIdentity.objects.filter(
-        integration_id=conversation.integration_id,
+        integration_id=conversation.integration_id,  # type: ignore[misc]
         contact_id=conversation.contact_id,
         metadata__blocked=True,
     ).exists()

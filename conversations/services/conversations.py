@@ -80,8 +80,8 @@ def conversation_create(
 def _conversation_by_hand(by: User, platform: str, contact: dict[str, str]) -> Conversation:
     """No channel behind it (a call, a visit): nothing to deliver to, messages are only kept."""
     return Conversation.objects.create(
-        workspace_id=by.workspace_id,
-        contact=Contact.objects.create(workspace_id=by.workspace_id, **contact),
+        workspace_id=by.member_workspace_id,
+        contact=Contact.objects.create(workspace_id=by.member_workspace_id, **contact),
         platform=platform,
         assigned_agent=None if by.is_workspace_admin else by,
     )
@@ -361,7 +361,9 @@ def _analysis_event(conversation: Conversation) -> None:
             "ai_summary": conversation.ai_summary,
             "ai_priority": conversation.ai_priority,
             "ai_tags": conversation.ai_tags,
-            "ai_analyzed_at": conversation.ai_analyzed_at.isoformat(),
+            "ai_analyzed_at": (
+                conversation.ai_analyzed_at.isoformat() if conversation.ai_analyzed_at else None
+            ),
         },
         conversation=conversation,
     )

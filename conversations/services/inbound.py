@@ -24,6 +24,7 @@ from conversations.models import Contact, ContactIdentity, Conversation, Message
 from conversations.services.counters import count_new_messages, customer_wrote_at
 from conversations.services.events import message_new, message_new_payload
 from conversations.types import InboundMessage
+from flame.fields import max_length_of
 
 
 @dataclass(frozen=True)
@@ -43,7 +44,7 @@ class InboundBatch:
 
 def _fitted(field: str, value: str) -> str:
     """A platform's profile value cut to our column: a long display name never loses a message."""
-    return value[: Contact._meta.get_field(field).max_length]
+    return value[: max_length_of(Contact, field)]
 
 
 def contact_for_identity(integration, inbound: InboundMessage) -> Contact:
@@ -187,6 +188,7 @@ def _reply_targets(integration, inbounds: list[InboundMessage]) -> dict[str, Mes
     return {
         message.external_id: message
         for message in Message.objects.filter(integration=integration, external_id__in=ids)
+        if message.external_id is not None
     }
 
 

@@ -36,7 +36,7 @@ def tag_create(*, by: User, name: str, color: str | None = None) -> Tag:
     try:
         with transaction.atomic():
             return Tag.objects.create(
-                workspace_id=by.workspace_id,
+                workspace_id=by.member_workspace_id,
                 name=name.strip(),
                 **({"color": color} if color else {}),
             )

@@ -16,7 +16,8 @@ from flame.api.lookups import related_or_400
 from flame.exceptions import NotFoundError
 from integrations import ingest, selectors, services
 from integrations.api import serializers as s
-from integrations.models import Integration, Platform
+from integrations.models import Integration
+from integrations.providers import provider_spec
 
 UUID_PATTERN = "[0-9a-fA-F-]{32,36}"
 
@@ -140,7 +141,7 @@ class SandboxWebhookView(APIView):
         integration = selectors.integration_get_for(
             user=request.user, integration_id=integration_id
         )
-        if integration.platform != Platform.SANDBOX:
+        if not provider_spec(integration.platform).simulated:
             raise NotFoundError("Not found.")
         data = s.SandboxMessageSerializer(data=request.data)
         data.is_valid(raise_exception=True)

@@ -2,22 +2,39 @@
 (webhook body → normalized items) and ``client.py`` (send, connect, disconnect); the contract is
 in ``base.py``.
 
-``PROVIDERS`` lists each platform's package, the credentials it needs and which credential is
-the platform account id that webhooks are routed by. Adding a channel means adding a folder and
-one entry here.
+``PROVIDERS`` lists each platform's credentials and which of them is the platform account id
+that webhooks are routed by; ``contract.py`` lists its ``client`` and ``parse`` modules, typed by
+the contract. Adding a channel means adding a folder, one entry here and one line per table
+there.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from importlib import import_module
-from types import ModuleType
+
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+from integrations.providers import base
+from integrations.providers.base import ProviderClient, ProviderParser
+
+
+def _whole(value: str) -> str:
+    return value
+
+
+def _telegram_bot_id(bot_token: str) -> str:
+    # The bot id is the token's prefix ("123456:ABC…"); routing uses the per-integration URL,
+    # but the id keeps one bot from being connected twice.
+    return bot_token.split(":", 1)[0]
 
 
 @dataclass(frozen=True)
 class ProviderSpec:
-    package: str
+    # What the channel is, for the people choosing one (the settings page).
+    description: Promise
     required_credentials: tuple[str, ...]
     optional_credentials: tuple[str, ...] = ()
     # The credential holding the platform account id (phone_number_id, page id, ...).
@@ -29,6 +46,15 @@ class ProviderSpec:
     reply_window: timedelta | None = None
     # Meta's webhook handshake: the admin pastes the integration's verify token into the app.
     uses_verify_token: bool = False
+    # The account id is ``account_id_of(credentials[account_id_credential])``.
+    account_id_of: Callable[[str], str] = _whole
+    # Credentials we make up when the admin leaves them out (random, URL-safe).
+    generated_credentials: tuple[str, ...] = ()
+    # Where the platform posts: one URL for the platform (routed by the signed body), one per
+    # integration secret (Telegram), or one per integration (the sandbox's simulator).
+    webhook_route: str = "platform"
+    # A test channel with nothing to connect: active at once, fed by the simulator.
+    simulated: bool = False
 
 
 # WhatsApp, Messenger and Instagram: 24 hours (docs/channels.md §meta.window; WhatsApp 131047).
@@ -37,7 +63,7 @@ META_REPLY_WINDOW = timedelta(hours=24)
 
 PROVIDERS: dict[str, ProviderSpec] = {
     "whatsapp": ProviderSpec(
-        package="integrations.providers.whatsapp",
+        description=_("A WhatsApp Business number on the Cloud API."),
         required_credentials=("access_token", "phone_number_id", "app_secret"),
         optional_credentials=("waba_id", "verify_token"),
         account_id_credential="phone_number_id",
@@ -46,7 +72,7 @@ PROVIDERS: dict[str, ProviderSpec] = {
         uses_verify_token=True,
     ),
     "facebook": ProviderSpec(
-        package="integrations.providers.messenger",
+        description=_("Messenger conversations of a Facebook Page."),
         required_credentials=("page_id", "page_access_token", "app_secret"),
         optional_credentials=("verify_token",),
         account_id_credential="page_id",
@@ -55,7 +81,7 @@ PROVIDERS: dict[str, ProviderSpec] = {
         uses_verify_token=True,
     ),
     "instagram": ProviderSpec(
-        package="integrations.providers.instagram",
+        description=_("Direct messages of an Instagram professional account."),
         required_credentials=("instagram_account_id", "access_token", "app_secret"),
         optional_credentials=("verify_token", "instagram_app_secret", "page_id"),
         account_id_credential="instagram_account_id",
@@ -66,11 +92,21 @@ PROVIDERS: dict[str, ProviderSpec] = {
         uses_verify_token=True,
     ),
     "telegram": ProviderSpec(
-        package="integrations.providers.telegram",
+        description=_("A Telegram bot created with @BotFather."),
         required_credentials=("bot_token",),
         optional_credentials=("secret_token",),
+        account_id_credential="bot_token",
+        account_id_of=_telegram_bot_id,
+        # Telegram echoes it in X-Telegram-Bot-Api-Secret-Token: [A-Za-z0-9_-], at most 256.
+        generated_credentials=("secret_token",),
+        webhook_route="secret",
     ),
-    "sandbox": ProviderSpec(package="integrations.providers.sandbox", required_credentials=()),
+    "sandbox": ProviderSpec(
+        description=_("A test channel: send yourself customer messages from a simulator."),
+        required_credentials=(),
+        webhook_route="integration",
+        simulated=True,
+    ),
 }
 
 
@@ -84,12 +120,11 @@ def reply_window(*, platform: str) -> timedelta | None:
 
 def customer_address(*, integration, phone: str) -> str | None:
     """The customer's id on the integration's platform for ``phone`` ("" when there is no
-    usable number), or None where the platform does not address people by number (its client
-    has no ``address_for_phone``)."""
-    by_phone = getattr(provider_client(integration.platform), "address_for_phone", None)
-    if by_phone is None:
+    usable number), or None where the platform does not address people by number."""
+    client = provider_client(integration.platform)
+    if not isinstance(client, base.AddressesByPhone):
         return None
-    return by_phone(phone) if phone else ""
+    return client.address_for_phone(phone) if phone else ""
 
 
 def uses_verify_token(platform: str) -> bool:
@@ -99,21 +134,13 @@ def uses_verify_token(platform: str) -> bool:
     return spec is not None and spec.uses_verify_token
 
 
-def _module(platform: str, name: str) -> ModuleType | None:
-    spec = PROVIDERS.get(platform)
-    if spec is None:
-        return None
-    try:
-        return import_module(f"{spec.package}.{name}")
-    except ModuleNotFoundError as exc:
-        if exc.name and exc.name.startswith(spec.package):
-            return None
-        raise
+def provider_client(platform: str) -> ProviderClient | None:
+    from integrations.providers.contract import CLIENTS
+
+    return CLIENTS.get(platform)
 
 
-def provider_client(platform: str) -> ModuleType | None:
-    return _module(platform, "client")
+def provider_parser(platform: str) -> ProviderParser | None:
+    from integrations.providers.contract import PARSERS
 
-
-def provider_parser(platform: str) -> ModuleType | None:
-    return _module(platform, "parse")
+    return PARSERS.get(platform)

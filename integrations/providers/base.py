@@ -29,9 +29,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from conversations.types import EchoedMessage, InboundMessage
+
+if TYPE_CHECKING:
+    from conversations.models import Message
+    from integrations.models import Integration
 
 
 @dataclass(frozen=True)
@@ -166,19 +170,21 @@ class ConnectError(Exception):
     """The platform refused the credentials; the message is the platform's, made readable."""
 
 
-def recipient_external_id(message) -> str:
+def recipient_external_id(message: Message) -> str:
     """The platform id of the customer a message goes to (their identity on its channel).
 
     Remembered on the message: a delivery asks for it for the send rates and for the send.
     """
     from conversations.models import ContactIdentity
 
-    known = getattr(message, "_recipient_external_id", None)
+    known: str | None = getattr(message, "_recipient_external_id", None)
     if known is not None:
         return known
     identity = (
         ContactIdentity.objects.filter(
-            contact_id=message.conversation.contact_id, integration_id=message.integration_id
+            contact_id=message.conversation.contact_id,
+            # Only messages on a channel are delivered; the column itself is nullable.
+            integration_id=message.integration_id,  # type: ignore[misc]
         )
         .order_by("created_at")
         .first()
@@ -187,5 +193,36 @@ def recipient_external_id(message) -> str:
         raise PermanentSendError(
             "This contact has no address on this channel.", code="no_recipient"
         )
-    message._recipient_external_id = identity.external_id
+    setattr(message, "_recipient_external_id", identity.external_id)  # noqa: B010 - memo
     return identity.external_id
+
+
+# --- the contract (checked by mypy through integrations/providers/contract.py) ----------------
+
+
+class ProviderParser(Protocol):
+    def parse(self, payload: dict[str, Any], *, account_ids: set[str]) -> list[Routed]: ...
+
+
+class ProviderClient(Protocol):
+    def send(self, *, integration: Integration, message: Message) -> SendResult: ...
+
+    def connect(self, *, integration: Integration) -> ConnectResult: ...
+
+    def disconnect(self, *, integration: Integration) -> None: ...
+
+    def rate_limits(self, *, integration: Integration, message: Message) -> list[RateLimit]: ...
+
+
+@runtime_checkable
+class AnswersCallbacks(Protocol):
+    """A platform whose buttons send callbacks that must be acknowledged (Telegram)."""
+
+    def answer_callback(self, *, integration: Integration, callback_id: str) -> None: ...
+
+
+@runtime_checkable
+class AddressesByPhone(Protocol):
+    """A platform that addresses customers by phone number (WhatsApp, the sandbox)."""
+
+    def address_for_phone(self, phone: str) -> str: ...

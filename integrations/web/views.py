@@ -24,7 +24,7 @@ from flame.exceptions import ApplicationError, ConflictError, NotFoundError
 from flame.forms import add_service_errors, service_message
 from integrations import selectors, services
 from integrations.models import Integration, Platform
-from integrations.providers import uses_verify_token
+from integrations.providers import provider_spec, uses_verify_token
 from integrations.web.forms import IntegrationForm
 
 
@@ -33,17 +33,6 @@ class PlatformCard:
     value: str
     label: str
     description: Promise
-
-
-PLATFORM_DESCRIPTIONS = {
-    Platform.WHATSAPP: gettext_lazy("A WhatsApp Business number on the Cloud API."),
-    Platform.FACEBOOK: gettext_lazy("Messenger conversations of a Facebook Page."),
-    Platform.INSTAGRAM: gettext_lazy("Direct messages of an Instagram professional account."),
-    Platform.TELEGRAM: gettext_lazy("A Telegram bot created with @BotFather."),
-    Platform.SANDBOX: gettext_lazy(
-        "A test channel: send yourself customer messages from a simulator."
-    ),
-}
 
 
 def _integration(request: HttpRequest, integration_id) -> Integration:
@@ -91,7 +80,7 @@ def integration_list(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET"])
 def integration_new(request: HttpRequest) -> HttpResponse:
     cards = [
-        PlatformCard(value=value, label=label, description=PLATFORM_DESCRIPTIONS[value])
+        PlatformCard(value=value, label=label, description=provider_spec(value).description)
         for value, label in Platform.choices
     ]
     return _page(request, "integrations/integration_new.html", {"platforms": cards})
@@ -143,7 +132,7 @@ def integration_detail(request: HttpRequest, integration_id) -> HttpResponse:
         "integration": integration,
         "counts": selectors.integration_status_counts(integration=integration),
         "shows_verify_token": uses_verify_token(integration.platform),
-        "is_sandbox": integration.platform == Platform.SANDBOX,
+        "is_sandbox": provider_spec(integration.platform).simulated,
     }
     return _page(request, "integrations/integration_detail.html", context)
 
