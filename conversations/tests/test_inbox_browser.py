@@ -18,6 +18,7 @@ from assistants.tests.factories import AssistantFactory
 from conversations import realtime, services
 from conversations.models import Conversation, Message
 from flame.testing import browser_sign_in, live_daphne
+from integrations.inbound import customer_message_receive
 from integrations.tests.factories import IntegrationFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -32,7 +33,7 @@ def _customer_writes(integration, customer: str, text: str, name: str = "") -> M
         content=text,
         contact_name=name,
     )
-    return services.message_receive_inbound(integration=integration, inbound=inbound).message
+    return customer_message_receive(integration=integration, inbound=inbound).message
 
 
 def _assigned_conversation(integration, *, admin, agent, customer: str, name: str) -> Conversation:
