@@ -170,6 +170,9 @@ if REDIS_URL:
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env_str("CACHE_KEY_PREFIX", "flame"),
+            # Fail fast when Redis is away (webhooks are still stored and answered, rate limits
+            # fail closed) rather than hang a request on a dead socket.
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 2},
         }
     }
     CHANNEL_LAYERS = {
@@ -224,7 +227,8 @@ CELERY_BEAT_SCHEDULE: dict = {
     # Events left "received" (broker was down) or claimed by a worker that died.
     "sweep-webhook-events": {
         "task": "integrations.tasks.sweep_webhook_events_task",
-        "schedule": 60.0,
+        # With the 30-second claim lease: a dead worker's events move on within a minute.
+        "schedule": 15.0,
     },
     # Reply jobs whose task was lost (broker down, dead worker) still get their reply.
     "auto-reply-sweep": {"task": "assistants.tasks.auto_reply_sweep_task", "schedule": 60.0},

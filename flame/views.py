@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import sys
+
 from django.http import HttpRequest, HttpResponse
 from django.views import defaults
 
-from flame.api.errors import error_response
+from flame.api.errors import error_response, is_unavailable, unavailable_response
 
 
 def _wants_json(request: HttpRequest) -> bool:
@@ -31,6 +33,9 @@ def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
+    # Django calls this inside its except block, so the exception is still at hand.
+    if is_unavailable(sys.exc_info()[1]):
+        return unavailable_response()
     if _wants_json(request):
         return error_response(500, "server_error", "Internal server error.")
     return defaults.server_error(request)

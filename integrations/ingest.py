@@ -12,12 +12,22 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import threading
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 
 from django.core.cache import cache
-from django.db import IntegrityError, InterfaceError, OperationalError, connection, transaction
+from django.db import (
+    DatabaseError,
+    IntegrityError,
+    InterfaceError,
+    OperationalError,
+    connection,
+    transaction,
+)
 from django.db.models import Case, F, IntegerField, Q, Value, When
 from django.utils import timezone
 
@@ -35,7 +45,13 @@ HEADERS_KEPT = ("Content-Type", "User-Agent", "X-Hub-Signature-256", "X-Forwarde
 # A receipt can arrive before delivery stored the id it refers to; give delivery this long.
 UNMATCHED_GRACE = timedelta(minutes=2)
 UNMATCHED_RETRY_SECONDS = 15
-STALE_PROCESSING = timedelta(minutes=10)
+# A claim is a lease: the claiming worker renews it every LEASE_RENEW_SECONDS while it works,
+# and once it has run out the sweeper (every SWEEP_SECONDS) hands the events to another worker,
+# so a killed worker's events wait at most CLAIM_LEASE + SWEEP_SECONDS.
+CLAIM_LEASE = timedelta(seconds=30)
+LEASE_RENEW_SECONDS = 10
+# Claims made before leases existed carry none: they are taken over after this long.
+UNLEASED_CLAIM_TIMEOUT = timedelta(minutes=10)
 INGEST_BATCH_SIZE = 100
 INGEST_TRIGGER_KEY = "ingest:trigger-pending"
 INGEST_TRIGGER_TTL = 30
@@ -89,9 +105,14 @@ def _trigger_ingest(event_id: int) -> None:
     """
     from integrations.tasks import ingest_webhook_event_task
 
-    if _batching() and not cache.add(INGEST_TRIGGER_KEY, 1, timeout=INGEST_TRIGGER_TTL):
-        return
-    ingest_webhook_event_task.delay(event_id)
+    try:
+        if _batching() and not cache.add(INGEST_TRIGGER_KEY, 1, timeout=INGEST_TRIGGER_TTL):
+            return
+        # No publish retries: with the broker away the webhook is answered at once, and the
+        # sweeper enqueues the stored event when the broker is back.
+        ingest_webhook_event_task.apply_async((event_id,), retry=False)
+    except Exception:  # noqa: BLE001 - Redis (cache or broker) away: the event is stored
+        logger.warning("Could not enqueue webhook event %s; the sweeper will", event_id)
 
 
 def ingest_trigger_clear() -> None:
@@ -133,10 +154,12 @@ def _claim_batch(event_id: int) -> list[WebhookEvent]:
                 .values_list("pk", flat=True)
             )
             ids += list(pending[: INGEST_BATCH_SIZE - 1])
+        now = timezone.now()
         WebhookEvent.objects.filter(pk__in=ids, status=WebhookEvent.Status.RECEIVED).update(
             status=WebhookEvent.Status.PROCESSING,
             attempts=F("attempts") + 1,
-            processing_started_at=timezone.now(),
+            processing_started_at=now,
+            lease_expires_at=now + CLAIM_LEASE,
             claim_token=token,
         )
     return list(
@@ -423,6 +446,42 @@ def _reclaim(events: list[WebhookEvent]) -> None:
     )
 
 
+@contextmanager
+def _lease_kept(events: list[WebhookEvent]) -> Iterator[None]:
+    """Renew the claim's lease while its events are processed.
+
+    From a thread with its own database connection: the processing transaction's writes stay
+    invisible to other workers until it commits, so a renewal made inside it would not keep the
+    claim alive. Where one task cannot claim for others (SQLite: the embedded default, one
+    process) there is nothing to take over and no thread.
+    """
+    if not events or not _batching():
+        yield
+        return
+    stop = threading.Event()
+    renewer = threading.Thread(
+        target=_renew_lease, args=(events[0].claim_token, stop), name="ingest-lease", daemon=True
+    )
+    renewer.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        renewer.join(timeout=5)
+
+
+def _renew_lease(token: uuid.UUID, stop: threading.Event) -> None:
+    try:
+        while not stop.wait(LEASE_RENEW_SECONDS):
+            WebhookEvent.objects.filter(
+                claim_token=token, status=WebhookEvent.Status.PROCESSING
+            ).update(lease_expires_at=timezone.now() + CLAIM_LEASE)
+    except DatabaseError:
+        logger.warning("Could not renew an ingestion lease", exc_info=True)
+    finally:
+        connection.close()  # this thread's own connection
+
+
 def webhook_events_process(*, event_id: int, wait_for_unmatched: bool = True) -> dict[int, str]:
     """Claim ``event_id`` (with a batch of other pending events) and process them one by one.
     Returns each claimed event's resulting status; {} when another worker has it."""
@@ -432,7 +491,8 @@ def webhook_events_process(*, event_id: int, wait_for_unmatched: bool = True) ->
         # More may be waiting: let another worker take the next batch while this one works.
         _continue_draining(event_id)
     try:
-        statuses = _process_events(events, wait_for_unmatched)
+        with _lease_kept(events):
+            statuses = _process_events(events, wait_for_unmatched)
     except (OperationalError, InterfaceError):
         WebhookEvent.objects.filter(pk__in=[e.pk for e in events], status="processing").update(
             status=WebhookEvent.Status.RECEIVED
@@ -484,13 +544,16 @@ def webhook_events_retry(*, events) -> int:
 
 def webhook_events_sweep(*, older_than: timedelta = timedelta(minutes=1)) -> int:
     """Re-enqueue events nobody is processing: left ``received`` (broker down) or a claim whose
-    worker died mid-way (``processing`` for longer than any task may run)."""
+    worker died mid-way (its lease ran out)."""
     from integrations.tasks import ingest_webhook_event_task
 
     now = timezone.now()
-    WebhookEvent.objects.filter(
-        status=WebhookEvent.Status.PROCESSING, processing_started_at__lt=now - STALE_PROCESSING
-    ).update(status=WebhookEvent.Status.RECEIVED)
+    expired = Q(lease_expires_at__lt=now) | Q(
+        lease_expires_at__isnull=True, processing_started_at__lt=now - UNLEASED_CLAIM_TIMEOUT
+    )
+    WebhookEvent.objects.filter(expired, status=WebhookEvent.Status.PROCESSING).update(
+        status=WebhookEvent.Status.RECEIVED, claim_token=None, lease_expires_at=None
+    )
     stuck = list(
         WebhookEvent.objects.filter(_claimable(), received_at__lt=now - older_than).values_list(
             "pk", flat=True

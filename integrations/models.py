@@ -122,6 +122,9 @@ class WebhookEvent(models.Model):
     items_count = models.PositiveIntegerField(default=0)
     received_at = models.DateTimeField(default=timezone.now)
     processing_started_at = models.DateTimeField(null=True, blank=True)
+    # A claim is a lease the claiming worker keeps renewing; once it runs out (the worker died)
+    # the sweeper gives the event to another worker.
+    lease_expires_at = models.DateTimeField(null=True, blank=True)
     processed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

@@ -7,14 +7,17 @@ instead of believing we have the update.
 
 from __future__ import annotations
 
+import functools
 import logging
+from collections.abc import Callable
+from typing import Any
 
 from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
-from flame.api.errors import error_response
+from flame.api.errors import error_response, unavailable_response
 from integrations import ingest, signatures
 from integrations.models import Integration, Platform
 from integrations.providers import uses_verify_token
@@ -26,14 +29,26 @@ def _accepted(stored) -> JsonResponse:
     return JsonResponse({"status": "ok", "duplicate": stored is None})
 
 
+def storing(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Whatever the database does while a webhook is checked and stored (down, restarting, out
+    of connections), the platform hears 503 and retries: a 500 would say we failed on its data,
+    and a 200 that we have it."""
+
+    @functools.wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        try:
+            return view(request, *args, **kwargs)
+        except DatabaseError:
+            logger.exception("Could not store a webhook (%s)", request.path)
+            return unavailable_response()
+
+    return wrapped
+
+
 def _store(platform: str, request: HttpRequest, integrations: list[Integration]) -> HttpResponse:
-    try:
-        stored = ingest.webhook_event_store(
-            platform=platform, body=request.body, headers=request.headers, integrations=integrations
-        )
-    except DatabaseError:
-        logger.exception("Could not store a %s webhook", platform)
-        return error_response(503, "unavailable", "Could not store the event; retry later.")
+    stored = ingest.webhook_event_store(
+        platform=platform, body=request.body, headers=request.headers, integrations=integrations
+    )
     return _accepted(stored)
 
 
@@ -59,6 +74,7 @@ def _meta_receive(request: HttpRequest, platform: str) -> HttpResponse:
 
 @csrf_exempt
 @require_http_methods(["GET", "POST"])
+@storing
 def meta_webhook(request: HttpRequest, platform: str) -> HttpResponse:
     if not uses_verify_token(platform):
         return error_response(404, "not_found", "Not found.")
@@ -69,6 +85,7 @@ def meta_webhook(request: HttpRequest, platform: str) -> HttpResponse:
 
 @csrf_exempt
 @require_http_methods(["POST"])
+@storing
 def telegram_webhook(request: HttpRequest, path_secret: str) -> HttpResponse:
     integration = Integration.objects.filter(
         platform=Platform.TELEGRAM, webhook_secret=path_secret

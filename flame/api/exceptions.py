@@ -24,7 +24,12 @@ from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 
-from flame.api.errors import error_body
+from flame.api.errors import (
+    RETRY_AFTER_SECONDS,
+    UNAVAILABLE_MESSAGE,
+    error_body,
+    is_unavailable,
+)
 from flame.exceptions import ApplicationError
 
 logger = logging.getLogger(__name__)
@@ -108,6 +113,13 @@ def _translate(exc: Exception) -> exceptions.APIException | Response | None:
 
 
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    if is_unavailable(exc):
+        logger.error("A backing service is unavailable", exc_info=exc)
+        return Response(
+            error_body("unavailable", UNAVAILABLE_MESSAGE),
+            status=status.HTTP_503_SERVICE_UNAVAILABLE,
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+        )
     translated = _translate(exc)
     if isinstance(translated, Response):
         return translated
