@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -22,7 +22,11 @@ class ConversationRatingView(APIView):
     def _conversation(self, request, pk):
         return conversation_get_for(user=request.user, conversation_id=pk)
 
-    @extend_schema(responses={200: RatingSerializer(many=True)})
+    @extend_schema(
+        responses={
+            200: inline_serializer("RatingList", fields={"results": RatingSerializer(many=True)})
+        }
+    )
     def get(self, request, pk):
         ratings = selectors.ratings_for_conversation(conversation=self._conversation(request, pk))
         return Response({"results": RatingSerializer(ratings, many=True).data})
