@@ -47,8 +47,12 @@ def _service_gates(request) -> None:
         _require(bool(settings.REDIS_URL), "Redis (REDIS_URL)")
 
 
+# Nothing listens on port 9 (discard): a request there is refused at once.
+UNREACHABLE = "http://127.0.0.1:9"
+
+
 @pytest.fixture(autouse=True)
-def _test_defaults(settings, request) -> None:
+def _test_defaults(settings, request, tmp_path_factory) -> None:
     # Hashing with PBKDF2 at full strength costs ~0.3 s per password; tests need many. Browser
     # tests keep the real hasher: the server process they sign in to verifies with it.
     if not request.node.get_closest_marker("browser"):
@@ -59,6 +63,12 @@ def _test_defaults(settings, request) -> None:
     translation.activate(settings.LANGUAGE_CODE)
     # Each test builds its own integrations; a signer list cached by the last one is stale.
     signer_cache.clear()
+    # Never the real platforms: a test that wants one starts a local stand-in (fake_api). Files
+    # a test stores go to its own directory, and a download is tried once unless it says more.
+    settings.GRAPH_API_BASE_URL = settings.TELEGRAM_API_BASE_URL = UNREACHABLE
+    settings.META_MEDIA_HOSTS = []
+    settings.MEDIA_DOWNLOAD_MAX_ATTEMPTS = 1
+    settings.MEDIA_ROOT = str(tmp_path_factory.mktemp("media"))
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -174,18 +184,10 @@ def browser_context(chromium, request):
 
     HTTP error statuses are not counted: tests provoke 400s and 404s on purpose.
     """
+    from flame.testing import watch_errors
+
     context = chromium.new_context(locale="en-US", viewport={"width": 1366, "height": 860})
-    errors: list[str] = []
-
-    def on_console(message) -> None:
-        if message.type == "error" and not message.text.startswith("Failed to load resource"):
-            errors.append(message.text)
-
-    def watch(page) -> None:
-        page.on("console", on_console)
-        page.on("pageerror", lambda error: errors.append(str(error)))
-
-    context.on("page", watch)
+    errors = watch_errors(context)
     yield context
     context.close()
     assert errors == [], f"browser console errors: {errors}"

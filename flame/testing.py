@@ -123,6 +123,8 @@ def browser_sign_in(page, base_url: str, email: str, password: str) -> None:
 
 # The two sizes every page is tested at: a laptop, and a common phone.
 VIEWPORTS = {"desktop": {"width": 1440, "height": 900}, "phone": {"width": 390, "height": 844}}
+# The narrowest and the widest phones the phone layout is built for.
+PHONE_WIDTHS = (360, 430)
 
 _CONTROLS_OUTSIDE = """(width) => [...document.querySelectorAll(
     'a[href], button, input:not([type=hidden]), select, textarea, summary, [tabindex]'
@@ -143,6 +145,84 @@ def assert_fits_viewport(page, width: int) -> None:
     assert scroll_width <= width, f"page is {scroll_width}px wide at a {width}px viewport"
     outside = page.evaluate(_CONTROLS_OUTSIDE, width)
     assert outside == [], f"controls out of reach at {width}px: {outside}"
+
+
+def context_options(size: str) -> dict:
+    """``new_context`` options for a size of ``VIEWPORTS``: the phone is a touch screen that
+    Chromium emulates as a phone (``tap()`` works, ``(pointer: coarse)`` matches)."""
+    options = {"locale": "en-US", "viewport": VIEWPORTS[size]}
+    if size == "phone":
+        options.update(is_mobile=True, has_touch=True, device_scale_factor=2)
+    return options
+
+
+def watch_errors(context) -> list[str]:
+    """Collects script errors and CSP refusals of the context's pages (HTTP error statuses are
+    not counted: tests provoke 400s and 404s on purpose). The test asserts the list is empty."""
+    errors: list[str] = []
+
+    def on_console(message) -> None:
+        if message.type == "error" and not message.text.startswith("Failed to load resource"):
+            errors.append(message.text)
+
+    def watch(page) -> None:
+        page.on("console", on_console)
+        page.on("pageerror", lambda error: errors.append(str(error)))
+
+    context.on("page", watch)
+    return errors
+
+
+# A control's target: a check box or radio button is hit through its label. A link inside a
+# sentence is exempt (WCAG 2.5.8): making it 44px tall would break the sentence's lines.
+_SMALL_TARGETS = """(minimum) => {
+  const describe = (el, box) =>
+    `${Math.round(box.width)}x${Math.round(box.height)} ${el.outerHTML.slice(0, 100)}`;
+  const blockOf = (el) => {
+    let node = el.parentElement;
+    while (node && getComputedStyle(node).display === "inline") node = node.parentElement;
+    return node;
+  };
+  const inSentence = (el) => el.tagName === "A" && getComputedStyle(el).display === "inline"
+    && blockOf(el).textContent.trim().length > el.textContent.trim().length;
+  const target = (el) =>
+    (el.matches("input[type=checkbox], input[type=radio]") && el.closest("label")) || el;
+  const controls = document.querySelectorAll(
+    "a[href], button, input:not([type=hidden]), select, textarea, summary");
+  return [...controls].filter((el) => {
+    const shown = el.getBoundingClientRect();
+    const hidden = getComputedStyle(el).visibility === "hidden";
+    if ((!shown.width && !shown.height) || hidden) return false;
+    if (inSentence(el)) return false;
+    const box = target(el).getBoundingClientRect();
+    return box.width < minimum - 0.5 || box.height < minimum - 0.5;
+  }).map((el) => describe(el, target(el).getBoundingClientRect()));
+}"""
+
+_SMALL_INPUT_TEXT = """(minimum) => [...document.querySelectorAll(
+    "input:not([type=hidden]):not([type=checkbox]):not([type=radio]), select, textarea"
+  )].filter((el) => {
+    const box = el.getBoundingClientRect();
+    return (box.width || box.height) && parseFloat(getComputedStyle(el).fontSize) < minimum;
+  }).map((el) => `${getComputedStyle(el).fontSize} ${el.outerHTML.slice(0, 100)}`)"""
+
+TOUCH_TARGET_PX = 44  # Apple's and WCAG 2.5.5's minimum for a finger
+INPUT_TEXT_PX = 16  # below this, iOS zooms the page into the focused input
+
+
+def assert_touch_friendly(page) -> None:
+    """Every visible control is at least 44x44 px and form text at least 16 px."""
+    small = page.evaluate(_SMALL_TARGETS, TOUCH_TARGET_PX)
+    assert small == [], f"controls smaller than {TOUCH_TARGET_PX}px: {small}"
+    tiny_text = page.evaluate(_SMALL_INPUT_TEXT, INPUT_TEXT_PX)
+    assert tiny_text == [], f"form text under {INPUT_TEXT_PX}px: {tiny_text}"
+
+
+def assert_usable_at(page, size: str) -> None:
+    """The page fits ``size`` of ``VIEWPORTS``; on the phone it is also touch-friendly."""
+    assert_fits_viewport(page, VIEWPORTS[size]["width"])
+    if size == "phone":
+        assert_touch_friendly(page)
 
 
 def _posted_value(bound_field) -> str | list[str] | None:

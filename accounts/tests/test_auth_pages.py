@@ -230,3 +230,13 @@ def test_a_used_or_forged_signup_link_is_400(client, django_capture_on_commit_ca
     assert (used.status_code, forged.status_code) == (400, 400)
     assert "This confirmation link is invalid or has expired." in used.content.decode()
     assert "_auth_user_id" not in client.session
+
+
+def test_signed_in_pages_are_never_stored_by_the_browser(client, agent_user):
+    # After signing out, the back button must not bring the conversations back from a cache.
+    _sign_in(client, agent_user.email)
+
+    response = client.get("/inbox/")
+
+    assert response.status_code == 200
+    assert "no-store" in response["Cache-Control"]

@@ -64,8 +64,7 @@ def test_signup_confirmation_page_fits_and_signs_in(chromium, live_app, size):
     assert pending.is_pending is False
 
 
-# The phone size joins once the settings pages get their phone layout (navigation, tables).
-@pytest.mark.parametrize("size", ["desktop"])
+@pytest.mark.parametrize("size", ["desktop", "phone"])
 def test_agents_page_invites(chromium, live_app, admin_user, size):
     context = chromium.new_context(locale="en-US", viewport=VIEWPORTS[size])
     page = context.new_page()

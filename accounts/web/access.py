@@ -8,13 +8,19 @@ from functools import wraps
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
+from django.views.decorators.cache import never_cache
 
 View = Callable[..., HttpResponse]
 
 
 def member_required(view: View) -> View:
-    """A signed-in, active member of a workspace (platform superusers without one use admin)."""
+    """A signed-in, active member of a workspace (platform superusers without one use admin).
 
+    Their pages are never stored (``no-store``): after signing out, the browser's back button
+    must not bring a member's conversations back from its cache.
+    """
+
+    @never_cache
     @login_required
     @wraps(view)
     def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
