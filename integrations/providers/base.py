@@ -12,9 +12,11 @@ A provider package ``integrations/providers/<platform>/`` has:
     never raises on a well-formed JSON object it does not understand.
 
 ``client.py``
-    ``send(*, integration, message) -> SendResult`` — one HTTP call to the platform's send API
-    with explicit timeouts, raising ``RetryableSendError`` / ``PermanentSendError`` /
-    ``AmbiguousSendError`` on failure;
+    ``send(*, integration, message) -> SendResult`` — the platform's send API (for a file, its
+    upload first where the platform wants one) with explicit timeouts, raising
+    ``RetryableSendError`` / ``PermanentSendError`` / ``AmbiguousSendError`` on failure;
+    ``locate_media(*, integration, attachment) -> MediaLocation`` — where a customer's file can
+    be downloaded from now (``DownloadsMedia``);
     ``connect(*, integration) -> ConnectResult`` — validate credentials (and register the
     webhook where the platform allows it);
     ``disconnect(*, integration) -> None``;
@@ -34,7 +36,7 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 from conversations.types import EchoedMessage, InboundMessage
 
 if TYPE_CHECKING:
-    from conversations.models import Message
+    from conversations.models import Attachment, ContactIdentity, Message
     from integrations.models import Integration
 
 
@@ -98,6 +100,25 @@ class ContactBlocked:
     blocked: bool = True
 
 
+@dataclass(frozen=True)
+class ContactMoved:
+    """The customer's address changed (a Telegram group became a supergroup)."""
+
+    external_contact_id: str
+    new_external_contact_id: str
+
+
+@dataclass(frozen=True)
+class TemplateStatusUpdate:
+    """The platform reviewed, paused or disabled one of the account's message templates."""
+
+    template_id: str
+    name: str
+    language: str
+    status: str
+    reason: str = ""
+
+
 Item = (
     InboundMessage
     | StatusUpdate
@@ -108,6 +129,8 @@ Item = (
     | Echo
     | CallbackAnswer
     | ContactBlocked
+    | ContactMoved
+    | TemplateStatusUpdate
 )
 
 
@@ -159,7 +182,24 @@ class RetryableSendError(SendError):
 
 
 class PermanentSendError(SendError):
-    """Bad token, window closed, blocked, chat not found: retrying cannot help."""
+    """Bad token, window closed, blocked, chat not found: retrying cannot help.
+
+    ``recipient_blocked`` says the customer blocked us: their identity is flagged, so later
+    sends fail at once without calling the platform.
+    """
+
+    def __init__(self, reason: str, *, code: str = "", recipient_blocked: bool = False) -> None:
+        super().__init__(reason, code=code)
+        self.recipient_blocked = recipient_blocked
+
+
+class RecipientMovedError(PermanentSendError):
+    """The customer's address changed (a group became a supergroup): send again, once, to
+    ``new_address``."""
+
+    def __init__(self, reason: str, *, new_address: str, code: str = "recipient_moved") -> None:
+        super().__init__(reason, code=code)
+        self.new_address = new_address
 
 
 class AmbiguousSendError(SendError):
@@ -170,14 +210,14 @@ class ConnectError(Exception):
     """The platform refused the credentials; the message is the platform's, made readable."""
 
 
-def recipient_external_id(message: Message) -> str:
-    """The platform id of the customer a message goes to (their identity on its channel).
+def recipient_identity(message: Message) -> ContactIdentity:
+    """The customer's identity on the message's channel (who it goes to).
 
     Remembered on the message: a delivery asks for it for the send rates and for the send.
     """
     from conversations.models import ContactIdentity
 
-    known: str | None = getattr(message, "_recipient_external_id", None)
+    known: ContactIdentity | None = getattr(message, "_recipient_identity", None)
     if known is not None:
         return known
     identity = (
@@ -193,8 +233,47 @@ def recipient_external_id(message: Message) -> str:
         raise PermanentSendError(
             "This contact has no address on this channel.", code="no_recipient"
         )
-    setattr(message, "_recipient_external_id", identity.external_id)  # noqa: B010 - memo
-    return identity.external_id
+    setattr(message, "_recipient_identity", identity)  # noqa: B010 - memo
+    return identity
+
+
+def recipient_external_id(message: Message) -> str:
+    """The platform id of the customer a message goes to (their identity on its channel)."""
+    return recipient_identity(message).external_id
+
+
+def outbound_attachment(message: Message) -> Attachment | None:
+    """The file an agent attached to ``message`` (stored, ready to upload), if any."""
+    return next((a for a in message.attachments.all() if a.is_ready), None)
+
+
+# --- downloading customers' files ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MediaLocation:
+    """Where a customer's file can be fetched now, and what the platform says about it."""
+
+    url: str
+    headers: dict[str, str] = field(default_factory=dict)
+    size: int | None = None
+    # The digest the platform announced (hex or base64 SHA-256), checked after the download.
+    sha256: str = ""
+    mime_type: str = ""
+    file_name: str = ""
+    # True where the platform hands out a fresh link on request (WhatsApp, Telegram), so a
+    # refused link is worth another try; False for links that simply expire (Messenger).
+    renewable: bool = True
+
+
+class MediaError(Exception):
+    """A download that did not work; ``retryable`` says whether another attempt may."""
+
+    def __init__(self, reason: str, *, code: str, retryable: bool = False) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.code = code
+        self.retryable = retryable
 
 
 # --- the contract (checked by mypy through integrations/providers/contract.py) ----------------
@@ -219,6 +298,33 @@ class AnswersCallbacks(Protocol):
     """A platform whose buttons send callbacks that must be acknowledged (Telegram)."""
 
     def answer_callback(self, *, integration: Integration, callback_id: str) -> None: ...
+
+
+@runtime_checkable
+class DownloadsMedia(Protocol):
+    """A platform whose customers send files we fetch (every channel but the sandbox)."""
+
+    def locate_media(self, *, integration: Integration, attachment: Attachment) -> MediaLocation:
+        """Where ``attachment`` can be downloaded now; MediaError when it cannot be."""
+        ...
+
+
+@runtime_checkable
+class SyncsTemplates(Protocol):
+    """A platform whose business accounts keep approved message templates (WhatsApp)."""
+
+    def fetch_templates(self, *, integration: Integration) -> list[dict[str, Any]]:
+        """Every template of the account, as the platform describes them."""
+        ...
+
+
+@runtime_checkable
+class RegistersCommands(Protocol):
+    """A platform with a bot command menu (Telegram's setMyCommands)."""
+
+    def register_commands(
+        self, *, integration: Integration, commands: list[dict[str, str]]
+    ) -> None: ...
 
 
 @runtime_checkable

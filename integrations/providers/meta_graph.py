@@ -8,6 +8,7 @@ so decisions branch on ``code`` (docs/channels.md §meta.errors).
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 from django.conf import settings
@@ -89,3 +90,31 @@ def graph_request(
     if response.status_code >= 400:
         raise classify(response)
     return json_or_empty(response)
+
+
+def _origin(url: str) -> tuple[str, str, int | None]:
+    parts = urlsplit(url)
+    return parts.scheme, (parts.hostname or "").lower(), parts.port
+
+
+def _host_listed(host: str) -> bool:
+    return any(
+        host == allowed.lstrip(".") or (allowed.startswith(".") and host.endswith(allowed))
+        for allowed in settings.META_MEDIA_HOSTS
+    )
+
+
+def media_url_allowed(url: str) -> bool:
+    """Whether we may fetch ``url`` for a customer's file: https on one of Meta's media hosts
+    (META_MEDIA_HOSTS), or the Graph API's own origin (where a stand-in serves tests and
+    staging). Bodies are untrusted: anything else would let a webhook make us fetch arbitrary
+    hosts (docs/channels.md §whatsapp.media)."""
+    try:
+        scheme, host, port = _origin(url)
+    except ValueError:
+        return False
+    if not host or len(url) > 2000:
+        return False
+    if (scheme, host, port) == _origin(settings.GRAPH_API_BASE_URL):
+        return True
+    return scheme == "https" and port in (None, 443) and _host_listed(host)

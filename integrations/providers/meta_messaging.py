@@ -20,16 +20,19 @@ token) through ``meta_graph``, which also turns Graph errors into the send error
 from __future__ import annotations
 
 import hashlib
+import json
 import uuid
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from pathlib import PurePosixPath
 from typing import Any
+from urllib.parse import urlsplit
 
-from django.utils import timezone
-
+from conversations.files import signed_url
 from conversations.models import Message
-from conversations.types import InboundMessage
-from integrations.providers import META_REPLY_WINDOW, meta_graph
+from conversations.types import AttachmentKind, InboundAttachment, InboundMessage
+from conversations.window import messaging_window
+from integrations.providers import meta_graph
 from integrations.providers.base import (
     AmbiguousSendError,
     ConnectError,
@@ -37,6 +40,8 @@ from integrations.providers.base import (
     Deletion,
     Echo,
     Edit,
+    MediaError,
+    MediaLocation,
     PermanentSendError,
     RateLimit,
     Reaction,
@@ -44,6 +49,7 @@ from integrations.providers.base import (
     SendResult,
     StatusUpdate,
     WatermarkUpdate,
+    outbound_attachment,
     recipient_external_id,
 )
 
@@ -123,8 +129,8 @@ def parse(payload: dict, *, account_ids: set[str]) -> list[Routed]:
     events = sorted(_account_events(payload, account_ids), key=_event_order)
     return [
         Routed(account_id=account_id, item=item)
-        for account_id, event in events
-        for item in _event_items(event, account_id)
+        for account_id, event, standby in events
+        for item in _event_items(event, account_id, standby)
     ]
 
 
@@ -132,28 +138,39 @@ def _account_events(payload: dict, account_ids: set[str]):
     for entry in _dicts(payload.get("entry")):
         account_id = str(entry.get("id") or "")
         if account_id in account_ids:  # other tenants' accounts: ingestion would drop them
-            yield from ((account_id, event) for event in _entry_events(entry))
+            yield from ((account_id, event, standby) for event, standby in _entry_events(entry))
 
 
-def _event_order(pair: tuple[str, dict]) -> datetime:
-    return _instant(pair[1].get("timestamp")) or datetime.min.replace(tzinfo=UTC)
+def _event_order(event: tuple[str, dict, bool]) -> datetime:
+    return _instant(event[1].get("timestamp")) or datetime.min.replace(tzinfo=UTC)
 
 
-def _entry_events(entry: dict) -> list[dict]:
+def _entry_events(entry: dict) -> list[tuple[dict, bool]]:
+    """The entry's events, each with whether it came as ``standby`` (another app owns the
+    thread: docs/channels.md §messenger.handover)."""
     changed = [_dict(change.get("value")) for change in _dicts(entry.get("changes"))]
     return [
-        *_dicts(entry.get("messaging")),
-        *_dicts(entry.get("standby")),
-        *(value for value in changed if "sender" in value),
+        *((event, False) for event in _dicts(entry.get("messaging"))),
+        *((event, True) for event in _dicts(entry.get("standby"))),
+        *((value, False) for value in changed if "sender" in value),
     ]
 
 
-def _event_items(event: dict, account_id: str) -> list:
+def _event_items(event: dict, account_id: str, standby: bool = False) -> list:
     for kind, handler in _HANDLERS:
         body = event.get(kind)
         if isinstance(body, dict):
-            return handler(event, body, account_id)
+            items = handler(event, body, account_id)
+            return [_on_standby(item) for item in items] if standby else items
     return []  # referral, optin, account_linking, handover, policy_enforcement, ...
+
+
+def _on_standby(item):
+    """A customer's message in a thread another app controls: stored, never answered by an
+    assistant (the inbound flow reads this flag)."""
+    if isinstance(item, InboundMessage):
+        return replace(item, metadata={**(item.metadata or {}), "standby": True})
+    return item
 
 
 def _message_items(event: dict, message: dict, account_id: str) -> list:
@@ -310,9 +327,15 @@ class _Content:
     content: str = ""
     media_url: str = ""
     metadata: dict = field(default_factory=dict)
+    attachments: tuple[InboundAttachment, ...] = ()
 
-    def message_fields(self) -> dict[str, str]:
-        return {"content": self.content, "type": self.type, "media_url": self.media_url}
+    def message_fields(self) -> dict[str, Any]:
+        return {
+            "content": self.content,
+            "type": self.type,
+            "media_url": self.media_url,
+            "attachments": self.attachments,
+        }
 
 
 def _content(message: dict) -> _Content:
@@ -343,10 +366,47 @@ def _attachment_content(text: str, attachments: list[dict]) -> _Content:
     if url and not media_url:
         metadata["url"] = url  # a link, or a URL too long to store as media: keep it here
     if kind in ATTACHMENT_TYPES:
-        return _Content(ATTACHMENT_TYPES[kind], caption, media_url, metadata)
+        files = _files(attachments, caption)
+        return _Content(ATTACHMENT_TYPES[kind], caption, media_url, metadata, files)
     if kind == "fallback" and (caption or url):
         return _Content(Type.TEXT, caption or url, metadata=metadata)  # a shared link
     return _Content(Type.UNSUPPORTED, caption, metadata={**metadata, "raw_type": kind})
+
+
+# Message type of an attachment → the kind of file we download.
+FILE_KINDS = {
+    Type.IMAGE: AttachmentKind.IMAGE,
+    Type.VIDEO: AttachmentKind.VIDEO,
+    Type.AUDIO: AttachmentKind.AUDIO,
+    Type.FILE: AttachmentKind.DOCUMENT,
+}
+
+
+def _file_name(url: str) -> str:
+    try:
+        return PurePosixPath(urlsplit(url).path).name[:255]
+    except ValueError:
+        return ""
+
+
+def _files(attachments: list[dict], caption: str) -> tuple[InboundAttachment, ...]:
+    """Every attachment with a link, to download at once: the links expire (docs/channels.md
+    §meta.media)."""
+    files = []
+    for item in attachments:
+        message_type = ATTACHMENT_TYPES.get(str(item.get("type") or ""))
+        url = str(_dict(item.get("payload")).get("url") or "")
+        if message_type is None or not url or len(url) > MAX_MEDIA_URL_LENGTH:
+            continue
+        files.append(
+            InboundAttachment(
+                kind=FILE_KINDS[message_type],
+                source_url=url,
+                file_name=_file_name(url) if message_type == Type.FILE else "",
+                caption=caption if not files else "",
+            )
+        )
+    return tuple(files)
 
 
 def _attachment_metadata(kind: str, payload: dict, attachments: list[dict]) -> dict:
@@ -367,13 +427,17 @@ def _attachment_metadata(kind: str, payload: dict, attachments: list[dict]) -> d
 
 # --- sending -----------------------------------------------------------------------------------
 
-RESPONSE_WINDOW = META_REPLY_WINDOW
-HUMAN_AGENT_WINDOW = timedelta(days=7)
 SEND_ATTACHMENT_TYPES = {
     Type.IMAGE: "image",
     Type.AUDIO: "audio",
     Type.VIDEO: "video",
     Type.FILE: "file",
+}
+FILE_SEND_TYPES = {
+    AttachmentKind.IMAGE: "image",
+    AttachmentKind.AUDIO: "audio",
+    AttachmentKind.VIDEO: "video",
+    AttachmentKind.DOCUMENT: "file",
 }
 # The Send API allows 10 calls/s for audio and video, far below the text rate.
 AUDIO_VIDEO_PER_SECOND = 10
@@ -388,16 +452,21 @@ class MetaMessagingClient:
     account_credential: str
     profile_fields: str
     sends_per_second: int
-    # Messenger wants ``messaging_type`` on every send, echoes ``metadata`` back and can reuse
-    # attachments; Instagram documents none of these (its echoes are matched by mid).
+    # Messenger wants ``messaging_type`` on every send, echoes ``metadata`` back, can reuse
+    # attachments and takes a file in the request (Attachment Upload); Instagram documents none
+    # of these (its echoes are matched by mid, and it fetches files from a link).
     messenger_fields: bool
 
     def send(self, *, integration, message) -> SendResult:
         body = self._send_body(message, recipient_external_id(message))
         token = integration.credentials.get(self.token_credential, "")
-        response = meta_graph.graph_request(
-            "POST", "me/messages", token=token, sending=True, json=body
-        )
+        attachment = outbound_attachment(message)
+        if attachment is not None and self.messenger_fields:
+            response = self._send_with_file(body, attachment, token)
+        else:
+            response = meta_graph.graph_request(
+                "POST", "me/messages", token=token, sending=True, json=body
+            )
         message_id = str(response.get("message_id") or "")
         if not message_id:
             raise AmbiguousSendError(
@@ -408,9 +477,27 @@ class MetaMessagingClient:
         dropped = {"caption_not_sent": True} if message.media_url and message.content else {}
         return SendResult(external_id=message_id, metadata=dropped)
 
+    def _send_with_file(self, body: dict, attachment, token: str) -> dict:
+        """Messenger's Attachment Upload: the file travels in the send request itself
+        (docs/channels.md §messenger.files)."""
+        fields = {
+            name: json.dumps(value) if isinstance(value, dict) else value
+            for name, value in body.items()
+        }
+        with attachment.file.open("rb") as content:
+            upload = (attachment.file_name or "file", content, attachment.mime_type)
+            return meta_graph.graph_request(
+                "POST",
+                "me/messages",
+                token=token,
+                sending=True,
+                data=fields,
+                files={"filedata": upload},
+            )
+
     def _send_body(self, message, recipient_id: str) -> dict:
         body: dict[str, Any] = {"recipient": {"id": recipient_id}, **self._messaging_type(message)}
-        body["message"] = _message_object(message)
+        body["message"] = self._message_object(message)
         if self.messenger_fields:
             body["message"]["metadata"] = str(message.pk)
             if "attachment" in body["message"]:  # Messenger may cache the file for later sends
@@ -419,13 +506,32 @@ class MetaMessagingClient:
             body["reply_to"] = {"mid": message.reply_to.external_id}
         return body
 
+    def _message_object(self, message) -> dict[str, Any]:
+        attachment = outbound_attachment(message)
+        if attachment is None:
+            return _message_object(message)
+        kind = FILE_SEND_TYPES[attachment.kind]
+        # Messenger takes the file in the request; Instagram fetches it from a signed link.
+        payload = {} if self.messenger_fields else {"url": signed_url(attachment)}
+        return {"attachment": {"type": kind, "payload": payload}}
+
     def _messaging_type(self, message) -> dict:
         """RESPONSE inside the 24-hour window; a human agent's reply after it is tagged
         HUMAN_AGENT (allowed up to 7 days, needs the Human Agent permission). Assistants never
-        use the tag, and past 7 days the platform's own window error is what the agent sees."""
-        if _needs_human_agent_tag(message):
+        use the tag (conversations.window decides, for both)."""
+        window = messaging_window(message.conversation, sender=message.sender)
+        if window.human_agent:
             return {"messaging_type": "MESSAGE_TAG", "tag": "HUMAN_AGENT"}
         return {"messaging_type": "RESPONSE"} if self.messenger_fields else {}
+
+    def locate_media(self, *, integration, attachment) -> MediaLocation:
+        """The attachment's CDN link itself, fetched at once: it expires (docs/channels.md
+        §meta.media)."""
+        if not meta_graph.media_url_allowed(attachment.source_url):
+            raise MediaError(
+                "The file's link does not point at Meta's media servers.", code="url_refused"
+            )
+        return MediaLocation(url=attachment.source_url, renewable=False)
 
     def connect(self, *, integration) -> ConnectResult:
         # The credential, not the id Graph answers with, is what webhooks are routed by
@@ -450,7 +556,8 @@ class MetaMessagingClient:
     def rate_limits(self, *, integration, message) -> list[RateLimit]:
         key = f"{self.platform}:{integration.external_account_id}"
         limits = [RateLimit(key, self.sends_per_second, 1)]
-        if message.media_url and message.type in (Type.AUDIO, Type.VIDEO):
+        has_media = bool(message.media_url) or outbound_attachment(message) is not None
+        if has_media and message.type in (Type.AUDIO, Type.VIDEO):
             limits.append(RateLimit(f"{key}:audio-video", AUDIO_VIDEO_PER_SECOND, 1))
         return limits
 
@@ -473,11 +580,3 @@ def _message_object(message) -> dict[str, Any]:
             for choice in choices[:MAX_QUICK_REPLIES]
         ]
     return body
-
-
-def _needs_human_agent_tag(message) -> bool:
-    last_customer_message_at = message.conversation.last_customer_message_at
-    if message.sender != Message.Sender.AGENT or last_customer_message_at is None:
-        return False
-    silence = timezone.now() - last_customer_message_at
-    return RESPONSE_WINDOW < silence <= HUMAN_AGENT_WINDOW

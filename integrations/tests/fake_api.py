@@ -2,11 +2,13 @@
 
 Our real ``requests`` code talks to it over a socket. Tests script responses per route
 (``respond``), optionally delayed past the client's read timeout, and inspect every request
-received (``calls``).
+received (``calls``). A response body given as bytes is sent as it is (a file download); a
+multipart request (a file upload) is read back with ``Call.form()``.
 """
 
 from __future__ import annotations
 
+import email
 import json
 import re
 import threading
@@ -17,12 +19,38 @@ from typing import Any
 
 
 @dataclass
+class Part:
+    """One field of a multipart request: its text, or a file's name, type and bytes."""
+
+    value: str = ""
+    filename: str | None = None
+    content_type: str = ""
+    content: bytes = b""
+
+
+@dataclass
 class Call:
     method: str
     path: str
     query: str
     headers: dict[str, str]
     body: Any
+    raw: bytes = b""
+
+    def form(self) -> dict[str, Part]:
+        """The fields of a multipart/form-data request, by name."""
+        head = f"Content-Type: {self.headers.get('Content-Type', '')}\r\n\r\n".encode()
+        message = email.message_from_bytes(head + self.raw)
+        fields = {}
+        for part in message.walk():
+            name = part.get_param("name", header="content-disposition")
+            if not name:
+                continue
+            content = part.get_payload(decode=True) or b""
+            filename = part.get_filename()
+            text = "" if filename else content.decode()
+            fields[str(name)] = Part(text, filename, part.get_content_type(), content)
+        return fields
 
 
 @dataclass
@@ -113,7 +141,7 @@ class FakeApi:
                     body = json.loads(raw) if raw else None
                 except ValueError:
                     body = raw.decode(errors="replace")
-                fake.calls.append(Call(self.command, path, query, dict(self.headers), body))
+                fake.calls.append(Call(self.command, path, query, dict(self.headers), body, raw))
                 script = fake._pick(self.command, path)
                 if script is None:
                     self._send(
@@ -127,10 +155,14 @@ class FakeApi:
                 self._send(script.status, script.body, script.headers)
 
             def _send(self, status: int, body: Any, headers: dict[str, str]) -> None:
-                payload = json.dumps(body).encode()
+                raw = isinstance(body, bytes)
+                payload = body if raw else json.dumps(body).encode()
+                headers = {
+                    "Content-Type": "application/octet-stream" if raw else "application/json",
+                    **headers,
+                }
                 try:
                     self.send_response(status)
-                    self.send_header("Content-Type", "application/json")
                     self.send_header("Content-Length", str(len(payload)))
                     for name, value in headers.items():
                         self.send_header(name, value)
@@ -139,7 +171,7 @@ class FakeApi:
                 except (BrokenPipeError, ConnectionResetError):
                     pass  # the client gave up (read timeout tests)
 
-            do_GET = do_POST = do_DELETE = _handle
+            do_GET = do_POST = do_PATCH = do_DELETE = _handle
 
             def log_message(self, *args) -> None:
                 return

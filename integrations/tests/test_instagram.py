@@ -148,12 +148,13 @@ def test_quick_reply_and_ice_breaker_are_interactive(post):
     )
 
 
-def test_deleted_message_is_marked_deleted(post):
+def test_deleted_message_is_marked_deleted_and_its_text_forgotten(post):
     post("text")
     post("deleted")
 
     message = Message.objects.get()
-    assert (message.is_deleted, message.content) == (True, TEXT)
+    assert (message.is_deleted, message.content) == (True, "")
+    assert message.conversation.last_message == ""
 
 
 def test_unsupported_message_is_stored_as_unsupported(post):

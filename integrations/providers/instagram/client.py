@@ -20,3 +20,4 @@ send = _INSTAGRAM.send
 connect = _INSTAGRAM.connect
 disconnect = _INSTAGRAM.disconnect
 rate_limits = _INSTAGRAM.rate_limits
+locate_media = _INSTAGRAM.locate_media

@@ -20,3 +20,4 @@ send = _MESSENGER.send
 connect = _MESSENGER.connect
 disconnect = _MESSENGER.disconnect
 rate_limits = _MESSENGER.rate_limits
+locate_media = _MESSENGER.locate_media

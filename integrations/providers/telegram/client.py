@@ -1,4 +1,5 @@
-"""Telegram Bot API calls: send, connect (getMe + setWebhook), disconnect, callback answers.
+"""Telegram Bot API calls: send (text, or a file uploaded in the request), fetch customers'
+files (getFile), connect (getMe + setWebhook), disconnect, callback answers, the command menu.
 
 Every method is ``POST {TELEGRAM_API_BASE_URL}/bot<token>/<method>`` answering
 ``{"ok": true, "result": ...}`` or ``{"ok": false, "error_code", "description", "parameters"}``
@@ -9,21 +10,27 @@ exception that carries one leaves this module.
 from __future__ import annotations
 
 import copy
+import json
 from typing import Any
 
 import requests
 from django.conf import settings
 
 from conversations.models import Message
+from conversations.types import AttachmentKind
 from integrations.providers.base import (
     AmbiguousSendError,
     ConnectError,
     ConnectResult,
+    MediaError,
+    MediaLocation,
     PermanentSendError,
     RateLimit,
+    RecipientMovedError,
     RetryableSendError,
     SendError,
     SendResult,
+    outbound_attachment,
     recipient_external_id,
 )
 from integrations.providers.http import call, json_or_empty
@@ -73,7 +80,7 @@ def _url(integration, method: str) -> str:
 
 
 def _transport(
-    url: str, payload: dict, sending: bool
+    url: str, sending: bool, **request: Any
 ) -> tuple[requests.Response | None, SendError | None]:
     """One request; a transport failure comes back as a copy of ``http.call``'s error.
 
@@ -83,7 +90,7 @@ def _transport(
     raised here because raising inside ``except`` would chain the original back as context.
     """
     try:
-        return call("POST", url, sending=sending, json=payload), None
+        return call("POST", url, sending=sending, **request), None
     except SendError as error:
         return None, copy.copy(error)
     except requests.RequestException:  # not classified by http.call, and may name the URL too
@@ -112,14 +119,17 @@ def _retry_after(parameters: dict, response: requests.Response) -> float | None:
 
 def _refusal(status: int, description: str, parameters: dict) -> PermanentSendError:
     if parameters.get("migrate_to_chat_id"):
-        return PermanentSendError(
-            f"The group became a supergroup with chat id {parameters['migrate_to_chat_id']}.",
+        new_chat = str(parameters["migrate_to_chat_id"])
+        return RecipientMovedError(
+            f"The group became a supergroup with chat id {new_chat}.",
+            new_address=new_chat,
             code="chat_migrated",
         )
     lowered = description.lower()
     for known_status, words, reason, code in KNOWN_REFUSALS:
         if status == known_status and words in lowered:
-            return PermanentSendError(reason, code=code)
+            # Remembered on the customer: later sends fail at once, without calling Telegram.
+            return PermanentSendError(reason, code=code, recipient_blocked=code == "bot_blocked")
     return PermanentSendError(f"Telegram refused the request: {description}", code=str(status))
 
 
@@ -141,8 +151,12 @@ def classify(response: requests.Response, body: dict) -> SendError:
     return _refusal(status, description, parameters)
 
 
-def _post(integration, method: str, payload: dict, *, sending: bool = False) -> Any:
-    response, failure = _transport(_url(integration, method), payload, sending)
+def _post(
+    integration, method: str, payload: dict, *, sending: bool = False, files: Any = None
+) -> Any:
+    """One Bot API call: JSON, or a multipart form when a file travels with it."""
+    request = {"data": payload, "files": files} if files else {"json": payload}
+    response, failure = _transport(_url(integration, method), sending, **request)
     if failure is not None:
         raise failure
     body = json_or_empty(response)
@@ -192,10 +206,51 @@ def _request_for(message, chat_id: str) -> tuple[str, dict]:
     return method, payload
 
 
+# An agent's file → (method, field). Voice notes (OGG/Opus) play as voice messages.
+FILE_METHODS: dict[str, tuple[str, str]] = {
+    AttachmentKind.IMAGE: ("sendPhoto", "photo"),
+    AttachmentKind.VIDEO: ("sendVideo", "video"),
+    AttachmentKind.AUDIO: ("sendAudio", "audio"),
+    AttachmentKind.DOCUMENT: ("sendDocument", "document"),
+}
+VOICE = ("sendVoice", "voice")
+
+
+def _file_method(attachment) -> tuple[str, str]:
+    if attachment.kind == AttachmentKind.AUDIO and attachment.mime_type == "audio/ogg":
+        return VOICE
+    return FILE_METHODS[attachment.kind]
+
+
+def _as_form(payload: dict) -> dict[str, str]:
+    """Multipart fields are strings: nested objects go as JSON (reply_parameters, markup)."""
+    return {
+        name: json.dumps(value) if isinstance(value, dict | list) else str(value)
+        for name, value in payload.items()
+    }
+
+
+def _send_file(integration, message, attachment, chat_id: str) -> Any:
+    """sendPhoto / sendVideo / sendAudio / sendVoice / sendDocument with the file in the request
+    (docs/channels.md §telegram.files)."""
+    method, field = _file_method(attachment)
+    _text_method, payload = _request_for(message, chat_id)
+    payload.pop("text", None)
+    if message.content:
+        payload["caption"] = message.content
+    with attachment.file.open("rb") as content:
+        upload = {field: (attachment.file_name or field, content, attachment.mime_type)}
+        return _post(integration, method, _as_form(payload), sending=True, files=upload)
+
+
 def send(*, integration, message) -> SendResult:
     chat_id = recipient_external_id(message)
-    method, payload = _request_for(message, chat_id)
-    result = _post(integration, method, payload, sending=True)
+    attachment = outbound_attachment(message)
+    if attachment is not None:
+        result = _send_file(integration, message, attachment, chat_id)
+    else:
+        method, payload = _request_for(message, chat_id)
+        result = _post(integration, method, payload, sending=True)
     if not isinstance(result, dict) or result.get("message_id") is None:
         raise AmbiguousSendError(
             "Telegram accepted the message but did not say which it was.", code="no_message_id"
@@ -219,6 +274,46 @@ def rate_limits(*, integration, message) -> list[RateLimit]:
 
 def answer_callback(*, integration, callback_id: str) -> None:
     _post(integration, "answerCallbackQuery", {"callback_query_id": callback_id})
+
+
+def register_commands(*, integration, commands: list[dict[str, str]]) -> None:
+    """The bot's command menu (``setMyCommands``); an empty list removes it."""
+    _post(integration, "setMyCommands", {"commands": commands})
+
+
+def _file_url(integration, file_path: str) -> str:
+    token = integration.credentials.get("bot_token", "")
+    return f"{settings.TELEGRAM_API_BASE_URL}/file/bot{token}/{file_path}"
+
+
+def locate_media(*, integration, attachment) -> MediaLocation:
+    """``getFile`` for the file's path, then its download link (which holds the bot token and
+    so never leaves this module but inside the location; docs/channels.md §telegram.media)."""
+    found, failure = _get_file(integration, attachment.source_id)
+    if failure is not None:
+        raise failure
+    path = str(found.get("file_path") or "")
+    if not path:
+        raise MediaError("Telegram did not say where the file is.", code="no_file_path")
+    size = found.get("file_size")
+    return MediaLocation(
+        url=_file_url(integration, path),
+        size=size if isinstance(size, int) else None,
+        file_name=path.rpartition("/")[2],
+    )
+
+
+def _get_file(integration, file_id: str) -> tuple[dict, MediaError | None]:
+    try:
+        found = _post(integration, "getFile", {"file_id": file_id})
+    except SendError as error:
+        # Bot API downloads stop at 20 MB: Telegram answers "file is too big".
+        if "too big" in error.reason.lower():
+            reason = "Telegram lets bots download files of up to 20 MB; this one is larger."
+            return {}, MediaError(reason, code="too_big")
+        retryable = isinstance(error, RetryableSendError)
+        return {}, MediaError(error.reason, code=error.code or "lookup_failed", retryable=retryable)
+    return (found if isinstance(found, dict) else {}), None
 
 
 # --- connecting ----------------------------------------------------------------------------------

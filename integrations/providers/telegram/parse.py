@@ -14,8 +14,21 @@ from datetime import UTC, datetime
 from typing import Any
 
 from conversations.models import Message
-from conversations.types import InboundMessage
-from integrations.providers.base import CallbackAnswer, ContactBlocked, Edit, Item, Reaction, Routed
+from conversations.types import (
+    START_PAYLOAD,
+    AttachmentKind,
+    InboundAttachment,
+    InboundMessage,
+)
+from integrations.providers.base import (
+    CallbackAnswer,
+    ContactBlocked,
+    ContactMoved,
+    Edit,
+    Item,
+    Reaction,
+    Routed,
+)
 
 # Message fields describing the envelope rather than what the customer sent: skipped when
 # naming the raw type of a message we do not understand.
@@ -44,6 +57,15 @@ MEDIA_FIELDS: dict[str, str] = {
 }
 
 Content = tuple[str, str, dict[str, Any]]  # content, message type, metadata
+FILE_KINDS = {
+    Message.Type.IMAGE: AttachmentKind.IMAGE,
+    Message.Type.VIDEO: AttachmentKind.VIDEO,
+    Message.Type.AUDIO: AttachmentKind.AUDIO,
+    Message.Type.FILE: AttachmentKind.DOCUMENT,
+}
+# A deep link t.me/<bot>?start=<payload> opens the chat with "/start <payload>"
+# (docs/channels.md §telegram.links).
+START_COMMAND = "/start"
 
 
 def parse(payload: dict, *, account_ids: set[str]) -> list[Routed]:
@@ -170,13 +192,49 @@ def _attachment(message: dict) -> Content | None:
     return None
 
 
+def _files(kind: str, metadata: dict[str, Any], media: dict) -> tuple[InboundAttachment, ...]:
+    """The file to download (by file_id, through getFile: docs/channels.md §telegram.media)."""
+    file_id = metadata.get("media_id") or ""
+    if not file_id or kind not in FILE_KINDS:
+        return ()
+    size = media.get("file_size")
+    file = InboundAttachment(
+        kind=FILE_KINDS[kind],
+        source_id=file_id,
+        mime_type=metadata.get("mime_type") or "",
+        file_name=metadata.get("filename") or "",
+        caption=metadata.get("caption") or "",
+        size=size if isinstance(size, int) and not isinstance(size, bool) else None,
+    )
+    return (file,)
+
+
+def _attachments(message: dict, kind: str, metadata: dict[str, Any]) -> tuple:
+    photo = message.get("photo")
+    if metadata.get("raw_type") == "photo" and isinstance(photo, list):
+        return _files(kind, metadata, _largest(photo))
+    media = message.get(metadata.get("raw_type") or "")
+    if not isinstance(media, dict) or media.get("is_animated") or media.get("is_video"):
+        return ()  # animated (Lottie) and video stickers: the emoji stands for them
+    return _files(kind, metadata, media)
+
+
+def _start_payload(text: str) -> dict[str, str]:
+    command, _, payload = text.strip().partition(" ")
+    # "/start@SomeBot payload" in groups names the bot.
+    if command.split("@", 1)[0] != START_COMMAND or not payload.strip():
+        return {}
+    return {START_PAYLOAD: payload.strip()}
+
+
 def _raw_type(message: dict) -> str:
     return next((field for field in message if field not in ENVELOPE_FIELDS), "unknown")
 
 
 def _content(message: dict) -> Content:
     if isinstance(message.get("text"), str):
-        return message["text"], Message.Type.TEXT, {"raw_type": "text"}
+        text = message["text"]
+        return text, Message.Type.TEXT, {"raw_type": "text", **_start_payload(text)}
     for reader in (_attachment, _location, _shared_contact):
         found = reader(message)
         if found is not None:
@@ -209,10 +267,25 @@ def _inbound(message: dict) -> InboundMessage | None:
         contact_phone=_own_phone(message),
         metadata={**_iso(message.get("date")), **metadata},
         reply_to_external_id=_in_chat(chat_id, _dict(message.get("reply_to_message"))),
+        attachments=_attachments(message, kind, metadata),
+        contact_username=str(_dict(message.get("chat")).get("username") or ""),
     )
 
 
+def _migration(message: dict) -> list[Item]:
+    """A group became a supergroup: its chat id changes (the service message comes to the old
+    chat with ``migrate_to_chat_id`` and to the new one with ``migrate_from_chat_id``)."""
+    chat_id = _chat_id(message)
+    if message.get("migrate_to_chat_id") is not None:
+        new_id = str(message["migrate_to_chat_id"])
+        return [ContactMoved(external_contact_id=chat_id, new_external_contact_id=new_id)]
+    old_id = str(message["migrate_from_chat_id"])
+    return [ContactMoved(external_contact_id=old_id, new_external_contact_id=chat_id)]
+
+
 def _message_items(message: dict) -> list[Item]:
+    if "migrate_to_chat_id" in message or "migrate_from_chat_id" in message:
+        return _migration(message)
     inbound = _inbound(message)
     return [inbound] if inbound else []
 

@@ -1,4 +1,6 @@
-"""WhatsApp Cloud API: send one message, check the credentials (docs/channels.md §whatsapp.send).
+"""WhatsApp Cloud API: send one message (text, a file uploaded first, an approved template),
+fetch customers' files, list the account's templates, check the credentials
+(docs/channels.md §whatsapp.send, §whatsapp.media, §whatsapp.templates).
 
 A 200 only means Meta accepted the message; later failures (131047 outside the 24-hour window,
 ...) arrive as ``failed`` status webhooks, which parse.py turns into status updates.
@@ -12,17 +14,21 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from conversations.models import Message
+from conversations.types import AttachmentKind
 from integrations.providers.base import (
     AmbiguousSendError,
     ConnectError,
     ConnectResult,
+    MediaError,
+    MediaLocation,
     PermanentSendError,
     RateLimit,
     SendError,
     SendResult,
+    outbound_attachment,
     recipient_external_id,
 )
-from integrations.providers.meta_graph import graph_request
+from integrations.providers.meta_graph import graph_request, media_url_allowed
 
 MEDIA_TYPES = {
     Message.Type.IMAGE: "image",
@@ -44,9 +50,20 @@ def address_for_phone(phone: str) -> str:
     return digits if PHONE.fullmatch(digits) else ""
 
 
+FILE_TYPES = {
+    AttachmentKind.IMAGE: "image",
+    AttachmentKind.VIDEO: "video",
+    AttachmentKind.AUDIO: "audio",
+    AttachmentKind.DOCUMENT: "document",
+}
+
+
 def send(*, integration, message) -> SendResult:
     credentials = integration.credentials
-    body = _request_body(message, recipient_external_id(message))
+    recipient = recipient_external_id(message)
+    attachment = outbound_attachment(message)
+    content = _file_content(integration, message, attachment) if attachment else _content(message)
+    body = _request_body(message, recipient, content)
     response = graph_request(
         "POST",
         f"{credentials['phone_number_id']}/messages",
@@ -57,7 +74,7 @@ def send(*, integration, message) -> SendResult:
     return _send_result(response)
 
 
-def _request_body(message: Message, recipient: str) -> dict[str, Any]:
+def _request_body(message: Message, recipient: str, content: dict[str, Any]) -> dict[str, Any]:
     body: dict[str, Any] = {
         "messaging_product": "whatsapp",
         "recipient_type": "individual",
@@ -66,7 +83,7 @@ def _request_body(message: Message, recipient: str) -> dict[str, Any]:
     reply_to = message.reply_to
     if reply_to is not None and reply_to.external_id:
         body["context"] = {"message_id": reply_to.external_id}
-    return {**body, **_content(message)}
+    return {**body, **content}
 
 
 def _address(recipient: str) -> dict[str, str]:
@@ -97,7 +114,48 @@ def _choices(message: Message) -> dict[str, Any]:
     return {"type": "list", "body": body, "action": action}
 
 
+def _upload(integration, attachment) -> str:
+    """Upload the agent's file to WhatsApp (``POST /{phone_number_id}/media``) and return its
+    media id; nothing has been sent to the customer yet, so a failure here is safe to retry."""
+    credentials = integration.credentials
+    with attachment.file.open("rb") as content:
+        uploaded = graph_request(
+            "POST",
+            f"{credentials['phone_number_id']}/media",
+            token=credentials["access_token"],
+            data={"messaging_product": "whatsapp", "type": attachment.mime_type},
+            files={"file": (attachment.file_name or "file", content, attachment.mime_type)},
+        )
+    media_id = str(uploaded.get("id") or "")
+    if not media_id:
+        raise PermanentSendError("WhatsApp did not accept the file.", code="upload_failed")
+    return media_id
+
+
+def _file_content(integration, message: Message, attachment) -> dict[str, Any]:
+    kind = FILE_TYPES[attachment.kind]
+    media: dict[str, str] = {"id": _upload(integration, attachment)}
+    if message.content:
+        media["caption"] = message.content  # never on audio: refused before it was stored
+    if kind == "document" and attachment.file_name:
+        media["filename"] = attachment.file_name  # shown to the customer instead of "Untitled"
+    return {"type": kind, kind: media}
+
+
+def _template(message: Message) -> dict[str, Any]:
+    """An approved template, as integrations/templates.py filled it in."""
+    template = (message.metadata or {}).get("template") or {}
+    body = {
+        "name": template.get("name", ""),
+        "language": {"code": template.get("language", "")},
+        "components": template.get("components", []),
+    }
+    return {"type": "template", "template": body}
+
+
 def _content(message: Message) -> dict[str, Any]:
+    if message.type == Message.Type.TEMPLATE:
+        return _template(message)
     if (message.metadata or {}).get("quick_replies") and not message.media_url:
         return {"type": "interactive", "interactive": _choices(message)}
     kind = MEDIA_TYPES.get(message.type)
@@ -156,6 +214,66 @@ def connect(*, integration) -> ConnectResult:
         display_name=verified_name or display_phone_number,
         details={"display_phone_number": display_phone_number, "verified_name": verified_name},
     )
+
+
+def locate_media(*, integration, attachment) -> MediaLocation:
+    """Ask Graph for the file behind a media id (``GET /{media-id}``): a short-lived link,
+    fetched with the access token, and the SHA-256 to check it against."""
+    token = integration.credentials["access_token"]
+    try:
+        found = graph_request(
+            "GET",
+            attachment.source_id,
+            token=token,
+            params={"phone_number_id": integration.credentials["phone_number_id"]},
+        )
+    except SendError as error:
+        retryable = not isinstance(error, PermanentSendError)
+        raise MediaError(
+            error.reason, code=error.code or "lookup_failed", retryable=retryable
+        ) from error
+    url = str(found.get("url") or "")
+    if not media_url_allowed(url):
+        raise MediaError("WhatsApp answered without a usable link.", code="url_refused")
+    size = str(found.get("file_size") or "")
+    return MediaLocation(
+        url=url,
+        headers={"Authorization": f"Bearer {token}"},
+        size=int(size) if size.isdigit() else None,
+        sha256=str(found.get("sha256") or attachment.source_sha256 or ""),
+        mime_type=str(found.get("mime_type") or ""),
+    )
+
+
+TEMPLATE_FIELDS = "id,name,language,status,category,components,parameter_format,rejected_reason"
+MAX_TEMPLATE_PAGES = 50
+
+
+def fetch_templates(*, integration) -> list[dict[str, Any]]:
+    """Every template of the business account (``GET /{waba-id}/message_templates``), page by
+    page (docs/channels.md §whatsapp.templates)."""
+    account = integration.credentials.get("business_account_id", "")
+    if not account:
+        raise PermanentSendError(
+            "Add the WhatsApp Business Account ID to this channel to use templates.",
+            code="no_business_account",
+        )
+    templates: list[dict[str, Any]] = []
+    params: dict[str, Any] = {"fields": TEMPLATE_FIELDS, "limit": 100}
+    for _page in range(MAX_TEMPLATE_PAGES):
+        page = graph_request(
+            "GET",
+            f"{account}/message_templates",
+            token=integration.credentials["access_token"],
+            params=params,
+        )
+        templates.extend(item for item in page.get("data") or [] if isinstance(item, dict))
+        paging = page.get("paging") if isinstance(page.get("paging"), dict) else {}
+        after = (paging.get("cursors") or {}).get("after")
+        if not paging.get("next") or not after:
+            break
+        params = {**params, "after": after}
+    return templates
 
 
 def disconnect(*, integration) -> None:

@@ -13,7 +13,9 @@ Decisions:
 - Echoes (``smb_message_echoes``, sent from the WhatsApp Business app) belong to the customer in
   ``to``; an echoed edit, revoke or reaction changes the message it targets, like the
   customer's own.
-- Every other field (account_update, templates, calls, ...) is ignored.
+- ``message_template_status_update`` (a template reviewed, paused, disabled) is routed by the
+  business account (``entry[].id``) and keeps the template's status current.
+- Every other field (account_update, calls, ...) is ignored.
 """
 
 from __future__ import annotations
@@ -25,8 +27,16 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from conversations.models import Message
-from conversations.types import EchoedMessage, InboundMessage
-from integrations.providers.base import Deletion, Edit, Item, Reaction, Routed, StatusUpdate
+from conversations.types import AttachmentKind, EchoedMessage, InboundAttachment, InboundMessage
+from integrations.providers.base import (
+    Deletion,
+    Edit,
+    Item,
+    Reaction,
+    Routed,
+    StatusUpdate,
+    TemplateStatusUpdate,
+)
 from integrations.providers.meta_graph import READABLE_REASONS
 
 MEDIA_TYPES = {
@@ -56,11 +66,35 @@ def parse(payload: dict, *, account_ids: set[str]) -> list[Routed]:
     for entry in _dicts(payload.get("entry")):
         for change in _dicts(entry.get("changes")):
             value = _dict(change.get("value"))
-            account_id = _id(_dict(value.get("metadata")).get("phone_number_id"))
-            if account_id in account_ids:
+            if change.get("field") in ACCOUNT_FIELDS:
+                # Account-level: the business account (entry id), not a phone number.
+                account_id = _id(entry.get("id"))
+                items = ACCOUNT_FIELDS[change["field"]](value)
+            else:
+                account_id = _id(_dict(value.get("metadata")).get("phone_number_id"))
                 items = _change_items(change.get("field"), value)
+            if account_id in account_ids:
                 routed.extend(Routed(account_id=account_id, item=item) for item in items)
     return routed
+
+
+def _template_status(value: dict) -> list[Item]:
+    """A template's review outcome (docs/channels.md §whatsapp.templates)."""
+    name = _str(value.get("message_template_name"))
+    event = _str(value.get("event")).lower()
+    if not name or not event:
+        return []
+    update = TemplateStatusUpdate(
+        template_id=_id(value.get("message_template_id")),
+        name=name,
+        language=_str(value.get("message_template_language")),
+        status=event,
+        reason=_str(value.get("reason")) if value.get("reason") not in (None, "NONE") else "",
+    )
+    return [update]
+
+
+ACCOUNT_FIELDS = {"message_template_status_update": _template_status}
 
 
 def _change_items(field_name: Any, value: dict) -> list[Item]:
@@ -185,6 +219,8 @@ def _customer_items(message: dict, contacts: dict[str, dict]) -> list[Item]:
             contact_phone=f"+{sender.wa_id}" if PHONE.fullmatch(sender.wa_id) else "",
             metadata={**_customer_metadata(message, sender, context), **content.metadata},
             reply_to_external_id=_id(context.get("id")) or None,
+            attachments=content.attachments,
+            contact_username=sender.username,
         )
     ]
 
@@ -277,6 +313,7 @@ def _echo_items(echo: dict) -> list[Item]:
             type=content.type,
             media_url=content.media_url,
             metadata=_compact(metadata),
+            attachments=content.attachments,
         )
     ]
 
@@ -290,6 +327,7 @@ class _Content:
     text: str = ""
     media_url: str = ""
     metadata: dict[str, Any] = field(default_factory=dict)
+    attachments: tuple[InboundAttachment, ...] = ()
 
 
 def _content_of(message: dict) -> _Content:
@@ -305,12 +343,31 @@ def _text(body: dict, _message: dict) -> _Content:
     return _Content(Message.Type.TEXT, _str(body.get("body")))
 
 
+FILE_KINDS = {
+    Message.Type.IMAGE: AttachmentKind.IMAGE,
+    Message.Type.VIDEO: AttachmentKind.VIDEO,
+    Message.Type.AUDIO: AttachmentKind.AUDIO,
+    Message.Type.FILE: AttachmentKind.DOCUMENT,
+}
+
+
 def _media(message_type: str, body: dict) -> _Content:
     metadata = {"media_id": _id(body.get("id"))}
     metadata.update({name: body.get(name) for name in MEDIA_FIELDS})
-    return _Content(
-        message_type, _str(body.get("caption")), _media_url(body.get("url")), _compact(metadata)
-    )
+    caption = _str(body.get("caption"))
+    # Downloaded by its id, never by the body's url (docs/channels.md §whatsapp.media).
+    files = ()
+    if metadata["media_id"]:
+        file = InboundAttachment(
+            kind=FILE_KINDS[message_type],
+            source_id=metadata["media_id"],
+            mime_type=_str(body.get("mime_type")),
+            file_name=_str(body.get("filename")),
+            caption=caption,
+            sha256=_str(body.get("sha256")),
+        )
+        files = (file,)
+    return _Content(message_type, caption, _media_url(body.get("url")), _compact(metadata), files)
 
 
 def _media_url(value: Any) -> str:
