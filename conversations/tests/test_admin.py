@@ -54,7 +54,13 @@ def url(conversation: Conversation) -> str:
 
 def _events(conversation: Conversation) -> list[tuple[str, str | None]]:
     rows = Event.objects.filter(conversation_id=conversation.pk).order_by("id")
-    return [(event.kind, event.payload.get("conversation", {}).get("status")) for event in rows]
+    # A history line names what happened; the other events carry the conversation's status.
+    return [
+        (event.kind, event.payload.get("activity", {}).get("kind"))
+        if event.kind == Event.ACTIVITY
+        else (event.kind, event.payload.get("conversation", {}).get("status"))
+        for event in rows
+    ]
 
 
 def test_change_page_shows_only_the_service_backed_fields_as_editable(
@@ -88,10 +94,12 @@ def test_resolving_in_admin_records_the_event_and_sends_the_survey(
     assert (survey.conversation_id, survey.agent_id) == (conversation.pk, agent_user.pk)
     question = Message.objects.get(pk=survey.message_id)
     assert (question.sender, question.type) == ("assistant", "interactive")
-    # The resolution, then the survey's question arriving in the thread.
+    # The resolution and its history line, then the survey's question arriving in the thread.
     assert _events(conversation) == [
         ("conversation:updated", "resolved"),
+        ("conversation:activity", "resolved"),
         ("message:new", "resolved"),
+        ("conversation:activity", "survey_sent"),
     ]
     assert Event.objects.get(kind="message:new").payload["message"]["id"] == str(question.pk)
 
@@ -112,6 +120,8 @@ def test_assigning_in_admin_tells_the_old_and_the_new_assignee(
     assert [(event.kind, event.user_id, event.assigned_agent_id) for event in events] == [
         ("conversation:updated", None, other_agent.pk),
         ("conversation:removed", agent_user.pk, None),
+        ("conversation:activity", None, other_agent.pk),
+        ("notification:new", other_agent.pk, None),
     ]
     assert SatisfactionSurvey.objects.count() == 0
 
@@ -128,8 +138,7 @@ def test_tags_and_priority_in_admin_go_through_the_service(operator_client, conv
     conversation.refresh_from_db()
     assert conversation.priority == "urgent"
     assert list(conversation.tags.values_list("name", flat=True)) == ["envíos"]
-    event = Event.objects.get(conversation_id=conversation.pk)
-    assert event.kind == "conversation:updated"
+    event = Event.objects.get(conversation_id=conversation.pk, kind="conversation:updated")
     assert event.payload["conversation"]["priority"] == "urgent"
     assert [tag["name"] for tag in event.payload["conversation"]["tags"]] == ["envíos"]
 

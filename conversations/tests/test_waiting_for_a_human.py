@@ -173,4 +173,4 @@ def test_the_inbox_badges_and_lists_what_waits_for_a_human(client, admin_user, s
     tabs = {tab["value"]: tab for tab in waiting_page.context["tabs"]}
     assert tabs["waiting"]["current"] is True
     boot_filters = waiting_page.context["boot"]["filters"]
-    assert boot_filters == {"status": "active,pending", "waiting": "true"}
+    assert boot_filters == {"status": "active,pending", "waiting": "true", "snoozed": "false"}

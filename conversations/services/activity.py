@@ -1,0 +1,59 @@
+"""The history lines of a conversation (conversations/activity.py), written as events.
+
+Each line is an ``Event`` of kind ``Event.ACTIVITY`` for the conversation's audience as it is
+after the change, recorded in the caller's transaction and announced on
+``hooks.activity_recorded`` (notifications, auto-assignment).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils import timezone
+
+from accounts.models import User
+from conversations import hooks, realtime
+from conversations.activity import Activity, Snapshot, changes_between
+from conversations.models import Conversation, Event
+from conversations.services.events import reloaded
+
+
+def _actor(by: User | None) -> dict[str, str] | None:
+    if by is None:
+        return None
+    return {"id": str(by.pk), "name": by.name or by.email}
+
+
+def activity_record(
+    *, conversation: Conversation, kind: str, by: User | None = None, **data: Any
+) -> Event:
+    """Write one history line for ``conversation`` (as it is now) and announce it."""
+    event = realtime.event_record(
+        workspace_id=conversation.workspace_id,
+        kind=Event.ACTIVITY,
+        payload={
+            "conversation_id": str(conversation.pk),
+            "at": timezone.now().isoformat(),
+            "activity": {"kind": kind, "by": _actor(by), **data},
+        },
+        conversation=conversation,
+    )
+    activity = Activity(kind=kind, by_id=by.pk if by is not None else None, data=data)
+    hooks.activity_recorded.send(conversation=conversation, activity=activity)
+    return event
+
+
+def stored_state(conversation: Conversation) -> Snapshot:
+    """The conversation as the database holds it now: the caller's object may be older than
+    the last change, and a history line must say what really changed."""
+    return Snapshot.of(reloaded(conversation))
+
+
+def activities_record(
+    *, before: Snapshot, conversation: Conversation, by: User | None, **extra: Any
+) -> list[Event]:
+    """The lines for everything that changed since ``before`` (``extra`` joins each line)."""
+    return [
+        activity_record(conversation=conversation, kind=kind, by=by, **data, **extra)
+        for kind, data in changes_between(before, Snapshot.of(conversation))
+    ]
