@@ -3,7 +3,8 @@
 # FLAME Assistant production image. One image, several roles (see docker-compose.yml):
 #   default CMD   gunicorn flame.wsgi:application   HTTP: API, webhooks, pages, admin  (:8000)
 #   ws            daphne flame.asgi:application      WebSockets under /ws/               (:8001)
-#   worker(-ai)   celery -A flame worker -Q ...      background tasks
+#   worker(-ai)   celery -A flame worker -Q ...      background tasks (queues ingest, outbound,
+#                                                    media, default; ai on its own worker)
 #   beat          celery -A flame beat               periodic tasks (exactly one instance)
 #   migrate       python manage.py migrate --noinput one-shot, before the others start
 #
@@ -50,7 +51,8 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     LOG_TO_FILES=0 \
     GUNICORN_WORKERS=2 \
     GUNICORN_THREADS=4 \
-    GUNICORN_TIMEOUT=30
+    GUNICORN_TIMEOUT=30 \
+    PROMETHEUS_MULTIPROC_DIR=/var/lib/flame/prometheus
 
 RUN groupadd --system --gid 10001 app \
     && useradd --system --uid 10001 --gid app --create-home --home-dir /home/app \
@@ -64,16 +66,19 @@ WORKDIR /app
 # Static files are collected (and compressed, with hashed names) at build time. Settings need
 # DEBUG=0 for the manifest storage, and refuse DEBUG=0 without these three values, so dummies
 # are set for this one command only: they are not in the image's environment and protect
-# nothing (the ENCRYPTION_KEYS dummy is a well-formed "id:base64url(32 zero bytes)").
-# Then the places the app user may write: log files (if LOG_TO_FILES=1), var/, and /srv/static,
-# the mount point that docker-compose's one-shot `static` service copies staticfiles/ into.
-RUN DEBUG=0 \
+# nothing (the ENCRYPTION_KEYS dummy is a well-formed "id:base64url(32 zero bytes)"). It counts
+# no Prometheus metrics into the image (PROMETHEUS_MULTIPROC_DIR unset for it).
+# Then the places the app user may write: log files (if LOG_TO_FILES=1), var/, /srv/static,
+# the mount point that docker-compose's one-shot `static` service copies staticfiles/ into, and
+# the Prometheus counters every process of the container writes (PROMETHEUS_MULTIPROC_DIR).
+RUN env -u PROMETHEUS_MULTIPROC_DIR \
+    DEBUG=0 \
     SECRET_KEY=collectstatic-build-only-not-a-secret \
     ALLOWED_HOSTS=localhost \
     ENCRYPTION_KEYS=build:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA \
     python manage.py collectstatic --noinput \
-    && mkdir -p /app/logs /app/var /srv/static \
-    && chown app:app /app/logs /app/var /srv/static
+    && mkdir -p /app/logs /app/var/media /srv/static /var/lib/flame/prometheus \
+    && chown app:app /app/logs /app/var /app/var/media /srv/static /var/lib/flame/prometheus
 
 USER app:app
 EXPOSE 8000

@@ -28,14 +28,14 @@ def password_link_for(user: User) -> str:
     return f"{settings.PUBLIC_BASE_URL}/reset-password/{password_token_for(user)}/"
 
 
-def _language_of(user: User) -> str:
+def language_of(user: User) -> str:
     if user.language:
         return user.language
     return user.workspace.language if user.workspace_id else settings.LANGUAGE_CODE
 
 
 def send_password_reset(user: User) -> None:
-    with translation.override(_language_of(user)):
+    with translation.override(language_of(user)):
         send_mail(
             subject=_("Reset your FLAME Assistant password"),
             message=_(
@@ -86,7 +86,7 @@ def _send(user: User, subject: str, message: str) -> None:
 
 def send_signup_confirmation(user: User) -> None:
     """The link that finishes a registration, or, for an address with an account, a warning."""
-    with translation.override(_language_of(user)):
+    with translation.override(language_of(user)):
         if address_has_account(user):
             _send(
                 user,
@@ -137,7 +137,7 @@ def _send_invitation_to_taken_address(user: User) -> None:
 
 
 def send_invitation(user: User) -> None:
-    with translation.override(_language_of(user)):
+    with translation.override(language_of(user)):
         if address_has_account(user):
             _send_invitation_to_taken_address(user)
             return

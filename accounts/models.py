@@ -97,6 +97,14 @@ class User(AbstractBaseUser, PermissionsMixin):
         ADMIN = "admin", _("Admin")
         AGENT = "agent", _("Agent")
 
+    class Availability(models.TextChoices):
+        """What the member says about themselves; offline anyway once they have been away
+        for a few minutes (``accounts.presence``)."""
+
+        ONLINE = "online", _("Online")
+        BUSY = "busy", _("Busy")
+        OFFLINE = "offline", _("Offline")
+
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     # Unique among claimed accounts (see Meta), not globally: an invitation or a sign-up may
     # name an address that already has an account, so that answering it reveals nothing.
@@ -123,6 +131,16 @@ class User(AbstractBaseUser, PermissionsMixin):
         ),
     )
     is_staff = models.BooleanField(default=False)
+    availability = models.CharField(
+        max_length=8,
+        choices=Availability.choices,
+        default=Availability.ONLINE,
+        db_default=Availability.ONLINE,
+    )
+    # Presence: sockets open now (by the inbox's socket) and when one was last heard from. A
+    # crashed server never closes its sockets, so a count is only believed while recent.
+    open_sockets = models.PositiveIntegerField(default=0, db_default=0)
+    last_seen_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=django_timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
+from accounts import presence
 from accounts.models import User
 from flame.exceptions import NotFoundError
 
@@ -32,3 +33,21 @@ def active_agent_ids(*, workspace_id) -> list:
     workspace's ``agents_see_unassigned`` (admins see it either way)."""
     members = User.objects.filter(workspace_id=workspace_id, is_active=True)
     return list(members.exclude(role=User.Role.ADMIN).values_list("pk", flat=True))
+
+
+def members_available_for_assignment(*, workspace_id, now) -> QuerySet[User]:
+    """Members who take conversations now: active, online by their own choice, and here
+    (accounts.presence)."""
+    return User.objects.filter(
+        presence.present(now),
+        workspace_id=workspace_id,
+        is_active=True,
+        is_pending=False,
+        availability=User.Availability.ONLINE,
+    )
+
+
+def seat_count(*, workspace_id) -> int:
+    """The seats that count against the plan (accounts.plans): active members, admins
+    included, and pending invitations."""
+    return User.objects.filter(workspace_id=workspace_id, is_active=True).count()

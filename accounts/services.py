@@ -12,7 +12,8 @@ from django.contrib.auth.password_validation import validate_password
 from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, F, OuterRef, Value
+from django.db.models.functions import Greatest
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.encoding import force_str
@@ -20,7 +21,7 @@ from django.utils.http import urlsafe_base64_decode
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
-from accounts import hooks, selectors
+from accounts import hooks, plans, presence, selectors
 from accounts.emails import signup_user_for
 from accounts.models import User, Workspace
 from accounts.switches import AGENTS_SEE_UNASSIGNED, workspace_switches
@@ -247,6 +248,7 @@ def user_invite(*, by: User, email: str, name: str, role: str) -> User:
     own password from the link, which also proves the address is theirs.
     """
     email = email.strip().lower()
+    _check_seat_free(workspace_id=by.member_workspace_id)
     try:
         # The unique index on (workspace, lower(email)) settles two identical invitations.
         with transaction.atomic():
@@ -259,6 +261,14 @@ def user_invite(*, by: User, email: str, name: str, role: str) -> User:
         ) from exc
     _send_on_commit(user, "invitation")
     return user
+
+
+def _check_seat_free(*, workspace_id) -> None:
+    """The plan's seats (accounts.plans). The workspace row is locked so two invitations at
+    once cannot both take the last seat."""
+    workspace = Workspace.objects.select_for_update().get(pk=workspace_id)
+    seats = selectors.seat_count(workspace_id=workspace.pk)
+    plans.check_count(plan_code=workspace.plan, limit="agents", used=seats)
 
 
 def _ensure_admin_remains(*, workspace_id, leaving: User) -> None:
@@ -292,6 +302,8 @@ def user_update_membership(
         _ensure_admin_remains(workspace_id=by.workspace_id, leaving=user)
     if is_active is False and user.pk == by.pk:
         raise ConflictError("You cannot deactivate yourself.", code="self_deactivation")
+    if is_active and not user.is_active:
+        _check_seat_free(workspace_id=by.member_workspace_id)
     rights_change = (role is not None and role != user.role) or (
         is_active is not None and is_active != user.is_active
     )
@@ -427,6 +439,17 @@ def workspace_update(
     return locked
 
 
+def workspace_change_plan(*, workspace_id, plan: str) -> bool:
+    """Move a workspace to ``plan`` (billing decides which); True when it changed.
+
+    Its limits apply from the next request on; nothing the workspace has is removed.
+    """
+    if plan not in plans.CODES:
+        raise InvalidInput("Invalid input.", details={"plan": [f"Unknown plan: {plan}."]})
+    changed = Workspace.objects.filter(pk=workspace_id).exclude(plan=plan)
+    return changed.update(plan=plan, updated_at=timezone.now()) == 1
+
+
 # --- platform operators (Django admin) -----------------------------------------------------------
 
 
@@ -459,4 +482,59 @@ def user_update_access_by_operator(
     if changes.get("is_active") is False:
         user_revoke_tokens(user=user)
     hooks.member_rights_changed.send(user_ids=[user.pk])
+    return user
+
+
+# --- presence and availability (accounts/presence.py) --------------------------------------------
+
+
+def _came_back(user: User, now) -> bool:
+    return user.availability == User.Availability.ONLINE and not presence.is_present(user, now)
+
+
+@transaction.atomic
+def presence_socket_opened(*, user_id) -> None:
+    """One of the member's sockets connected. Back after being away, and online by choice:
+    they can take conversations again (``member_available``)."""
+    user = User.objects.select_for_update().filter(pk=user_id).first()
+    if user is None:
+        return
+    now = timezone.now()
+    # Counted sockets not heard from lately belonged to a server that died: start again.
+    sockets = F("open_sockets") + 1 if presence.has_open_socket(user, now) else Value(1)
+    User.objects.filter(pk=user.pk).update(open_sockets=sockets, last_seen_at=now)
+    if _came_back(user, now):
+        hooks.member_available.send(user_ids=[user.pk])
+
+
+@transaction.atomic
+def presence_socket_closed(*, user_id) -> None:
+    User.objects.filter(pk=user_id).update(
+        open_sockets=Greatest(F("open_sockets") - 1, Value(0)), last_seen_at=timezone.now()
+    )
+
+
+def presence_socket_alive(*, user_id) -> None:
+    """An open socket is still there (its pings, at most once a minute)."""
+    User.objects.filter(pk=user_id).update(last_seen_at=timezone.now())
+
+
+@transaction.atomic
+def user_set_availability(*, user: User, availability: str) -> User:
+    """The member's own status: online, busy (here, but no new conversations) or offline."""
+    if availability not in User.Availability.values:
+        choices = ", ".join(User.Availability.values)
+        raise InvalidInput(
+            "Invalid input.", details={"availability": [f"Choose one of: {choices}."]}
+        )
+    now = timezone.now()
+    becomes_available = (
+        availability == User.Availability.ONLINE
+        and user.availability != User.Availability.ONLINE
+        and presence.is_present(user, now)
+    )
+    user.availability = availability
+    user.save(update_fields=["availability", "updated_at"])
+    if becomes_available:
+        hooks.member_available.send(user_ids=[user.pk])
     return user

@@ -189,7 +189,7 @@ def conversation_series_for(*, user: User, window: Window) -> dict:
         .values("bucket")
         .annotate(
             messages_in=Count("id", filter=Q(sender=Message.Sender.USER)),
-            messages_out=Count("id", filter=~Q(sender=Message.Sender.USER)),
+            messages_out=Count("id", filter=~Q(sender=Message.Sender.USER) & Q(private=False)),
         )
         .order_by(),
         zone,
@@ -413,7 +413,10 @@ def _rate(part: int, whole: int) -> float | None:
 
 
 def _replied_by(sender: str) -> Exists:
-    return Exists(Message.objects.filter(conversation_id=OuterRef("pk"), sender=sender))
+    # A private note is the team talking among themselves, not a reply to the customer.
+    return Exists(
+        Message.objects.filter(conversation_id=OuterRef("pk"), sender=sender, private=False)
+    )
 
 
 def _answered_by_an_assistant() -> Exists:
@@ -587,7 +590,7 @@ def export_rows(*, user: User, window: Window):
         .filter(_in_window("created_at", window, zone))
         .annotate(
             messages_in=_message_count(Q(sender=Message.Sender.USER)),
-            messages_out=_message_count(~Q(sender=Message.Sender.USER)),
+            messages_out=_message_count(~Q(sender=Message.Sender.USER) & Q(private=False)),
             ai_involved=_answered_by_an_assistant(),
             tag_names=_joined_tags(),
             csat=_latest_score(),

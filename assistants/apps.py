@@ -14,3 +14,4 @@ class AssistantsConfig(AppConfig):
         hooks.agent_replied.connect(services.analysis_after_agent_reply)
         hooks.assistant_for.provide(selectors.assistant_get_for)
         hooks.assistant_choices.provide(selectors.assistant_scope_for)
+        hooks.assistant_handles.provide(selectors.assistant_handles)

@@ -12,6 +12,8 @@ from typing import Any
 
 from django.conf import settings
 
+from accounts import plans
+
 # USD per million tokens, (prompt, completion). Unknown models cost 0 (self-hosted servers).
 DEFAULT_PRICES: dict[str, dict[str, str]] = {
     "gpt-4o-mini": {"prompt": "0.15", "completion": "0.60"},
@@ -19,14 +21,6 @@ DEFAULT_PRICES: dict[str, dict[str, str]] = {
     "gpt-4.1-nano": {"prompt": "0.10", "completion": "0.40"},
     "gpt-4.1-mini": {"prompt": "0.40", "completion": "1.60"},
     "gpt-4.1": {"prompt": "2.00", "completion": "8.00"},
-}
-
-# Daily limits per Workspace.plan; None means unlimited.
-DEFAULT_PLAN_LIMITS: dict[str, dict[str, int] | None] = {
-    "free": {"requests": 100, "tokens": 50_000},
-    "starter": {"requests": 1_000, "tokens": 500_000},
-    "pro": {"requests": 10_000, "tokens": 5_000_000},
-    "business": None,
 }
 
 
@@ -91,8 +85,8 @@ def prices() -> dict[str, dict[str, Decimal]]:
 
 
 def plan_limits(plan: str) -> dict[str, int] | None:
-    table = _get("AI_PLAN_LIMITS", None) or DEFAULT_PLAN_LIMITS
-    return table.get(plan, DEFAULT_PLAN_LIMITS["free"])
+    """The daily AI quota of ``plan``: defined with the rest of the plan (accounts.plans)."""
+    return plans.get(plan).ai_quota()
 
 
 def llm_worst_case_seconds() -> float:

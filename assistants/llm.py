@@ -22,6 +22,7 @@ import json
 import logging
 import re
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import openai
@@ -146,6 +147,15 @@ def _client(api_key: str, base_url: str | None, timeout: float, max_retries: int
     )
 
 
+def _configured_client():
+    return _client(
+        conf.openai_api_key(),
+        conf.openai_base_url(),
+        conf.openai_timeout_seconds(),
+        conf.openai_max_retries(),
+    )
+
+
 def _error_code(exc: openai.OpenAIError) -> str:
     checks = (
         (openai.APITimeoutError, "timeout"),
@@ -181,6 +191,58 @@ class OpenAIProvider:
             max_tokens=request.max_tokens,
         )
 
+    def reply_stream(self, request: ReplyRequest) -> Iterator[str | Completion]:
+        """The answer as the model writes it: text pieces, then the Completion (with usage).
+
+        The request is sent here, before anything is returned, so a refusal or a server that
+        is away is an LLMError before the first piece; a failure later is raised by the
+        iterator.
+        """
+        started = time.monotonic()
+        try:
+            stream = _configured_client().chat.completions.create(
+                model=request.model,
+                messages=reply_messages(request),
+                temperature=request.temperature,
+                max_tokens=request.max_tokens,
+                stream=True,
+                stream_options={"include_usage": True},
+            )
+        except openai.OpenAIError as exc:
+            raise self._failure(exc, request.model, started) from exc
+        return self._pieces(stream, request, started)
+
+    def _pieces(self, stream, request: ReplyRequest, started: float) -> Iterator[str | Completion]:
+        parts: list[str] = []
+        usage, model = None, request.model
+        try:
+            for chunk in stream:
+                model = chunk.model or model
+                usage = chunk.usage or usage
+                for choice in chunk.choices:
+                    if choice.delta and choice.delta.content:
+                        parts.append(choice.delta.content)
+                        yield choice.delta.content
+        except openai.OpenAIError as exc:
+            raise self._failure(exc, model, started) from exc
+        finally:
+            stream.close()
+        content = "".join(parts).strip()
+        yield Completion(
+            content=content,
+            provider=self.name,
+            model=model,
+            # A server that ignores include_usage: counted as the local provider estimates.
+            prompt_tokens=usage.prompt_tokens if usage else _prompt_estimate(request),
+            completion_tokens=usage.completion_tokens if usage else estimate_tokens(content),
+            latency_ms=_elapsed_ms(started),
+        )
+
+    def _failure(self, exc: openai.OpenAIError, model: str, started: float) -> LLMError:
+        code = _error_code(exc)
+        logger.warning("LLM call failed", extra={"code": code, "model": model})
+        return LLMError(code, str(exc), latency_ms=_elapsed_ms(started))
+
     def analyze(self, request: AnalysisRequest) -> Completion:
         return self._complete(
             model=request.model,
@@ -191,19 +253,13 @@ class OpenAIProvider:
         )
 
     def _complete(self, *, model: str, messages: list[dict], **options) -> Completion:
-        client = _client(
-            conf.openai_api_key(),
-            conf.openai_base_url(),
-            conf.openai_timeout_seconds(),
-            conf.openai_max_retries(),
-        )
         started = time.monotonic()
         try:
-            response = client.chat.completions.create(model=model, messages=messages, **options)
+            response = _configured_client().chat.completions.create(
+                model=model, messages=messages, **options
+            )
         except openai.OpenAIError as exc:
-            code = _error_code(exc)
-            logger.warning("LLM call failed", extra={"code": code, "model": model})
-            raise LLMError(code, str(exc), latency_ms=_elapsed_ms(started)) from exc
+            raise self._failure(exc, model, started) from exc
         return self._completion(response, model=model, latency_ms=_elapsed_ms(started))
 
     def _completion(self, response, *, model: str, latency_ms: int) -> Completion:
@@ -226,6 +282,10 @@ class OpenAIProvider:
 def estimate_tokens(text: str) -> int:
     """~4 characters per token: good enough to show local usage next to metered usage."""
     return max(1, len(text) // 4) if text else 0
+
+
+def _prompt_estimate(request: ReplyRequest) -> int:
+    return estimate_tokens("\n".join(message["content"] for message in reply_messages(request)))
 
 
 PRIORITY_KEYWORDS = {
@@ -292,6 +352,11 @@ class LocalProvider:
         threshold = conf.knowledge_match_threshold()
         answer = best.content if best is not None and best.score >= threshold else ""
         return self._completion(reply_messages(request), answer)
+
+    def reply_stream(self, request: ReplyRequest) -> Iterator[str | Completion]:
+        """Nothing to wait for: the whole answer as one piece, then the Completion."""
+        completion = self.reply(request)
+        return iter([completion.content, completion] if completion.content else [completion])
 
     def analyze(self, request: AnalysisRequest) -> Completion:
         answer = json.dumps(heuristic_analysis(request.transcript), ensure_ascii=False)

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import uuid
 
+from django.conf import settings
 from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVectorField
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -306,3 +307,50 @@ class ConversationAnalysis(models.Model):
 
     def __str__(self) -> str:
         return str(self.conversation_id)
+
+
+class PlaygroundConversation(models.Model):
+    """A member's chat in the playground (``POST /api/ai/chat``), kept so they can come back
+    to it (``GET /api/ai/conversations``). Private to its member."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    workspace = models.ForeignKey("accounts.Workspace", on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="playground_chats"
+    )
+    # The assistant it talks to; none: the model itself.
+    assistant = models.ForeignKey(
+        Assistant, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    title = models.CharField(max_length=120)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ("-updated_at", "-id")
+        indexes = [models.Index(fields=("user", "-updated_at"), name="playground_chat_recent")]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class PlaygroundMessage(models.Model):
+    class Role(models.TextChoices):
+        USER = "user", _("Member")
+        ASSISTANT = "assistant", _("Assistant")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    conversation = models.ForeignKey(
+        PlaygroundConversation, on_delete=models.CASCADE, related_name="messages"
+    )
+    role = models.CharField(max_length=10, choices=Role.choices)
+    content = models.TextField()
+    # How the answer was made (ai, knowledge, auto_response, notice); blank for the member's.
+    source = models.CharField(max_length=20, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ("created_at", "id")
+
+    def __str__(self) -> str:
+        return f"{self.role}: {self.content[:40]}"

@@ -7,6 +7,8 @@ against the plan quota like any other.
 
 from __future__ import annotations
 
+from collections.abc import Generator, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from django.utils import timezone
@@ -96,25 +98,83 @@ def assistant_test(
     )
 
 
-def ai_chat(*, by: User, message: str, history: list[dict] | None = None) -> PlaygroundAnswer:
-    """Talk to the configured model directly (no assistant, no knowledge)."""
-    request = llm.ReplyRequest(
+def _chat_request(message: str, history: list[dict] | None) -> llm.ReplyRequest:
+    return llm.ReplyRequest(
         model=conf.default_model(),
         instructions=llm.CHAT_SYSTEM_PROMPT,
         history=_turns(message, history),
         grounded=False,
     )
-    context = usage.CallContext(workspace=by.workspace, purpose=AIUsage.Purpose.PLAYGROUND)
+
+
+def _chat_context(by: User) -> usage.CallContext:
+    return usage.CallContext(workspace=by.workspace, purpose=AIUsage.Purpose.PLAYGROUND)
+
+
+@contextmanager
+def _as_api_errors() -> Iterator[None]:
     try:
-        completion = usage.ai_call(
-            context=context, model=request.model, call=lambda provider: provider.reply(request)
-        )
+        yield
     except usage.QuotaExceeded as exc:
         raise AIQuotaExceededError(str(exc)) from exc
     except llm.LLMError as exc:
         raise AIUnavailableError(
             "The AI provider did not answer.", details={"code": exc.code}
         ) from exc
+
+
+def ai_chat(*, by: User, message: str, history: list[dict] | None = None) -> PlaygroundAnswer:
+    """Talk to the configured model directly (no assistant, no knowledge)."""
+    request = _chat_request(message, history)
+    with _as_api_errors():
+        completion = usage.ai_call(
+            context=_chat_context(by),
+            model=request.model,
+            call=lambda provider: provider.reply(request),
+        )
+    return _chat_answer(completion)
+
+
+def ai_chat_stream(
+    *, by: User, message: str, history: list[dict] | None = None
+) -> Iterator[str | PlaygroundAnswer]:
+    """``ai_chat`` as the model writes it: text pieces, then the whole answer. The quota and
+    the request are settled before this returns (429 and 503 as for ``ai_chat``); an
+    LLMError raised while iterating means the answer broke off."""
+    request = _chat_request(message, history)
+    with _as_api_errors():
+        pieces = usage.ai_stream(
+            context=_chat_context(by),
+            model=request.model,
+            start=lambda provider: provider.reply_stream(request),
+        )
+    return _chat_pieces(pieces)
+
+
+def _chat_pieces(pieces: Generator[str | llm.Completion]) -> Iterator[str | PlaygroundAnswer]:
+    try:
+        for piece in pieces:
+            if not isinstance(piece, llm.Completion):
+                yield piece
+                continue
+            answer = _chat_answer(piece)
+            if answer.source == "notice":
+                yield answer.reply  # the local provider has no model to stream
+            yield answer
+    finally:
+        pieces.close()  # a reader that stops early stops the metered call too
+
+
+def assistant_test_stream(
+    *, assistant: Assistant, message: str, history: list[dict] | None = None
+) -> Iterator[str | PlaygroundAnswer]:
+    """An assistant's answer is decided whole (it may fall back to its fixed reply or hand
+    off), so it arrives as one piece."""
+    answer = assistant_test(assistant=assistant, message=message, history=history)
+    return iter([answer.reply, answer] if answer.reply else [answer])
+
+
+def _chat_answer(completion: llm.Completion) -> PlaygroundAnswer:
     local = completion.provider == llm.LocalProvider.name
     return PlaygroundAnswer(
         reply=LOCAL_CHAT_NOTICE if local else completion.content,

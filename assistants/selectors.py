@@ -27,6 +27,7 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import Coalesce, TruncDate
+from django.utils import timezone
 
 from accounts.models import User, Workspace
 from assistants import conf, knowledge, llm
@@ -36,11 +37,14 @@ from assistants.models import (
     Assistant,
     KnowledgeChunk,
     KnowledgeDocument,
+    PlaygroundConversation,
+    PlaygroundMessage,
     Schedule,
 )
-from assistants.schedule import workspace_zone
+from assistants.schedule import assistant_on_duty, workspace_zone
 from assistants.usage import local_day
 from conversations.models import Conversation, Message
+from conversations.types import START_PAYLOAD
 from flame.exceptions import NotFoundError
 
 # The portable (non-PostgreSQL) retrieval scores chunks in Python; an assistant's knowledge
@@ -168,7 +172,12 @@ def knowledge_search(*, assistant: Assistant, query: str, limit: int) -> list[kn
 
 
 def _turn(message: Message) -> llm.Turn:
-    return llm.Turn(sender=message.sender, content=message.content or f"[{message.type}]")
+    content = message.content or f"[{message.type}]"
+    link_code = (message.metadata or {}).get(START_PAYLOAD)
+    if link_code:
+        # What the customer came for: the link they opened the chat from names it.
+        content = f"{content}\n[The customer opened the chat from a link with the code {link_code}]"
+    return llm.Turn(sender=message.sender, content=content)
 
 
 def latest_customer_message(*, conversation_id) -> Message | None:
@@ -185,7 +194,10 @@ def conversation_turns(
     *, conversation_id, limit: int, until: Message | None = None
 ) -> tuple[tuple[llm.Turn, ...], datetime | None]:
     """The last ``limit`` messages (oldest first) up to ``until``, and the newest one's time."""
-    messages = Message.objects.filter(conversation_id=conversation_id, is_deleted=False)
+    # Private notes are the team's: the assistant never reads them (nor repeats them).
+    messages = Message.objects.filter(
+        conversation_id=conversation_id, is_deleted=False, private=False
+    )
     if until is not None:
         messages = messages.filter(created_at__lte=until.created_at)
     recent = list(messages.order_by("-created_at", "-id")[:limit])[::-1]
@@ -206,6 +218,21 @@ def assistant_for_conversation(conversation: Conversation) -> Assistant | None:
         .prefetch_related("schedules")
         .filter(pk=assistant_id, workspace_id=conversation.workspace_id)
         .first()
+    )
+
+
+def assistant_handles(*, conversation: Conversation) -> bool:
+    """``conversations.hooks.assistant_handles``: an AI assistant answers the conversation now
+    (active, on duty) and has not handed it to the agents, which makes it pending. A fixed-reply
+    assistant only acknowledges: its conversations still need a person."""
+    if conversation.status != Conversation.Status.ACTIVE:
+        return False
+    assistant = assistant_for_conversation(conversation)
+    return bool(
+        assistant is not None
+        and assistant.type == Assistant.Type.AI
+        and assistant.status == Assistant.Status.ACTIVE
+        and assistant_on_duty(assistant, timezone.now())
     )
 
 
@@ -303,3 +330,29 @@ def ai_models(*, workspace: Workspace) -> list[dict]:
         }
         for name in names
     ]
+
+
+# --- the playground's history -----------------------------------------------------------------
+
+
+def playground_conversation_list_for(*, user: User) -> QuerySet[PlaygroundConversation]:
+    """A member's own playground chats (nobody else's, not even an admin's), newest first."""
+    if user.workspace_id is None:
+        return PlaygroundConversation.objects.none()
+    return PlaygroundConversation.objects.filter(
+        user=user, workspace_id=user.workspace_id
+    ).annotate(message_count=Count("messages"))
+
+
+def playground_conversation_get_for(*, user: User, conversation_id) -> PlaygroundConversation:
+    return _one_or_404(playground_conversation_list_for(user=user), conversation_id, "Conversation")
+
+
+def playground_messages(*, conversation: PlaygroundConversation) -> QuerySet[PlaygroundMessage]:
+    return conversation.messages.order_by("created_at", "id")
+
+
+def playground_history(*, conversation: PlaygroundConversation, limit: int) -> list[dict]:
+    """The last ``limit`` messages as the chat endpoints' ``history`` ({role, content})."""
+    newest = list(conversation.messages.order_by("-created_at", "-id")[:limit])
+    return [{"role": message.role, "content": message.content} for message in reversed(newest)]

@@ -20,7 +20,15 @@ from django.utils import timezone
 
 from accounts.models import User
 from assistants import conf, knowledge
-from assistants.models import Assistant, AutoReplyJob, KnowledgeChunk, KnowledgeDocument, Schedule
+from assistants.models import (
+    Assistant,
+    AutoReplyJob,
+    KnowledgeChunk,
+    KnowledgeDocument,
+    PlaygroundConversation,
+    PlaygroundMessage,
+    Schedule,
+)
 from conversations.models import Message
 from flame.exceptions import InvalidInput
 from flame.text import fold
@@ -268,3 +276,46 @@ def schedule_analysis(*, conversation_id) -> None:
     if not cache.add(key, 1, timeout=int(delay) + 60):
         return
     analyze_conversation_task.apply_async((str(conversation_id),), countdown=delay)
+
+
+# --- the playground's history -----------------------------------------------------------------
+
+PLAYGROUND_TITLE_LENGTH = 120
+
+
+@transaction.atomic
+def playground_exchange_record(
+    *,
+    by: User,
+    conversation: PlaygroundConversation | None,
+    assistant: Assistant | None,
+    message: str,
+    reply: str,
+    source: str,
+) -> PlaygroundConversation:
+    """Keep one question and its answer in the member's chat (a new one when ``conversation``
+    is None, titled after the question)."""
+    now = timezone.now()
+    if conversation is None:
+        title = " ".join(message.split())[:PLAYGROUND_TITLE_LENGTH] or "…"
+        conversation = PlaygroundConversation.objects.create(
+            workspace_id=by.member_workspace_id, user=by, assistant=assistant, title=title
+        )
+    PlaygroundMessage.objects.bulk_create(
+        [
+            PlaygroundMessage(
+                conversation=conversation, role="user", content=message, created_at=now
+            ),
+            # A microsecond later, so the answer always sorts after its question.
+            PlaygroundMessage(
+                conversation=conversation,
+                role="assistant",
+                content=reply,
+                source=source,
+                created_at=now + timedelta(microseconds=1),
+            ),
+        ]
+    )
+    PlaygroundConversation.objects.filter(pk=conversation.pk).update(updated_at=now)
+    conversation.updated_at = now
+    return conversation

@@ -10,7 +10,7 @@ metered: they cost nothing and never leave the machine.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
@@ -23,6 +23,7 @@ from accounts.models import Workspace
 from assistants import conf, llm
 from assistants.models import AIDailyUsage, AIUsage, Assistant
 from assistants.schedule import workspace_zone
+from flame import metrics
 
 MILLION = Decimal(1_000_000)
 
@@ -84,7 +85,7 @@ def usage_record(
 ) -> AIUsage:
     prompt = completion.prompt_tokens if completion else 0
     output = completion.completion_tokens if completion else 0
-    return AIUsage.objects.create(
+    usage = AIUsage.objects.create(
         workspace=context.workspace,
         assistant=context.assistant,
         conversation=context.conversation,
@@ -99,6 +100,15 @@ def usage_record(
         error_code=error.code if error else "",
         created_at=timezone.now(),
     )
+    metrics.ai_call_recorded(
+        provider=provider,
+        purpose=context.purpose,
+        succeeded=error is None,
+        prompt=prompt,
+        completion=output,
+        cost=usage.cost,
+    )
+    return usage
 
 
 def ai_call(
@@ -112,18 +122,86 @@ def ai_call(
     Never inside a transaction: the call may take as long as the client's timeout times its retries.
     Raises QuotaExceeded (nothing called, nothing recorded) or LLMError (recorded).
     """
-    provider = llm.provider()
-    started = timezone.now()
-    if provider.metered and not quota_reserve(workspace=context.workspace, at=started):
-        raise QuotaExceeded()
+    provider, started = _provider_within_quota(context)
     try:
         completion = call(provider)
     except llm.LLMError as error:
         usage_record(context=context, provider=provider.name, model=model, error=error)
         raise
+    _completed(context, provider, model, started, completion)
+    return completion
+
+
+Provider = llm.OpenAIProvider | llm.LocalProvider
+
+
+def _provider_within_quota(context: CallContext) -> tuple[Provider, datetime]:
+    provider = llm.provider()
+    started = timezone.now()
+    if provider.metered and not quota_reserve(workspace=context.workspace, at=started):
+        raise QuotaExceeded()
+    return provider, started
+
+
+def _completed(
+    context: CallContext,
+    provider: Provider,
+    model: str,
+    started: datetime,
+    completion: llm.Completion,
+) -> None:
     usage_record(context=context, provider=provider.name, model=model, completion=completion)
     if provider.metered:
         _add_tokens(
             context.workspace, started, completion.prompt_tokens + completion.completion_tokens
         )
-    return completion
+
+
+def ai_stream(
+    *,
+    context: CallContext,
+    model: str,
+    start: Callable[[Provider], Iterator[str | llm.Completion]],
+) -> Generator[str | llm.Completion]:
+    """``ai_call`` for an answer streamed as it is written (text pieces, then the Completion).
+
+    The quota is reserved and the request sent before this returns, so QuotaExceeded and a
+    refused request (LLMError, recorded) are raised here, before anything was streamed. Usage
+    is recorded when the stream ends: its tokens like any call's; a failure, or a client that
+    went away mid-answer ("cancelled"), as a failed call.
+    """
+    provider, started = _provider_within_quota(context)
+    try:
+        pieces = start(provider)
+    except llm.LLMError as error:
+        usage_record(context=context, provider=provider.name, model=model, error=error)
+        raise
+    return _metered(context, provider, model, started, pieces)
+
+
+def _metered(
+    context: CallContext,
+    provider: Provider,
+    model: str,
+    started: datetime,
+    pieces: Iterator[str | llm.Completion],
+) -> Generator[str | llm.Completion]:
+    recorded = False
+    try:
+        for piece in pieces:
+            if isinstance(piece, llm.Completion):
+                _completed(context, provider, model, started, piece)
+                recorded = True
+            yield piece
+    except llm.LLMError as error:
+        usage_record(context=context, provider=provider.name, model=model, error=error)
+        raise
+    except GeneratorExit:
+        if not recorded:
+            cancelled = llm.LLMError("cancelled", "The client went away mid-answer.")
+            usage_record(context=context, provider=provider.name, model=model, error=cancelled)
+        raise
+    finally:
+        close = getattr(pieces, "close", None)
+        if close is not None:
+            close()  # the provider's response, when the answer was not read to its end

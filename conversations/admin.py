@@ -8,7 +8,15 @@ from django.db.models import Count
 from django.utils.translation import gettext_lazy as _
 
 from conversations import services
-from conversations.models import Contact, ContactIdentity, Conversation, Event, Message, Tag
+from conversations.models import (
+    Attachment,
+    Contact,
+    ContactIdentity,
+    Conversation,
+    Event,
+    Message,
+    Tag,
+)
 from conversations.services import message_resend
 from flame.admin import ServiceAdminMixin
 from flame.exceptions import ApplicationError
@@ -153,6 +161,17 @@ class ConversationAdmin(ServiceAdminMixin, admin.ModelAdmin):
             raise PermissionDenied(refusal.message) from refusal
 
 
+class AttachmentInline(admin.TabularInline):
+    model = Attachment
+    fields = ("kind", "file_name", "mime_type", "size", "status", "error_message", "attempts")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
 @admin.register(Message)
 class MessageAdmin(admin.ModelAdmin):
     actions = ["resend_failed"]
@@ -162,6 +181,7 @@ class MessageAdmin(admin.ModelAdmin):
     list_select_related = ("conversation", "conversation__contact")
     raw_id_fields = ("conversation", "author", "assistant", "reply_to", "integration", "workspace")
     readonly_fields = ("id", "created_at", "status_changed_at")
+    inlines = [AttachmentInline]
 
     @admin.action(description=_("Resend failed outbound messages"))
     def resend_failed(self, request, queryset):
@@ -173,9 +193,36 @@ class MessageAdmin(admin.ModelAdmin):
         self.message_user(request, _("%d messages queued again.") % count, messages.SUCCESS)
 
 
+@admin.register(Attachment)
+class AttachmentAdmin(admin.ModelAdmin):
+    """Files of messages. Their bytes are only served through the members-only view; a failed
+    download can be queued again from here."""
+
+    actions = ["retry_downloads"]
+    list_display = ("created_at", "kind", "file_name", "mime_type", "size", "status", "attempts")
+    list_filter = ("status", "kind")
+    search_fields = ("file_name", "id", "message__id", "error_code")
+    raw_id_fields = ("message", "workspace")
+    readonly_fields = [f.name for f in Attachment._meta.fields]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    @admin.action(description=_("Download failed files again"))
+    def retry_downloads(self, request, queryset):
+        failed = queryset.filter(status=Attachment.Status.FAILED).select_related(
+            "message__conversation"
+        )
+        count = 0
+        for attachment in failed:
+            services.attachment_retry_download(by=request.user, attachment=attachment)
+            count += 1
+        self.message_user(request, _("%d downloads queued again.") % count, messages.SUCCESS)
+
+
 class ContactIdentityInline(admin.TabularInline):
     model = ContactIdentity
-    fields = ("integration", "external_id", "created_at")
+    fields = ("integration", "external_id", "metadata", "created_at")
     readonly_fields = ("created_at",)
     raw_id_fields = ("integration",)
     extra = 0

@@ -80,6 +80,16 @@ def conversations_visible(viewer: Viewer | None) -> Q:
     return Q(workspace_id=viewer.workspace_id) & _assignee_rule(viewer, "assigned_agent_id")
 
 
+def members_seeing(*, assigned_agent_id: UUID | None, sees_queue: bool) -> Q:
+    """The members (a filter on User, within the conversation's workspace) who see a
+    conversation assigned to ``assigned_agent_id``: the same rule from the other side. Admins
+    always; its assignee; nobody else unless it is unassigned and agents see the queue."""
+    rule = Q(role="admin")
+    if assigned_agent_id is not None:
+        return rule | Q(pk=assigned_agent_id)
+    return Q() if sees_queue else rule
+
+
 def events_visible(viewer: Viewer | None) -> Q:
     """The events ``viewer`` receives live, as a filter on Event. A conversation event carries
     who was assigned when it happened, so it follows the conversation's audience at the time."""

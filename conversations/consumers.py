@@ -16,12 +16,14 @@ client as HTTP 403 (1006 in a browser), indistinguishable from a network error.
 from __future__ import annotations
 
 import logging
+import time
 from collections import deque
 from typing import Any
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
+from accounts import services as accounts_services
 from accounts.ws_auth import JWT_SUBPROTOCOL, socket_admissible, socket_user
 from conversations import audience, realtime, selectors
 from flame.exceptions import NotFoundError
@@ -32,6 +34,8 @@ CLOSE_UNAUTHENTICATED = 4401
 CLOSE_FORBIDDEN_ORIGIN = 4403
 CLOSE_RIGHTS_CHANGED = 4409
 TYPING_KINDS = ("typing:start", "typing:stop")
+# An open socket tells presence it is alive at most this often (its pings come every 25 s).
+PRESENCE_TOUCH_SECONDS = 60
 
 
 @database_sync_to_async
@@ -41,6 +45,20 @@ def _current_member(scope) -> tuple[Any, audience.Viewer | None]:
     user = socket_user(scope)
     viewer = audience.Viewer.of(user) if user is not None else None
     return (user, viewer) if viewer is not None else (None, None)
+
+
+@database_sync_to_async
+def _presence(change: str, user_id) -> None:
+    """Record a socket opening, closing or still alive (accounts.presence); never fatal."""
+    record = {
+        "opened": accounts_services.presence_socket_opened,
+        "closed": accounts_services.presence_socket_closed,
+        "alive": accounts_services.presence_socket_alive,
+    }[change]
+    try:
+        record(user_id=user_id)
+    except Exception:  # presence is a hint: the socket must not fail for it
+        logger.exception("Could not record presence", extra={"user_id": str(user_id)})
 
 
 @database_sync_to_async
@@ -58,6 +76,7 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
     async def connect(self) -> None:
         self.joined: set[str] = set()
         self.closing = False
+        self.present_since = 0.0  # monotonic time presence last heard of this socket
         user = self.scope.get("user")  # who it claims to be; loaded below
         if user is None or not user.is_authenticated:
             await self._refuse(CLOSE_UNAUTHENTICATED)
@@ -80,6 +99,8 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
             if group not in self.joined:
                 await self._join(group)
         await self.accept(self._subprotocol())
+        await _presence("opened", self.user.pk)
+        self.present_since = time.monotonic()
 
     def _subprotocol(self) -> str | None:
         # A browser fails a handshake that does not echo one of the subprotocols it offered.
@@ -94,6 +115,9 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
 
     async def disconnect(self, code) -> None:
         await self._leave_all()
+        if getattr(self, "present_since", 0.0):
+            self.present_since = 0.0
+            await _presence("closed", self.user.pk)
 
     async def _join(self, group: str) -> None:
         await realtime.join(self.channel_name, group)
@@ -119,8 +143,15 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
             await self._typing(kind, conversation_id)
         elif kind == "ping":
             await self.send_json({"type": "pong"})
+            await self._still_here()
         else:
             await self.send_json({"type": "error", "data": {"code": "unknown_type"}})
+
+    async def _still_here(self) -> None:
+        now = time.monotonic()
+        if self.present_since and now - self.present_since >= PRESENCE_TOUCH_SECONDS:
+            self.present_since = now
+            await _presence("alive", self.user.pk)
 
     async def _open(self, conversation_id: str) -> None:
         if not await _can_open(self.user, conversation_id):

@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from conversations.search import Fold, FoldedContactText
-from conversations.types import Platform
+from conversations.types import AttachmentKind, Platform
 
 # 'simple' text search: customers mix Spanish and English in one thread, and names, phone
 # numbers and product codes must match as typed rather than be stemmed for one language.
@@ -29,6 +29,10 @@ class Contact(models.Model):
     email = models.EmailField(max_length=254, blank=True)
     avatar_url = models.URLField(max_length=1000, blank=True)
     metadata = models.JSONField(default=dict, blank=True)
+    # What agents write about the customer (the contact panel), never shown to them.
+    note = models.TextField(blank=True)
+    # Values of the workspace's ContactAttribute keys: {"<key>": value}.
+    attributes = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -42,6 +46,38 @@ class Contact(models.Model):
 
     def __str__(self) -> str:
         return self.name or self.phone or self.email or str(self.id)
+
+
+class ContactAttribute(models.Model):
+    """A custom field the workspace keeps for every contact (its value lives in
+    ``Contact.attributes[key]``)."""
+
+    class Type(models.TextChoices):
+        TEXT = "text", _("Text")
+        NUMBER = "number", _("Number")
+        DATE = "date", _("Date")
+        LINK = "link", _("Link")
+        CHECKBOX = "checkbox", _("Yes / no")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    workspace = models.ForeignKey(
+        "accounts.Workspace", on_delete=models.CASCADE, related_name="contact_attributes"
+    )
+    key = models.SlugField(max_length=40)
+    label = models.CharField(max_length=80)
+    type = models.CharField(max_length=8, choices=Type.choices, default=Type.TEXT)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ("label", "key")
+        constraints = [
+            models.UniqueConstraint(
+                fields=("workspace", "key"), name="contact_attribute_key_unique_per_workspace"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.label
 
 
 class ContactIdentity(models.Model):
@@ -159,6 +195,10 @@ class Conversation(models.Model):
     ai_analyzed_at = models.DateTimeField(null=True, blank=True)
     first_response_at = models.DateTimeField(null=True, blank=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
+    # Snoozed: out of the open list until ``snoozed_until`` (null: until the customer writes);
+    # a customer message wakes it either way. The status stays what it was.
+    snoozed = models.BooleanField(default=False, db_default=False)
+    snoozed_until = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -184,6 +224,12 @@ class Conversation(models.Model):
                 models.F("last_message_at").desc(),
                 name="inbox_waiting",
                 condition=Q(waiting_since__isnull=False, status__in=("active", "pending")),
+            ),
+            # The snoozed conversations whose time has come (conversations_wake_snoozed).
+            models.Index(
+                fields=("snoozed_until",),
+                name="conversation_snooze_due",
+                condition=Q(snoozed=True, snoozed_until__isnull=False),
             ),
         ]
         constraints = [
@@ -220,6 +266,7 @@ class Message(models.Model):
         LOCATION = "location", _("Location")
         INTERACTIVE = "interactive", _("Interactive")
         REACTION = "reaction", _("Reaction")
+        TEMPLATE = "template", _("Template")
         UNSUPPORTED = "unsupported", _("Unsupported")
 
     class Status(models.TextChoices):
@@ -251,6 +298,9 @@ class Message(models.Model):
         related_name="+",
     )
     sender = models.CharField(max_length=10, choices=Sender.choices)
+    # A private note between agents (sender agent): never delivered to the customer, and it
+    # moves none of the conversation's counters (unread, waiting, first response, preview).
+    private = models.BooleanField(default=False, db_default=False)
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
@@ -300,6 +350,74 @@ class Message(models.Model):
         return self.sender != self.Sender.USER
 
 
+def attachment_path(attachment: Attachment, file_name: str) -> str:
+    """Where a file lives in storage: a random name per workspace, never the customer's own
+    (which is kept in ``file_name`` and only ever sent back as a header)."""
+    extension = "".join(c for c in file_name.rpartition(".")[2][:8] if c.isalnum()).lower()
+    suffix = f".{extension}" if "." in file_name and extension else ""
+    return f"attachments/{attachment.workspace_id}/{uuid.uuid4().hex}{suffix}"
+
+
+class Attachment(models.Model):
+    """A file of a message: downloaded from the channel (inbound) or uploaded by an agent.
+
+    The bytes live in Django's storage (``STORAGES["default"]``: the filesystem under
+    MEDIA_ROOT, or an S3-compatible bucket) and are only served through the members-only view
+    or a short-lived signed link, never from a public URL.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Downloading")
+        READY = "ready", _("Ready")
+        FAILED = "failed", _("Failed")
+        # The customer deleted the message: the file and its caption are gone.
+        PURGED = "purged", _("Deleted")
+
+    Kind = AttachmentKind
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="attachments")
+    # Denormalised from the message: scoping without a join.
+    workspace = models.ForeignKey("accounts.Workspace", on_delete=models.CASCADE, related_name="+")
+    position = models.PositiveSmallIntegerField(default=0)
+    kind = models.CharField(max_length=10, choices=AttachmentKind.choices)
+    file = models.FileField(upload_to=attachment_path, max_length=255, blank=True)
+    mime_type = models.CharField(max_length=100, blank=True)
+    size = models.PositiveBigIntegerField(null=True, blank=True)
+    file_name = models.CharField(max_length=255, blank=True)
+    caption = models.TextField(blank=True)
+    # Hex SHA-256 of the stored bytes.
+    sha256 = models.CharField(max_length=64, blank=True)
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.PENDING)
+    error_code = models.CharField(max_length=64, blank=True)
+    error_message = models.TextField(blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    # Where the channel keeps it: its media id / file_id, or a direct (expiring) URL, and the
+    # digest it announced.
+    source_id = models.CharField(max_length=256, blank=True)
+    source_url = models.URLField(max_length=2000, blank=True)
+    source_sha256 = models.CharField(max_length=128, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    downloaded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ("message", "position")
+        indexes = [
+            models.Index(
+                fields=("status", "created_at"),
+                name="attachment_pending",
+                condition=Q(status="pending"),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.file_name or f"{self.kind} {self.id}"
+
+    @property
+    def is_ready(self) -> bool:
+        return self.status == self.Status.READY and bool(self.file)
+
+
 class Event(models.Model):
     """Realtime outbox: written in the transaction of the change, published after commit.
 
@@ -312,6 +430,10 @@ class Event(models.Model):
         WORKSPACE = "workspace", _("Workspace")
         CONVERSATION = "conversation", _("Conversation")
         USER = "user", _("User")
+
+    # A line of a conversation's history (assigned, resolved, snoozed, ...): kept past the
+    # realtime retention, because the thread shows them between its messages.
+    ACTIVITY = "conversation:activity"
 
     id = models.BigAutoField(primary_key=True)
     workspace = models.ForeignKey("accounts.Workspace", on_delete=models.CASCADE, related_name="+")
@@ -329,6 +451,11 @@ class Event(models.Model):
         indexes = [
             models.Index(fields=("workspace", "id"), name="event_catch_up"),
             models.Index(fields=("created_at",), name="event_prune"),
+            models.Index(
+                fields=("conversation_id", "id"),
+                name="event_activity",
+                condition=Q(kind="conversation:activity"),
+            ),
         ]
 
     def __str__(self) -> str:

@@ -12,12 +12,22 @@ from dataclasses import dataclass
 
 from django.contrib.postgres.search import SearchQuery, SearchVector
 from django.db import connection
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 
 from accounts.models import User
 from accounts.switches import AGENTS_SEE_UNASSIGNED
 from conversations import audience
-from conversations.models import SEARCH_CONFIG, Contact, Conversation, Event, Message, Tag
+from conversations.models import (
+    SEARCH_CONFIG,
+    Attachment,
+    Contact,
+    ContactAttribute,
+    ContactIdentity,
+    Conversation,
+    Event,
+    Message,
+    Tag,
+)
 from conversations.search import Fold, FoldedContactText, contains_every_term, search_terms
 from flame.exceptions import NotFoundError
 
@@ -47,6 +57,7 @@ class ConversationFilters:
     tag: str | None = None
     assigned: str | None = None  # "me", "none" or a user id
     waiting: bool | None = None  # waiting for a human (Conversation.is_waiting)
+    snoozed: bool | None = None
     search: str | None = None
 
 
@@ -124,6 +135,8 @@ def conversation_list_for(
         condition &= _assigned_filter(user, filters.assigned)
     if filters.waiting is not None:
         condition &= waiting_for_human() if filters.waiting else ~waiting_for_human()
+    if filters.snoozed is not None:
+        condition &= Q(snoozed=filters.snoozed)
     if filters.search:
         condition &= _search_filter(user.workspace_id, filters.search)
     queryset = Conversation.objects.filter(condition)
@@ -147,7 +160,7 @@ def conversation_get_for(*, user: User, conversation_id, for_update: bool = Fals
 
 def message_list_for(*, user: User, conversation_id) -> QuerySet[Message]:
     conversation = conversation_get_for(user=user, conversation_id=conversation_id)
-    return Message.objects.filter(conversation=conversation)
+    return Message.objects.filter(conversation=conversation).prefetch_related("attachments")
 
 
 def message_in_conversation(*, conversation: Conversation, message_id) -> Message | None:
@@ -186,7 +199,8 @@ def contact_list_for(*, user: User, search: str | None = None) -> QuerySet[Conta
     terms = search_terms(search or "")
     if terms:
         queryset = queryset.filter(contains_every_term(FoldedContactText(), terms))
-    return queryset.prefetch_related("identities")
+    identities = ContactIdentity.objects.select_related("integration").order_by("created_at")
+    return queryset.prefetch_related(Prefetch("identities", queryset=identities))
 
 
 def contact_get_for(*, user: User, contact_id) -> Contact:
@@ -194,3 +208,83 @@ def contact_get_for(*, user: User, contact_id) -> Contact:
     if contact is None:
         raise NotFoundError("Contact not found.")
     return contact
+
+
+def conversations_locked_for(*, user: User, conversation_ids) -> list[Conversation]:
+    """The conversations ``conversation_ids`` names that ``user`` may see, row-locked in id
+    order (two bulk changes over overlapping sets queue instead of deadlocking); the caller
+    holds the transaction and compares what it got with what it asked for."""
+    queryset = Conversation.objects.filter(conversation_scope(user), pk__in=list(conversation_ids))
+    return list(_with_relations(queryset.select_for_update(of=("self",)).order_by("pk")))
+
+
+def unread_counts_for(*, user: User) -> dict[str, int]:
+    """Open, not snoozed conversations with unread customer messages, per inbox tab (one
+    query): the user's own, the unassigned queue, everything they see, and those waiting."""
+    unread = Conversation.objects.filter(
+        conversation_scope(user),
+        status__in=Conversation.OPEN_STATUSES,
+        snoozed=False,
+        unread_count__gt=0,
+    )
+    return unread.aggregate(
+        mine=Count("pk", filter=Q(assigned_agent_id=user.pk)),
+        unassigned=Count("pk", filter=Q(assigned_agent__isnull=True)),
+        all=Count("pk"),
+        waiting=Count("pk", filter=waiting_for_human()),
+    )
+
+
+def mention_candidates(*, conversation: Conversation) -> QuerySet[User]:
+    """The members a note in ``conversation`` may mention: those who see it
+    (``audience.members_seeing``), active and with a claimed account."""
+    visible = audience.members_seeing(
+        assigned_agent_id=conversation.assigned_agent_id,
+        sees_queue=agents_see_unassigned(conversation.workspace),
+    )
+    members = User.objects.filter(
+        visible, workspace_id=conversation.workspace_id, is_active=True, is_pending=False
+    )
+    return members.order_by("name", "email")
+
+
+def activity_list_for(*, user: User, conversation_id) -> QuerySet[Event]:
+    """The history lines of a conversation the user may see (404 otherwise), oldest first."""
+    conversation = conversation_get_for(user=user, conversation_id=conversation_id)
+    return Event.objects.filter(kind=Event.ACTIVITY, conversation_id=conversation.pk).order_by("id")
+
+
+def contact_conversations_for(*, user: User, contact_id) -> QuerySet[Conversation]:
+    """The contact's conversations the user may see, newest first (404 for a contact outside
+    their sight)."""
+    contact = contact_get_for(user=user, contact_id=contact_id)
+    mine = Conversation.objects.filter(conversation_scope(user), contact=contact)
+    return _with_relations(mine).order_by("-last_message_at", "-id")
+
+
+def contact_attribute_list_for(*, user: User) -> QuerySet[ContactAttribute]:
+    if user.workspace_id is None:
+        return ContactAttribute.objects.none()
+    return ContactAttribute.objects.filter(workspace_id=user.workspace_id)
+
+
+def contact_attribute_get_for(*, user: User, attribute_id) -> ContactAttribute:
+    attribute = contact_attribute_list_for(user=user).filter(pk=attribute_id).first()
+    if attribute is None:
+        raise NotFoundError("Contact attribute not found.")
+    return attribute
+
+
+def attachment_get_for(*, user: User, attachment_id) -> Attachment:
+    """A file of a message in a conversation ``user`` sees; NotFoundError otherwise."""
+    attachment = (
+        Attachment.objects.filter(
+            pk=attachment_id,
+            message__conversation__in=Conversation.objects.filter(conversation_scope(user)),
+        )
+        .select_related("message__conversation")
+        .first()
+    )
+    if attachment is None:
+        raise NotFoundError("Attachment not found.")
+    return attachment

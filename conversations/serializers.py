@@ -7,9 +7,20 @@ object ``GET /api/conversations/:id/messages`` returns. Callers pass instances l
 
 from __future__ import annotations
 
+from django.urls import reverse
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from conversations.models import Contact, Conversation, Message, Tag
+from conversations.models import (
+    Attachment,
+    Contact,
+    ContactAttribute,
+    ContactIdentity,
+    Conversation,
+    Message,
+    Tag,
+)
+from conversations.window import messaging_window
 
 
 class TagSerializer(serializers.ModelSerializer):
@@ -19,7 +30,29 @@ class TagSerializer(serializers.ModelSerializer):
         read_only_fields = ("id", "created_at")
 
 
+class ContactIdentitySerializer(serializers.ModelSerializer):
+    """How one channel knows the contact: its id there, the handle, whether it blocked us."""
+
+    integration_id = serializers.UUIDField(read_only=True)
+    platform = serializers.CharField(source="integration.platform", read_only=True)
+    username = serializers.SerializerMethodField()
+    blocked = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ContactIdentity
+        fields = ("id", "integration_id", "platform", "external_id", "username", "blocked")
+        read_only_fields = fields
+
+    def get_username(self, identity: ContactIdentity) -> str:
+        return str(identity.metadata.get("username") or "")
+
+    def get_blocked(self, identity: ContactIdentity) -> bool:
+        return identity.metadata.get("blocked") is True
+
+
 class ContactSerializer(serializers.ModelSerializer):
+    identities = ContactIdentitySerializer(many=True, read_only=True)
+
     class Meta:
         model = Contact
         fields = (
@@ -29,10 +62,20 @@ class ContactSerializer(serializers.ModelSerializer):
             "email",
             "avatar_url",
             "metadata",
+            "note",
+            "attributes",
+            "identities",
             "created_at",
             "updated_at",
         )
-        read_only_fields = ("id", "created_at", "updated_at")
+        read_only_fields = ("id", "identities", "created_at", "updated_at")
+
+
+class ContactAttributeSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ContactAttribute
+        fields = ("id", "key", "label", "type", "created_at")
+        read_only_fields = fields
 
 
 class AgentSummarySerializer(serializers.Serializer):
@@ -47,7 +90,36 @@ class AssistantSummarySerializer(serializers.Serializer):
     type = serializers.CharField()
 
 
+class AttachmentSerializer(serializers.ModelSerializer):
+    """A file of a message. ``url`` serves it to members of the workspace (session or token),
+    once downloaded; ``status`` says where the download stands."""
+
+    url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Attachment
+        fields = (
+            "id",
+            "kind",
+            "mime_type",
+            "size",
+            "file_name",
+            "caption",
+            "url",
+            "status",
+            "error_code",
+            "error_message",
+        )
+        read_only_fields = fields
+
+    def get_url(self, attachment: Attachment) -> str | None:
+        if not attachment.is_ready:
+            return None
+        return reverse("attachment-file", kwargs={"attachment_id": attachment.pk})
+
+
 class MessageSerializer(serializers.ModelSerializer):
+    attachments = AttachmentSerializer(many=True, read_only=True)
     conversation_id = serializers.UUIDField(read_only=True)
     author_id = serializers.UUIDField(read_only=True, allow_null=True)
     assistant_id = serializers.UUIDField(read_only=True, allow_null=True)
@@ -60,9 +132,11 @@ class MessageSerializer(serializers.ModelSerializer):
             "conversation_id",
             "content",
             "sender",
+            "private",
             "type",
             "status",
             "media_url",
+            "attachments",
             "metadata",
             "error_code",
             "error_message",
@@ -76,6 +150,17 @@ class MessageSerializer(serializers.ModelSerializer):
             "status_changed_at",
         )
         read_only_fields = fields
+
+
+class MessagingWindowSerializer(serializers.Serializer):
+    limited = serializers.BooleanField(help_text="The platform limits when we may write.")
+    open = serializers.BooleanField(help_text="An agent may write freely now.")
+    closes_at = serializers.DateTimeField(allow_null=True)
+    seconds_left = serializers.IntegerField(allow_null=True)
+    human_agent = serializers.BooleanField(
+        help_text="Open only for a human agent (Messenger/Instagram HUMAN_AGENT tag)."
+    )
+    templates = serializers.BooleanField(help_text="Approved templates may be sent (WhatsApp).")
 
 
 class ConversationSerializer(serializers.ModelSerializer):
@@ -96,6 +181,7 @@ class ConversationSerializer(serializers.ModelSerializer):
         read_only=True,
         help_text="Open, and the customer's last message has no agent answer yet.",
     )
+    messaging_window = serializers.SerializerMethodField()
 
     class Meta:
         model = Conversation
@@ -122,6 +208,7 @@ class ConversationSerializer(serializers.ModelSerializer):
             "message_count",
             "waiting",
             "waiting_since",
+            "messaging_window",
             "tags",
             "tags_set_by_agent",
             "ai_summary",
@@ -130,10 +217,17 @@ class ConversationSerializer(serializers.ModelSerializer):
             "ai_analyzed_at",
             "first_response_at",
             "resolved_at",
+            "snoozed",
+            "snoozed_until",
             "created_at",
             "updated_at",
         )
         read_only_fields = fields
+
+    @extend_schema_field(MessagingWindowSerializer)
+    def get_messaging_window(self, conversation: Conversation) -> dict:
+        """Whether an agent may write freely now, and for how long (conversations.window)."""
+        return messaging_window(conversation).as_data()
 
 
 # Event payloads are built for every message ingested. A serializer instance introspects its

@@ -9,10 +9,13 @@ Values under keys that look like secrets are replaced before formatting, so a ca
 
 from __future__ import annotations
 
+import collections
 import contextvars
+import itertools
 import json
 import logging
 import re
+import threading
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -83,6 +86,88 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, default=str, ensure_ascii=False)
 
 
+# --- the newest errors, for operators (GET /api/admin/logs) ---------------------------------------
+
+RECENT_ERRORS_KEY = "flame:recent-errors"
+RECENT_ERRORS_SIZE = 200
+
+
+class _MemoryStore:
+    def __init__(self, size: int) -> None:
+        self._lines: collections.deque[str] = collections.deque(maxlen=size)
+        self._lock = threading.Lock()
+
+    def push(self, line: str) -> None:
+        with self._lock:
+            self._lines.appendleft(line)
+
+    def newest(self, limit: int) -> list[str]:
+        with self._lock:
+            return list(itertools.islice(self._lines, limit))
+
+    def clear(self) -> None:
+        with self._lock:
+            self._lines.clear()
+
+
+class _RedisStore:
+    """One bounded list shared by every process (web, sockets, workers)."""
+
+    def __init__(self, url: str, size: int) -> None:
+        import redis
+
+        # Short timeouts: logging an error must never wait on a Redis that is away.
+        self._redis = redis.Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
+        self._size = size
+
+    def push(self, line: str) -> None:
+        pipeline = self._redis.pipeline()
+        pipeline.lpush(RECENT_ERRORS_KEY, line)
+        pipeline.ltrim(RECENT_ERRORS_KEY, 0, self._size - 1)
+        pipeline.execute()
+
+    def newest(self, limit: int) -> list[str]:
+        return [line.decode() for line in self._redis.lrange(RECENT_ERRORS_KEY, 0, limit - 1)]
+
+    def clear(self) -> None:
+        self._redis.delete(RECENT_ERRORS_KEY)
+
+
+_stores: dict[str, _MemoryStore | _RedisStore] = {}
+_stores_lock = threading.Lock()
+
+
+def recent_errors_store(redis_url: str = "") -> _MemoryStore | _RedisStore:
+    """The store of ``redis_url`` (Redis), or this process's memory without one."""
+    with _stores_lock:
+        if redis_url not in _stores:
+            size = RECENT_ERRORS_SIZE
+            _stores[redis_url] = _RedisStore(redis_url, size) if redis_url else _MemoryStore(size)
+        return _stores[redis_url]
+
+
+def recent_errors(*, redis_url: str = "", limit: int = 100) -> list[dict[str, Any]]:
+    """The newest error-level entries, newest first, as the JSON formatter wrote (and
+    redacted) them."""
+    return [json.loads(line) for line in recent_errors_store(redis_url).newest(limit)]
+
+
+class RecentErrorsHandler(logging.Handler):
+    """Keeps the newest ERROR records, formatted and redacted like every log line, in a
+    bounded store. Losing an entry (Redis away) is acceptable; failing a request is not."""
+
+    def __init__(self, redis_url: str = "", level: int | str = logging.ERROR) -> None:
+        super().__init__(level=level)
+        self.redis_url = redis_url
+        self.setFormatter(JsonFormatter())
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            recent_errors_store(self.redis_url).push(self.format(record))
+        except Exception:  # noqa: BLE001 - see the docstring
+            self.handleError(record)
+
+
 def _file_handler(path: Path, level: str) -> dict[str, Any]:
     return {
         "class": "logging.handlers.RotatingFileHandler",
@@ -98,9 +183,18 @@ def _file_handler(path: Path, level: str) -> dict[str, Any]:
     }
 
 
-def build_logging_config(*, level: str, log_dir: Path | None) -> dict[str, Any]:
+def build_logging_config(
+    *, level: str, log_dir: Path | None, recent_errors_url: str = ""
+) -> dict[str, Any]:
     handlers: dict[str, Any] = {
         "stdout": {"class": "logging.StreamHandler", "formatter": "json", "level": level},
+        # The newest errors for operators: Redis when there is one (every process's), else
+        # this process's memory.
+        "recent_errors": {
+            "()": "flame.logging.RecentErrorsHandler",
+            "redis_url": recent_errors_url,
+            "level": "ERROR",
+        },
     }
     if log_dir is not None:
         log_dir.mkdir(parents=True, exist_ok=True)

@@ -119,9 +119,15 @@ def _is_api(request: HttpRequest) -> bool:
     return request.path.startswith("/api/")
 
 
+# Agents attach files to messages: that body may hold one file plus the form around it.
+_MESSAGE_UPLOAD_PATH = re.compile(r"^/api/conversations/[0-9a-fA-F-]{32,36}/messages/?$")
+
+
 def body_limit_for(path: str) -> int:
     if path.startswith("/api/webhooks/"):
         return settings.WEBHOOK_MAX_BODY_BYTES
+    if _MESSAGE_UPLOAD_PATH.match(path):
+        return settings.MEDIA_UPLOAD_MAX_BYTES + settings.MAX_REQUEST_BODY_BYTES
     return settings.MAX_REQUEST_BODY_BYTES
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.db.migrations.operations import AddField
 from django.db.migrations.operations.base import Operation
 
 
@@ -38,3 +39,28 @@ class PostgresOnly(Operation):
     @property
     def migration_name_fragment(self) -> str:
         return self.operation.migration_name_fragment
+
+
+class AddFieldInPlace(AddField):
+    """``AddField`` that adds the column in place on SQLite too.
+
+    SQLite's schema editor rebuilds a whole table to add a NOT NULL column, recreating every
+    index of the model state, and the PostgreSQL-only ones (GIN, above) are not valid SQLite.
+    SQLite can add such a column in place when it has a constant default, which is what this
+    does there; PostgreSQL gets Django's own ``AddField``.
+    """
+
+    def database_forwards(self, app_label, schema_editor, from_state, to_state) -> None:
+        if schema_editor.connection.vendor != "sqlite":
+            super().database_forwards(app_label, schema_editor, from_state, to_state)
+            return
+        model = to_state.apps.get_model(app_label, self.model_name)
+        field = model._meta.get_field(self.name)
+        default = schema_editor.quote_value(schema_editor.effective_default(field))
+        column = schema_editor.quote_name(field.column)
+        table = schema_editor.quote_name(model._meta.db_table)
+        null = "" if field.null else " NOT NULL"
+        kind = field.db_type(schema_editor.connection)
+        schema_editor.execute(
+            f"ALTER TABLE {table} ADD COLUMN {column} {kind}{null} DEFAULT {default}"
+        )

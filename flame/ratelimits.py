@@ -32,16 +32,21 @@ class RateLimited(ApplicationError):
 
 
 @functools.cache
-def _trusted_networks(entries: tuple[str, ...]) -> tuple[IPv4Network | IPv6Network, ...]:
+def _networks(entries: tuple[str, ...]) -> tuple[IPv4Network | IPv6Network, ...]:
     return tuple(ip_network(entry, strict=False) for entry in entries)
 
 
-def _is_trusted_proxy(address: str) -> bool:
+def address_in(address: str, entries) -> bool:
+    """Whether ``address`` is one of ``entries`` (addresses or CIDR networks)."""
     try:
         ip = ip_address(address.strip())
     except ValueError:
         return False
-    return any(ip in network for network in _trusted_networks(tuple(settings.TRUSTED_PROXIES)))
+    return any(ip in network for network in _networks(tuple(entries)))
+
+
+def _is_trusted_proxy(address: str) -> bool:
+    return address_in(address, settings.TRUSTED_PROXIES)
 
 
 def _forwarded_client(request: HttpRequest) -> str | None:

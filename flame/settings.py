@@ -85,14 +85,20 @@ INSTALLED_APPS = [
     "conversations",
     "assistants",
     "satisfaction",
+    # Notifications, saved replies, auto-assignment: beside assistants and satisfaction.
+    "workbench",
     "integrations",
     "analytics",
+    # Plans, payments, notices and operators' figures: beside analytics, reading every app.
+    "billing",
     # Wiring above every app: commands that seed or span them all.
     "flame",
 ]
 
 MIDDLEWARE = [
     "flame.middleware.RequestContextMiddleware",
+    # Prometheus: every request timed by its route's name (flame/metrics.py).
+    "flame.metrics.RequestTimingMiddleware",
     "flame.middleware.RequestBodyLimitMiddleware",
     "flame.middleware.NullCharacterMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -128,6 +134,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "csp.context_processors.nonce",
+                "billing.context_processors.notices",
             ],
         },
     },
@@ -211,6 +218,10 @@ CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 90)
 CELERY_TASK_DEFAULT_QUEUE = "default"
 # Routed by module so a task's queue is decided in one place, next to the queue list.
 CELERY_TASK_ROUTES = {
+    # The first matching pattern wins: the attachment sweep before the ingest sweeps.
+    # Downloading customers' files: its own queue, so ingestion never waits on a slow CDN.
+    "integrations.tasks.download_*": {"queue": "media"},
+    "integrations.tasks.sweep_attachment_*": {"queue": "media"},
     "integrations.tasks.ingest_*": {"queue": "ingest"},
     "integrations.tasks.sweep_*": {"queue": "ingest"},
     "integrations.tasks.deliver_*": {"queue": "outbound"},
@@ -233,10 +244,29 @@ CELERY_BEAT_SCHEDULE: dict = {
     # Reply jobs whose task was lost (broker down, dead worker) still get their reply.
     "auto-reply-sweep": {"task": "assistants.tasks.auto_reply_sweep_task", "schedule": 60.0},
     # Registrations whose address was never confirmed (and their empty workspaces).
+    # Downloads whose task was lost (broker down, dead worker) are enqueued again.
+    "sweep-attachment-downloads": {
+        "task": "integrations.tasks.sweep_attachment_downloads_task",
+        "schedule": 300.0,
+    },
+    # WhatsApp message templates (approved, paused, rejected) of every connected account.
+    "sync-message-templates": {
+        "task": "integrations.tasks.sync_message_templates_task",
+        "schedule": 6 * 3600.0,
+    },
+    # Workspaces whose grace period after a failed payment ran out move to the Free plan.
+    "billing-grace-sweep": {"task": "billing.tasks.billing_grace_sweep_task", "schedule": 3600.0},
     "prune-unconfirmed-signups": {
         "task": "accounts.tasks.prune_unconfirmed_signups_task",
         "schedule": 3600.0,
     },
+    # Snoozed conversations whose time has come are back in the open list.
+    "wake-snoozed": {"task": "conversations.tasks.wake_snoozed_task", "schedule": 60.0},
+    # Auto-assignment's safety net (a lost drain, an assistant gone off duty), waiting alerts,
+    # and the e-mail digests of notifications nobody saw.
+    "assignment-sweep": {"task": "workbench.tasks.assignment_sweep_task", "schedule": 60.0},
+    "waiting-alerts": {"task": "workbench.tasks.waiting_alerts_task", "schedule": 60.0},
+    "notification-emails": {"task": "workbench.tasks.notification_emails_task", "schedule": 60.0},
 }
 EVENT_RETENTION_DAYS = env_int("EVENT_RETENTION_DAYS", 7)
 
@@ -284,7 +314,8 @@ SIMPLE_JWT = {
 # ---------------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework_simplejwt.authentication.JWTAuthentication",
+        # JWT as the plan allows it (API access is a plan feature); pages use the session.
+        "accounts.api.authentication.PlanJWTAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -325,6 +356,8 @@ SPECTACULAR_SETTINGS = {
         "PriorityEnum": "conversations.models.Conversation.Priority",
         "IntegrationStatusEnum": "integrations.models.Integration.Status",
         "AssistantStatusEnum": "assistants.models.Assistant.Status",
+        "AvailabilityEnum": "accounts.models.User.Availability",
+        "ContactAttributeTypeEnum": "conversations.models.ContactAttribute.Type",
     },
 }
 
@@ -369,8 +402,35 @@ USE_TZ = True
 STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# Customers' and agents' files (conversations.Attachment) go through Django's storage API:
+# the filesystem under MEDIA_ROOT by default, any S3-compatible store with MEDIA_STORAGE=s3.
+# Neither is ever public: files are served by a members-only view (conversations/web/media.py).
+MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / "var" / "media")))
+MEDIA_URL = "/media/"
+MEDIA_STORAGE = env_str("MEDIA_STORAGE", "filesystem")
+if MEDIA_STORAGE not in ("filesystem", "s3"):
+    raise ImproperlyConfigured(f"MEDIA_STORAGE must be filesystem or s3, got {MEDIA_STORAGE!r}")
+_MEDIA_STORAGES = {
+    # Under MEDIA_ROOT (read when used, so tests can point it elsewhere).
+    "filesystem": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "s3": {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": env_str("MEDIA_S3_BUCKET"),
+            "endpoint_url": env_str("MEDIA_S3_ENDPOINT_URL") or None,
+            "region_name": env_str("MEDIA_S3_REGION") or None,
+            "access_key": env_str("MEDIA_S3_ACCESS_KEY_ID") or None,
+            "secret_key": env_str("MEDIA_S3_SECRET_ACCESS_KEY") or None,
+            "location": env_str("MEDIA_S3_PREFIX"),
+            "addressing_style": env_str("MEDIA_S3_ADDRESSING_STYLE") or None,
+            "default_acl": "private",
+            "querystring_auth": True,
+            "file_overwrite": False,
+        },
+    },
+}
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": _MEDIA_STORAGES[MEDIA_STORAGE],
     "staticfiles": {
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
         if DEBUG
@@ -401,6 +461,18 @@ META_APP_SECRET = env_str("META_APP_SECRET")
 PROVIDER_CONNECT_TIMEOUT = env_float("PROVIDER_CONNECT_TIMEOUT", 5.0)
 PROVIDER_READ_TIMEOUT = env_float("PROVIDER_READ_TIMEOUT", 15.0)
 DELIVERY_MAX_ATTEMPTS = env_int("DELIVERY_MAX_ATTEMPTS", 6)
+# Customers' files: downloaded up to this size, tried this often (with backoff) before the
+# message shows the failure; agents' uploads up to MEDIA_UPLOAD_MAX_BYTES (each platform's own
+# limits are lower for most kinds, docs/channels.md §common.media).
+MEDIA_DOWNLOAD_MAX_BYTES = env_int("MEDIA_DOWNLOAD_MAX_BYTES", 100 * 1024 * 1024)
+MEDIA_DOWNLOAD_MAX_ATTEMPTS = env_int("MEDIA_DOWNLOAD_MAX_ATTEMPTS", 5)
+MEDIA_UPLOAD_MAX_BYTES = env_int("MEDIA_UPLOAD_MAX_BYTES", 100 * 1024 * 1024)
+# Seconds a signed link to a file stays valid (Instagram fetches the files we send by link).
+MEDIA_SIGNED_URL_SECONDS = env_int("MEDIA_SIGNED_URL_SECONDS", 600)
+# Hosts Messenger and Instagram attachment links may point at (a leading dot: subdomains).
+META_MEDIA_HOSTS = env_list(
+    "META_MEDIA_HOSTS", [".fbcdn.net", ".fbsbx.com", ".cdninstagram.com", ".facebook.com"]
+)
 # Meta sends webhook bodies of up to 3 MB; every other request keeps MAX_REQUEST_BODY_BYTES.
 WEBHOOK_MAX_BODY_BYTES = env_int("WEBHOOK_MAX_BODY_BYTES", 3 * 1024 * 1024)
 OPENAI_API_KEY = env_str("OPENAI_API_KEY")
@@ -426,6 +498,49 @@ AI_PLAN_LIMITS = env_json("AI_PLAN_LIMITS_JSON", None)
 AI_TASK_SOFT_TIME_LIMIT = env_int("AI_TASK_SOFT_TIME_LIMIT", 0)
 # Django's own cap on reading a body; the per-path limits in flame.middleware are stricter.
 DATA_UPLOAD_MAX_MEMORY_SIZE = max(MAX_REQUEST_BODY_BYTES, WEBHOOK_MAX_BODY_BYTES)
+
+# ---------------------------------------------------------------------------------------------
+# The agent workbench: presence, notifications, auto-assignment (accounts/presence.py, workbench/)
+# ---------------------------------------------------------------------------------------------
+# A member is offline this long after their last socket closed (a reload or a flaky network in
+# between changes nothing); a socket not heard from for the second is taken as gone.
+PRESENCE_OFFLINE_AFTER_SECONDS = env_int("PRESENCE_OFFLINE_AFTER_SECONDS", 300)
+PRESENCE_SOCKET_STALE_SECONDS = env_int("PRESENCE_SOCKET_STALE_SECONDS", 120)
+# Mentions and assignments are e-mailed to members with no open socket once they are this old
+# and still unread, at most one e-mail per member per interval (a digest, never one per event).
+NOTIFICATION_EMAIL_DELAY_SECONDS = env_int("NOTIFICATION_EMAIL_DELAY_SECONDS", 120)
+NOTIFICATION_EMAIL_INTERVAL_SECONDS = env_int("NOTIFICATION_EMAIL_INTERVAL_SECONDS", 900)
+
+# ---------------------------------------------------------------------------------------------
+# Plans and payments (billing/, read through billing/conf.py); operators' metrics
+# ---------------------------------------------------------------------------------------------
+STRIPE_SECRET_KEY = env_str("STRIPE_SECRET_KEY")
+STRIPE_WEBHOOK_SECRET = env_str("STRIPE_WEBHOOK_SECRET")
+# Where the stripe package sends its calls (tests and staging: a local stand-in).
+STRIPE_API_BASE = env_str("STRIPE_API_BASE", "https://api.stripe.com")
+# A signed delivery older than this is refused (Stripe's own default).
+STRIPE_WEBHOOK_TOLERANCE_SECONDS = env_int("STRIPE_WEBHOOK_TOLERANCE_SECONDS", 300)
+STRIPE_PRICE_STARTER = env_str("STRIPE_PRICE_STARTER")
+STRIPE_PRICE_PRO = env_str("STRIPE_PRICE_PRO")
+STRIPE_PRICE_BUSINESS = env_str("STRIPE_PRICE_BUSINESS")
+LEMONSQUEEZY_API_KEY = env_str("LEMONSQUEEZY_API_KEY")
+LEMONSQUEEZY_WEBHOOK_SECRET = env_str("LEMONSQUEEZY_WEBHOOK_SECRET")
+LEMONSQUEEZY_API_BASE = env_str("LEMONSQUEEZY_API_BASE", "https://api.lemonsqueezy.com")
+LEMONSQUEEZY_STORE_ID = env_str("LEMONSQUEEZY_STORE_ID")
+LEMONSQUEEZY_VARIANT_STARTER = env_str("LEMONSQUEEZY_VARIANT_STARTER")
+LEMONSQUEEZY_VARIANT_PRO = env_str("LEMONSQUEEZY_VARIANT_PRO")
+LEMONSQUEEZY_VARIANT_BUSINESS = env_str("LEMONSQUEEZY_VARIANT_BUSINESS")
+# Days a workspace keeps its plan after a payment failed, before it moves to Free.
+BILLING_GRACE_DAYS = env_float("BILLING_GRACE_DAYS", 7.0)
+BILLING_MAX_NETWORK_RETRIES = env_int("BILLING_MAX_NETWORK_RETRIES", 2)
+BILLING_FORM_ACTION_HOSTS = env_list(
+    "BILLING_FORM_ACTION_HOSTS",
+    ["https://checkout.stripe.com", "https://billing.stripe.com", "https://*.lemonsqueezy.com"],
+)
+# GET /metrics (Prometheus): a bearer token, or client addresses/networks allowed without one.
+# Neither set: the endpoint answers 403.
+METRICS_TOKEN = env_str("METRICS_TOKEN")
+METRICS_ALLOWED_IPS = env_list("METRICS_ALLOWED_IPS", [])
 
 # ---------------------------------------------------------------------------------------------
 # Security headers (strict outside DEBUG; `manage.py check --deploy` must stay silent)
@@ -461,7 +576,8 @@ CONTENT_SECURITY_POLICY = {
         "object-src": [NONE],
         "base-uri": [NONE],
         "frame-ancestors": [NONE],
-        "form-action": [SELF],
+        # The payment providers' checkout and portal: the billing page's forms redirect there.
+        "form-action": [SELF, *BILLING_FORM_ACTION_HOSTS],
     }
 }
 
@@ -471,4 +587,6 @@ CONTENT_SECURITY_POLICY = {
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO")
 LOG_DIR = Path(env_str("LOG_DIR", str(BASE_DIR / "logs")))
 LOG_TO_FILES = env_bool("LOG_TO_FILES", True)
-LOGGING = build_logging_config(level=LOG_LEVEL, log_dir=LOG_DIR if LOG_TO_FILES else None)
+LOGGING = build_logging_config(
+    level=LOG_LEVEL, log_dir=LOG_DIR if LOG_TO_FILES else None, recent_errors_url=REDIS_URL
+)

@@ -4,8 +4,8 @@ from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
 from flame.exceptions import ApplicationError
-from integrations import ingest, services
-from integrations.models import Integration, WebhookEvent
+from integrations import ingest, services, templates
+from integrations.models import Integration, MessageTemplate, WebhookEvent
 
 
 @admin.register(Integration)
@@ -47,7 +47,7 @@ class IntegrationAdmin(admin.ModelAdmin):
         "updated_at",
     )
     raw_id_fields = ("workspace", "default_assistant")
-    actions = ["connect_integrations", "disconnect_integrations"]
+    actions = ["connect_integrations", "disconnect_integrations", "sync_message_templates"]
 
     @admin.action(description=_("Connect (check credentials with the platform)"))
     def connect_integrations(self, request, queryset):
@@ -62,6 +62,10 @@ class IntegrationAdmin(admin.ModelAdmin):
                 )
             else:
                 self.message_user(request, f"{integration}: connected", messages.SUCCESS)
+
+    @admin.action(description=_("Sync message templates (WhatsApp)"))
+    def sync_message_templates(self, request, queryset):
+        _sync_templates(self, request, queryset)
 
     @admin.action(description=_("Disconnect"))
     def disconnect_integrations(self, request, queryset):
@@ -117,3 +121,43 @@ class WebhookEventAdmin(admin.ModelAdmin):
     def retry_events(self, request, queryset):
         count = ingest.webhook_events_retry(events=queryset)
         self.message_user(request, _("%d events queued again.") % count, messages.SUCCESS)
+
+
+@admin.register(MessageTemplate)
+class MessageTemplateAdmin(admin.ModelAdmin):
+    """Templates as the platform has them: kept by syncs and status webhooks, not edited here."""
+
+    list_display = ("name", "language", "category", "status", "integration", "synced_at")
+    list_filter = ("status", "category", "language")
+    search_fields = ("name", "external_id", "integration__name")
+    list_select_related = ("integration",)
+    readonly_fields = [f.name for f in MessageTemplate._meta.fields]
+    actions = ["sync_templates"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    @admin.action(description=_("Sync the templates of these channels now"))
+    def sync_templates(self, request, queryset):
+        channels = Integration.objects.filter(
+            pk__in=queryset.values_list("integration_id", flat=True)
+        )
+        _sync_templates(self, request, channels)
+
+
+def _sync_templates(model_admin, request, integrations) -> None:
+    for integration in integrations:
+        try:
+            count = templates.templates_sync(integration=integration)
+        except ApplicationError as exc:
+            detail = exc.details.get("provider_message", exc.message)
+            model_admin.message_user(request, f"{integration}: {detail}", messages.ERROR)
+        else:
+            model_admin.message_user(
+                request,
+                _("%(channel)s: %(count)d templates") % {"channel": integration, "count": count},
+                messages.SUCCESS,
+            )

@@ -3,8 +3,9 @@
 Ingestion is the one place that runs the whole inbound flow, for a single webhook and for a
 batch alike: satisfaction first (a survey answer becomes a rating and goes no further), then the
 conversations core stores the rest exactly once, then the assistants schedule their replies and
-the analysis. Each app keeps its own rules; this module only orders them, inside the caller's
-transaction.
+the analysis (not for messages of a thread another app owns, docs/channels.md
+§messenger.handover), and the customers' files are queued for download. Each app keeps its own
+rules; this module only orders them, inside the caller's transaction.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from conversations.services import (
     inbound_not_stored,
     messages_receive_inbound,
 )
+from integrations import media
 from integrations.models import Integration
 from satisfaction import services as satisfaction
 
@@ -28,8 +30,12 @@ def customer_messages_receive(
     fresh = inbound_not_stored(integration=integration, inbounds=inbounds)
     answers, rest = satisfaction.survey_answers_receive(integration=integration, inbounds=fresh)
     batch = messages_receive_inbound(integration=integration, inbounds=rest)
-    if batch.messages:
-        customer_messages_received(messages=batch.messages, conversations=batch.conversations)
+    # Another app owns a thread whose events come as standby: kept, never answered here.
+    answerable = [message for message in batch.messages if not message.metadata.get("standby")]
+    if answerable:
+        customer_messages_received(messages=answerable, conversations=batch.conversations)
+    # The customers' files are fetched on the media queue, once the messages are committed.
+    media.downloads_schedule(attachments=batch.attachments)
     return [*answers, *batch.messages]
 
 

@@ -33,11 +33,13 @@ from django.utils import timezone
 
 from conversations import services as conversation_services
 from conversations.types import InboundMessage
+from flame import metrics
 from flame.logging import redact_text
 from flame.text import storable
+from integrations import media, templates
 from integrations.inbound import customer_messages_receive
 from integrations.models import Integration, WebhookEvent
-from integrations.providers import base, provider_client, provider_parser
+from integrations.providers import base, provider_client, provider_parser, routing_ids
 
 logger = logging.getLogger(__name__)
 
@@ -190,6 +192,10 @@ def _routing(event: WebhookEvent, memo: dict | None = None) -> dict[str, Integra
         status=Integration.Status.INACTIVE
     )
     routing = {i.external_account_id: i for i in integrations if i.external_account_id}
+    for integration in integrations:
+        # Account-level updates (WhatsApp template reviews) name the business account.
+        for account_id in routing_ids(integration):
+            routing.setdefault(account_id, integration)
     # Once per lookup: a batch touches each set of integrations once, not once per event.
     _touch_last_webhook(routing.values(), event.received_at)
     if memo is not None:
@@ -238,13 +244,25 @@ def _apply_change(integration: Integration, item: base.Item) -> bool:
             integration=integration, target_external_id=item.target_external_id
         )
     if isinstance(item, base.Echo):
-        conversation_services.message_record_echo(integration=integration, echo=item)
+        files = conversation_services.message_record_echo(integration=integration, echo=item)
+        media.downloads_schedule(attachments=files or [])
         return True
+    return _apply_account_change(integration, item)
+
+
+def _apply_account_change(integration: Integration, item: base.Item) -> bool:
     if isinstance(item, base.ContactBlocked):
         conversation_services.contact_identity_flag(
             integration=integration, external_id=item.external_contact_id, blocked=item.blocked
         )
-        return True
+    elif isinstance(item, base.ContactMoved):
+        conversation_services.contact_identity_moved(
+            integration=integration,
+            external_id=item.external_contact_id,
+            new_external_id=item.new_external_contact_id,
+        )
+    elif isinstance(item, base.TemplateStatusUpdate):
+        templates.template_status_apply(integration=integration, update=item)
     return True  # CallbackAnswer: handled after the writes, outside any transaction
 
 
@@ -498,10 +516,21 @@ def webhook_events_process(*, event_id: int, wait_for_unmatched: bool = True) ->
             status=WebhookEvent.Status.RECEIVED
         )
         raise
+    _observe_lag(events, statuses)
     if _batching() and not continued and WebhookEvent.objects.filter(_claimable()).exists():
         # Stored while this batch was claimed, with their trigger skipped: drain them too.
         _continue_draining(event_id)
     return statuses
+
+
+def _observe_lag(events: list[WebhookEvent], statuses: dict[int, str]) -> None:
+    """Receipt to the end of processing, for the events that are done (flame.metrics)."""
+    now = timezone.now()
+    done = (WebhookEvent.Status.PROCESSED, WebhookEvent.Status.IGNORED)
+    for event in events:
+        if statuses.get(event.pk) in done:
+            lag = (now - event.received_at).total_seconds()
+            metrics.WEBHOOK_INGESTION_LAG_SECONDS.labels(platform=event.platform).observe(lag)
 
 
 def _continue_draining(event_id: int) -> None:

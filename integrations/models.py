@@ -143,3 +143,53 @@ class WebhookEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.platform} #{self.pk} ({self.status})"
+
+
+class MessageTemplate(models.Model):
+    """A message template of a business account, as the platform has it (WhatsApp's, synced
+    from ``GET /{waba-id}/message_templates`` and kept current by status webhooks).
+
+    Data-driven: the components are stored as the platform describes them, and the send fills
+    their ``{{1}}`` / ``{{name}}`` placeholders (integrations/templates.py).
+    """
+
+    class Status(models.TextChoices):
+        APPROVED = "approved", _("Approved")
+        PENDING = "pending", _("In review")
+        REJECTED = "rejected", _("Rejected")
+        PAUSED = "paused", _("Paused")
+        DISABLED = "disabled", _("Disabled")
+        IN_APPEAL = "in_appeal", _("In appeal")
+        PENDING_DELETION = "pending_deletion", _("Being deleted")
+        LIMIT_EXCEEDED = "limit_exceeded", _("Limit exceeded")
+        ARCHIVED = "archived", _("Archived")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    workspace = models.ForeignKey("accounts.Workspace", on_delete=models.CASCADE, related_name="+")
+    integration = models.ForeignKey(
+        Integration, on_delete=models.CASCADE, related_name="message_templates"
+    )
+    # The platform's template id.
+    external_id = models.CharField(max_length=64, blank=True)
+    name = models.CharField(max_length=512)
+    language = models.CharField(max_length=16)
+    category = models.CharField(max_length=32, blank=True)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
+    # Why Meta rejected or paused it (its reason code), when it says.
+    status_reason = models.CharField(max_length=200, blank=True)
+    # "positional" ({{1}}) or "named" ({{first_name}}).
+    parameter_format = models.CharField(max_length=12, default="positional")
+    components = models.JSONField(default=list, blank=True)
+    synced_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ("name", "language")
+        constraints = [
+            models.UniqueConstraint(
+                fields=("integration", "name", "language"), name="template_unique_per_channel"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.language})"

@@ -7,7 +7,8 @@ from django.db.models import Count, Max, Q, QuerySet
 from accounts.models import User
 from conversations.models import Message
 from flame.exceptions import NotFoundError
-from integrations.models import Integration, WebhookEvent
+from integrations.models import Integration, MessageTemplate, WebhookEvent
+from integrations.providers import PROVIDERS
 
 
 def integration_list_for(*, user: User) -> QuerySet[Integration]:
@@ -21,6 +22,19 @@ def integration_get_for(*, user: User, integration_id) -> Integration:
     if integration is None:
         raise NotFoundError("Integration not found.")
     return integration
+
+
+def plan_channel_count(*, workspace_id) -> int:
+    """The channels that count against the plan (accounts.plans): all but the simulator,
+    which reaches no customer."""
+    simulated = [code for code, spec in PROVIDERS.items() if spec.simulated]
+    channels = Integration.objects.filter(workspace_id=workspace_id)
+    return channels.exclude(platform__in=simulated).count()
+
+
+def message_templates_for(*, integration: Integration) -> QuerySet[MessageTemplate]:
+    """The templates of a channel the caller already resolved in their workspace."""
+    return MessageTemplate.objects.filter(integration=integration).order_by("name", "language")
 
 
 def integration_status_counts(*, integration: Integration) -> dict[str, int]:

@@ -15,9 +15,12 @@ from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError
 from django.utils import timezone
 
-from accounts.models import User
+from accounts import plans
+from accounts.models import User, Workspace
 from flame.exceptions import ConflictError, InvalidInput
 from flame.fields import max_length_of
+from integrations import selectors
+from integrations.commands import bot_commands_register
 from integrations.models import Integration
 from integrations.providers import base, provider_client, provider_spec
 from integrations.signatures import signer_cache
@@ -88,11 +91,21 @@ def _save(integration: Integration) -> Integration:
     return integration
 
 
+def _check_channel_room(workspace_id) -> None:
+    """The plan's channel limit (accounts.plans). The workspace row is locked so two creations
+    at once cannot both take the last channel."""
+    workspace = Workspace.objects.select_for_update().get(pk=workspace_id)
+    used = selectors.plan_channel_count(workspace_id=workspace.pk)
+    plans.check_count(plan_code=workspace.plan, limit="channels", used=used)
+
+
 @transaction.atomic
 def integration_create(
     *, by: User, platform: str, name: str, credentials: dict, default_assistant=None
 ) -> Integration:
     cleaned = _clean_credentials(platform, credentials)
+    if not provider_spec(platform).simulated:
+        _check_channel_room(by.member_workspace_id)
     integration = Integration(
         workspace_id=by.member_workspace_id,
         platform=platform,
@@ -188,9 +201,12 @@ def integration_connect(*, integration: Integration) -> Integration:
             code="connect_failed",
             details={"provider_message": str(exc)},
         ) from exc
-    return _record_connection(
+    connected = _record_connection(
         integration, status=Integration.Status.ACTIVE, account_id=result.external_account_id
     )
+    # A bot connected (again) gets the workspace's command menu; a refusal leaves it without.
+    bot_commands_register(integration=connected)
+    return connected
 
 
 def integration_disconnect(*, integration: Integration) -> Integration:

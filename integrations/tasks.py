@@ -56,3 +56,35 @@ def deliver_message_task(self, message_id: str, attempt: int = 0) -> str:
             args=[message_id], kwargs={"attempt": outcome.next_attempt}, countdown=outcome.retry_in
         )
     return outcome.status
+
+
+@shared_task(bind=True, acks_late=True, max_retries=None, soft_time_limit=300, time_limit=360)
+def download_attachment_task(self, attachment_id: str) -> str:
+    """Download one customer's file (queue ``media``); see integrations.media."""
+    from integrations import media
+
+    outcome = media.attachment_download(attachment_id=attachment_id)
+    if outcome.retry_in is not None:
+        if self.request.is_eager:
+            # Inline mode (embedded default, tests) has no broker to hold a countdown.
+            time.sleep(min(outcome.retry_in, 0.25))
+        download_attachment_task.apply_async(args=[attachment_id], countdown=outcome.retry_in)
+    return outcome.status
+
+
+@shared_task(acks_late=True)
+def sweep_attachment_downloads_task() -> int:
+    from integrations import media
+
+    return media.attachment_downloads_sweep()
+
+
+@shared_task(acks_late=True, soft_time_limit=120, time_limit=150)
+def sync_message_templates_task(integration_id: str | None = None) -> int:
+    """Sync the message templates of one channel, or (periodically) queue every channel that
+    has them; see integrations.templates."""
+    from integrations import templates
+
+    if integration_id is None:
+        return templates.templates_sync_schedule()
+    return templates.templates_sync_by_id(integration_id=integration_id)

@@ -17,6 +17,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
+from flame import metrics
 from flame.api.errors import error_response, unavailable_response
 from integrations import ingest, signatures
 from integrations.models import Integration, Platform
@@ -49,7 +50,13 @@ def _store(platform: str, request: HttpRequest, integrations: list[Integration])
     stored = ingest.webhook_event_store(
         platform=platform, body=request.body, headers=request.headers, integrations=integrations
     )
+    metrics.webhook_answered(platform, "duplicate" if stored is None else "stored")
     return _accepted(stored)
+
+
+def _rejected(platform: str, status: int, code: str, message: str) -> HttpResponse:
+    metrics.webhook_answered(platform, "rejected")
+    return error_response(status, code, message)
 
 
 def _meta_handshake(request: HttpRequest, platform: str) -> HttpResponse:
@@ -64,11 +71,11 @@ def _meta_handshake(request: HttpRequest, platform: str) -> HttpResponse:
 def _meta_receive(request: HttpRequest, platform: str) -> HttpResponse:
     header = request.headers.get("X-Hub-Signature-256", "")
     if not header:
-        return error_response(401, "signature_missing", "X-Hub-Signature-256 is required.")
+        return _rejected(platform, 401, "signature_missing", "X-Hub-Signature-256 is required.")
     verified = signatures.meta_verified_integrations(platform, request.body, header)
     if not verified:
         logger.warning("Rejected a %s webhook: bad signature", platform)
-        return error_response(403, "signature_invalid", "The signature does not match.")
+        return _rejected(platform, 403, "signature_invalid", "The signature does not match.")
     return _store(platform, request, verified)
 
 
@@ -94,9 +101,14 @@ def telegram_webhook(request: HttpRequest, path_secret: str) -> HttpResponse:
         return error_response(404, "not_found", "Not found.")
     header = request.headers.get("X-Telegram-Bot-Api-Secret-Token", "")
     if not header:
-        return error_response(
-            401, "signature_missing", "X-Telegram-Bot-Api-Secret-Token is required."
+        return _rejected(
+            Platform.TELEGRAM,
+            401,
+            "signature_missing",
+            "X-Telegram-Bot-Api-Secret-Token is required.",
         )
     if not signatures.telegram_secret_matches(integration, header):
-        return error_response(403, "signature_invalid", "The secret token does not match.")
+        return _rejected(
+            Platform.TELEGRAM, 403, "signature_invalid", "The secret token does not match."
+        )
     return _store(Platform.TELEGRAM, request, [integration])

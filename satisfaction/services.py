@@ -10,15 +10,17 @@ from django.utils import timezone
 
 from accounts.models import User
 from accounts.switches import CSAT_SURVEY
-from conversations import hooks
+from conversations import activity as history
 from conversations.models import ContactIdentity, Conversation, Message
 from conversations.services import (
     InboundMessage,
     OutboundDraft,
+    activity_record,
     contact_for_identity,
     message_receive_in_thread,
     message_store_outbound,
 )
+from conversations.window import messaging_window
 from flame.exceptions import InvalidInput
 from satisfaction import csat
 from satisfaction.models import MAX_SCORE, MIN_SCORE, SatisfactionRating, SatisfactionSurvey
@@ -28,12 +30,9 @@ COMMENT_MAX_LENGTH = 1000
 
 
 def _inside_reply_window(conversation: Conversation) -> bool:
-    """A survey after the platform's customer-service window would fail there: not sent."""
-    window = hooks.reply_window.ask(platform=conversation.platform)
-    if window is None:
-        return True
-    last = conversation.last_customer_message_at
-    return last is not None and timezone.now() - last < window
+    """A survey after the platform's customer-service window would fail there: not sent. The
+    survey is the assistant's message, so a human agent's extension does not count."""
+    return messaging_window(conversation, sender=Message.Sender.ASSISTANT).open
 
 
 def _customer_blocked_us(conversation: Conversation) -> bool:
@@ -84,6 +83,7 @@ def survey_send_on_resolve(*, conversation: Conversation) -> SatisfactionSurvey 
         ),
     )
     SatisfactionSurvey.objects.filter(pk=survey.pk).update(message=message)
+    activity_record(conversation=conversation, kind=history.SURVEY_SENT)
     return survey
 
 

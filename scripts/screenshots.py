@@ -1,4 +1,5 @@
-"""Take the README screenshots against a real server holding the demo data."""
+"""Take the README screenshots against a real server holding the demo data: a laptop's
+(1440x900) and a phone's (390x844), the sizes every page is tested at."""
 
 from __future__ import annotations
 
@@ -12,7 +13,6 @@ ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "docs" / "screenshots"
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-VIEWPORT = {"width": 1440, "height": 900}
 
 
 def _environment(database: Path) -> dict[str, str]:
@@ -27,25 +27,61 @@ def _manage(env: dict[str, str], *command: str) -> None:
     subprocess.run([sys.executable, "manage.py", *command], cwd=ROOT, env=env, check=True)
 
 
+def _signed_in_page(browser, base: str, size: str):
+    from accounts.demo import DEMO_ADMIN_EMAIL, DEMO_ADMIN_PASSWORD
+    from flame.testing import browser_sign_in, context_options
+
+    page = browser.new_context(**{**context_options(size), "locale": "es-MX"}).new_page()
+    browser_sign_in(page, base, DEMO_ADMIN_EMAIL, DEMO_ADMIN_PASSWORD)
+    return page
+
+
+def _open_first_conversation(page, base: str) -> None:
+    page.goto(f"{base}/inbox/")
+    page.locator("[data-testid=conversation-item]").first.click()
+    page.wait_for_selector("[data-testid=message]")
+    page.wait_for_timeout(500)
+
+
+def _open_dashboard(page, base: str) -> None:
+    page.goto(f"{base}/dashboard/")
+    page.wait_for_selector("[data-testid=dashboard][data-state=ready]")
+    page.wait_for_timeout(1200)  # chart animations
+
+
+def _shoot_desktop(browser, base: str) -> None:
+    page = _signed_in_page(browser, base, "desktop")
+    _open_first_conversation(page, base)
+    page.screenshot(path=OUT / "inbox.png")
+    _open_dashboard(page, base)
+    page.screenshot(path=OUT / "dashboard.png", full_page=True)
+    page.context.close()
+
+
+def _shoot_phone(browser, base: str) -> None:
+    page = _signed_in_page(browser, base, "phone")
+    page.goto(f"{base}/inbox/")
+    page.wait_for_selector("[data-testid=conversation-item]")
+    page.screenshot(path=OUT / "phone-inbox.png")
+    _open_first_conversation(page, base)
+    page.screenshot(path=OUT / "phone-thread.png")
+    page.get_by_test_id("details-toggle").click()
+    page.wait_for_selector("[data-testid=details-pane]:visible")
+    page.screenshot(path=OUT / "phone-details.png")
+    _open_dashboard(page, base)
+    page.screenshot(path=OUT / "phone-dashboard.png")
+    page.get_by_test_id("nav-toggle").click()
+    page.screenshot(path=OUT / "phone-menu.png")
+    page.context.close()
+
+
 def _shoot(base: str) -> None:
     from playwright.sync_api import sync_playwright
 
-    from accounts.demo import DEMO_ADMIN_EMAIL, DEMO_ADMIN_PASSWORD
-    from flame.testing import browser_sign_in
-
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        page = browser.new_context(viewport=VIEWPORT, locale="es-MX").new_page()
-        browser_sign_in(page, base, DEMO_ADMIN_EMAIL, DEMO_ADMIN_PASSWORD)
-        page.goto(f"{base}/inbox/")
-        page.locator("[data-testid=conversation-item]").first.click()
-        page.wait_for_selector("[data-testid=message]")
-        page.wait_for_timeout(500)
-        page.screenshot(path=OUT / "inbox.png")
-        page.goto(f"{base}/dashboard/")
-        page.wait_for_selector("canvas")
-        page.wait_for_timeout(1200)  # chart animations
-        page.screenshot(path=OUT / "dashboard.png", full_page=True)
+        _shoot_desktop(browser, base)
+        _shoot_phone(browser, base)
         browser.close()
 
 

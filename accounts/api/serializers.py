@@ -130,3 +130,17 @@ class MemberUpdateSerializer(serializers.Serializer):
 
 class DetailSerializer(serializers.Serializer):
     detail = serializers.CharField()
+
+
+class AvailabilitySerializer(serializers.Serializer):
+    availability = serializers.ChoiceField(choices=User.Availability.choices)
+
+
+class AvailabilityAnswerSerializer(serializers.Serializer):
+    availability = serializers.ChoiceField(
+        choices=User.Availability.choices, help_text="What the member chose."
+    )
+    effective = serializers.ChoiceField(
+        choices=User.Availability.choices,
+        help_text="What colleagues see: offline once the member has been away a few minutes.",
+    )

@@ -26,6 +26,7 @@ urlpatterns = [
     re_path(r"^auth/logout/?$", views.LogoutView.as_view(), name="auth-logout"),
     re_path(r"^auth/me/?$", views.MeView.as_view(), name="auth-me"),
     re_path(r"^auth/profile/?$", views.ProfileView.as_view(), name="auth-profile"),
+    re_path(r"^auth/availability/?$", views.AvailabilityView.as_view(), name="auth-availability"),
     re_path(
         r"^auth/change-password/?$", views.ChangePasswordView.as_view(), name="auth-change-password"
     ),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib.auth import logout as session_logout
+from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.authentication import SessionAuthentication
@@ -11,9 +12,9 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts import selectors, services
+from accounts import presence, selectors, services
 from accounts.api import serializers as s
-from accounts.api.permissions import IsWorkspaceAdmin
+from accounts.api.permissions import IsWorkspaceAdmin, IsWorkspaceMember
 from accounts.models import User
 from flame.ratelimits import client_ip, enforce
 
@@ -149,6 +150,34 @@ class ProfileView(APIView):
         data.is_valid(raise_exception=True)
         user = services.user_update_profile(user=request.user, data=data.validated_data)
         return Response(s.UserSerializer(user).data)
+
+    patch = put
+
+
+class AvailabilityView(APIView):
+    """The member's status for colleagues and auto-assignment: what they chose, and what it is
+    now (``effective``: offline once they have been away a few minutes)."""
+
+    permission_classes = [IsWorkspaceMember]
+
+    def _answer(self, user) -> Response:
+        effective = presence.effective_availability(user, timezone.now())
+        return Response({"availability": user.availability, "effective": effective})
+
+    @extend_schema(responses={200: s.AvailabilityAnswerSerializer})
+    def get(self, request):
+        return self._answer(request.user)
+
+    @extend_schema(
+        request=s.AvailabilitySerializer, responses={200: s.AvailabilityAnswerSerializer}
+    )
+    def put(self, request):
+        data = s.AvailabilitySerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        user = services.user_set_availability(
+            user=request.user, availability=data.validated_data["availability"]
+        )
+        return self._answer(user)
 
     patch = put
 

@@ -3,11 +3,10 @@ from __future__ import annotations
 import csv
 import logging
 from collections.abc import AsyncIterator, Iterator
-from itertools import chain, islice
+from itertools import islice
 
-from asgiref.sync import sync_to_async
-from django.core.handlers.asgi import ASGIRequest
 from django.http import StreamingHttpResponse
+from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework.negotiation import BaseContentNegotiation
@@ -15,10 +14,12 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts import plans
 from accounts.api.permissions import IsWorkspaceMember
 from analytics import selectors
 from analytics.api import serializers as s
 from assistants.schedule import workspace_zone
+from flame.streaming import stream_body
 
 logger = logging.getLogger(__name__)
 
@@ -32,10 +33,18 @@ class AnalyticsView(APIView):
     query_serializer: type = s.WindowQuerySerializer
 
     def window(self, request) -> selectors.Window:
-        zone = workspace_zone(request.user.workspace.timezone)
+        workspace = request.user.workspace
+        zone = workspace_zone(workspace.timezone)
         query = self.query_serializer(data=request.query_params, context={"zone": zone})
         query.is_valid(raise_exception=True)
-        return query.validated_data
+        window = query.validated_data
+        # How far back reports reach is part of the plan (accounts.plans).
+        plans.check_report_start(
+            plan_code=workspace.plan,
+            first_day=window.first_day,
+            today=timezone.localdate(timezone=zone),
+        )
+        return window
 
     def get(self, request):
         report = self.report(user=request.user, window=self.window(request))
@@ -102,34 +111,10 @@ def _csv_chunks(rows: Iterator[list]) -> Iterator[str]:
         yield "".join(writer.writerow(row) for row in chunk)
 
 
-async def _served_asynchronously(first: str, chunks: Iterator[str]) -> AsyncIterator[str]:
-    """The rest of the export, one chunk per hop to the request's thread (where its database
-    cursor lives), so the event loop never waits on the database.
-
-    Django would otherwise read a synchronous iterator whole into memory before sending it.
-    Once the 200 has gone out a failure can no longer be reported, and an exception raised
-    from here would leave daphne's connection open for good: it is logged and the body ends.
-    """
-    next_chunk = sync_to_async(next, thread_sensitive=True)
-    try:
-        yield first
-        while (chunk := await next_chunk(chunks, None)) is not None:
-            yield chunk
-    except Exception:
-        logger.exception("The CSV export failed after its first rows were sent")
-    finally:
-        # Also when the client went away: the database cursor is closed on its own thread.
-        await sync_to_async(chunks.close, thread_sensitive=True)()
-
-
 def _streamed(request, rows: Iterator[list]) -> Iterator[str] | AsyncIterator[str]:
-    chunks = _csv_chunks(rows)
-    # The query runs for the first chunk, here: if it fails, the client still gets an API
-    # error instead of a 200 with a broken body.
-    first = next(chunks)
-    if isinstance(request, ASGIRequest):
-        return _served_asynchronously(first, chunks)
-    return chain([first], chunks)
+    # The query runs for the first chunk, in stream_body: if it fails, the client still gets an
+    # API error instead of a 200 with a broken body.
+    return stream_body(request, _csv_chunks(rows), what="The CSV export")
 
 
 class JSONErrorsOnly(BaseContentNegotiation):

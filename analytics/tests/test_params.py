@@ -72,8 +72,9 @@ def _populate(workspace, agent, count: int) -> None:
         )
 
 
-# Authentication (user) and the workspace row, then the report's own queries.
-REQUEST_QUERIES = 2
+# Authentication (the user, with its workspace joined for the plan check), then the report's
+# own queries.
+REQUEST_QUERIES = 1
 REPORT_QUERIES = {
     "dashboard": 1,
     "conversations": 3,

@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from assistants.models import AIUsage, Assistant, KnowledgeDocument, Schedule
+from assistants.models import (
+    AIUsage,
+    Assistant,
+    KnowledgeDocument,
+    PlaygroundConversation,
+    PlaygroundMessage,
+    Schedule,
+)
 from flame.api.dates import DayRangeQuerySerializer
 
 MAX_USAGE_DAYS = 366
@@ -108,6 +116,28 @@ class AIChatSerializer(AssistantTestSerializer):
     assistant_id = serializers.UUIDField(
         required=False, allow_null=True, help_text="Answer as this assistant would."
     )
+    conversation_id = serializers.UUIDField(
+        required=False,
+        allow_null=True,
+        help_text="Go on with this playground conversation (its messages are the history); "
+        "without it a new one is started. Either this or history, not both.",
+    )
+    stream = serializers.BooleanField(
+        default=False,
+        help_text="Answer as server-sent events (text/event-stream): start, then delta "
+        "pieces of the reply as it is written, then done (the whole answer) or error.",
+    )
+
+    def validate(self, attrs):
+        if attrs.get("conversation_id") and attrs.get("history"):
+            raise serializers.ValidationError(
+                {"history": ["Leave it out when conversation_id is given."]}
+            )
+        return attrs
+
+
+class ChatAnswerSerializer(serializers.Serializer):
+    conversation_id = serializers.UUIDField(help_text="The playground conversation it went to.")
 
 
 class SnippetSerializer(serializers.Serializer):
@@ -134,6 +164,43 @@ class PlaygroundAnswerSerializer(serializers.Serializer):
     on_duty = serializers.BooleanField(allow_null=True)
     snippets = SnippetSerializer(many=True)
     usage = CallUsageSerializer(allow_null=True)
+
+
+class AIChatAnswerSerializer(PlaygroundAnswerSerializer, ChatAnswerSerializer):
+    pass
+
+
+class PlaygroundMessageSerializer(serializers.ModelSerializer):
+    # Text rather than choices: "role" is an enum of accounts (admin/agent) already.
+    role = serializers.CharField(help_text="user or assistant")
+
+    class Meta:
+        model = PlaygroundMessage
+        fields = ("id", "role", "content", "source", "created_at")
+        read_only_fields = fields
+
+
+class PlaygroundConversationSerializer(serializers.ModelSerializer):
+    assistant_id = serializers.UUIDField(read_only=True, allow_null=True)
+    message_count = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = PlaygroundConversation
+        fields = ("id", "title", "assistant_id", "message_count", "created_at", "updated_at")
+        read_only_fields = fields
+
+
+class PlaygroundConversationDetailSerializer(PlaygroundConversationSerializer):
+    messages = serializers.SerializerMethodField()
+
+    class Meta(PlaygroundConversationSerializer.Meta):
+        fields = (*PlaygroundConversationSerializer.Meta.fields, "messages")
+        read_only_fields = fields
+
+    @extend_schema_field(PlaygroundMessageSerializer(many=True))
+    def get_messages(self, conversation) -> list:
+        # The view reads them through the selector, in order.
+        return PlaygroundMessageSerializer(self.context["messages"], many=True).data
 
 
 # --- usage, models, status -----------------------------------------------------------------------
@@ -215,3 +282,11 @@ class AIStatusSerializer(serializers.Serializer):
     limits = QuotaSerializer(allow_null=True)
     used = QuotaSerializer()
     remaining = QuotaSerializer(allow_null=True)
+
+
+class ReplySuggestionSerializer(serializers.Serializer):
+    text = serializers.CharField(allow_blank=True, help_text="Empty when there is no suggestion.")
+    source = serializers.CharField(
+        help_text="ai (the model), knowledge (the local provider's best snippet) or none."
+    )
+    assistant_id = serializers.UUIDField(allow_null=True)

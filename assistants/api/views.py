@@ -6,11 +6,17 @@ assistant is a 404), every write is one service call. Members read; admins write
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterator
+
+from django.http import StreamingHttpResponse
 from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
+from rest_framework.utils.encoders import JSONEncoder
 from rest_framework.views import APIView
 
 from accounts.api.permissions import (
@@ -18,12 +24,14 @@ from accounts.api.permissions import (
     IsWorkspaceAdminOrReadOnly,
     IsWorkspaceMember,
 )
-from assistants import conf, llm, playground, selectors, services
+from assistants import conf, llm, playground, selectors, services, suggestions
 from assistants.api import serializers as s
-from assistants.models import Assistant
+from assistants.models import Assistant, PlaygroundConversation
 from assistants.schedule import workspace_zone
+from conversations.selectors import conversation_get_for
 from flame.api.pagination import CreatedCursorPagination
 from flame.exceptions import InvalidInput, NotFoundError
+from flame.streaming import stream_body
 
 UUID_PATTERN = "[0-9a-fA-F-]{32,36}"
 SCHEDULE_PATH = rf"schedules/(?P<schedule_id>{UUID_PATTERN})"
@@ -250,25 +258,166 @@ class AIStatusView(APIView):
         return Response(s.AIStatusSerializer(body).data)
 
 
+# How many earlier messages of a playground conversation the model reads (the chat's limit).
+PLAYGROUND_HISTORY = 20
+
+
+def _sse(event: str, data) -> str:
+    return f"event: {event}\ndata: {json.dumps(data, cls=JSONEncoder)}\n\n"
+
+
+def _chat_events(*, by, conversation, assistant, message: str, pieces: Iterator) -> Iterator[str]:
+    """The answer as server-sent events; the exchange is kept once the answer is whole."""
+    try:
+        for piece in pieces:
+            if not isinstance(piece, playground.PlaygroundAnswer):
+                yield _sse("delta", {"content": piece})
+                continue
+            kept = services.playground_exchange_record(
+                by=by,
+                conversation=conversation,
+                assistant=assistant,
+                message=message,
+                reply=piece.reply,
+                source=piece.source,
+            )
+            answer = s.AIChatAnswerSerializer({**piece.as_dict(), "conversation_id": kept.pk})
+            yield _sse("done", answer.data)
+    except llm.LLMError as exc:
+        # The 200 has gone out: the failure is the stream's last event.
+        error = {"code": "ai_unavailable", "message": "The AI provider stopped answering."}
+        yield _sse("error", {**error, "details": {"code": exc.code}})
+
+
 class AIChatView(APIView):
-    """Playground chat: with ``assistant_id`` as that assistant would answer, else the model."""
+    """Playground chat: with ``assistant_id`` as that assistant would answer, else the model.
+
+    Every exchange is kept in the member's playground conversations (``conversation_id`` goes
+    on with one). With ``"stream": true`` the answer comes as server-sent events; quotas and
+    usage are counted like any call, and a quota used up is still a 429 before any event.
+    """
 
     permission_classes = [IsWorkspaceAdmin]
 
-    @extend_schema(request=s.AIChatSerializer, responses={200: s.PlaygroundAnswerSerializer})
+    @extend_schema(
+        request=s.AIChatSerializer,
+        responses={
+            (200, "application/json"): s.AIChatAnswerSerializer,
+            (200, "text/event-stream"): OpenApiTypes.STR,
+        },
+    )
     def post(self, request):
         data = s.AIChatSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         values = dict(data.validated_data)
-        assistant_id = values.pop("assistant_id", None)
-        if assistant_id:
-            answer = playground.assistant_test(assistant=self._assistant(assistant_id), **values)
+        stream = values.pop("stream")
+        conversation = self._conversation(values.pop("conversation_id", None))
+        assistant = self._assistant(values.pop("assistant_id", None), conversation)
+        if conversation is not None:
+            values["history"] = selectors.playground_history(
+                conversation=conversation, limit=PLAYGROUND_HISTORY
+            )
+        if stream:
+            return self._streamed(request, conversation, assistant, values)
+        if assistant is not None:
+            answer = playground.assistant_test(assistant=assistant, **values)
         else:
             answer = playground.ai_chat(by=request.user, **values)
-        return Response(s.PlaygroundAnswerSerializer(answer.as_dict()).data)
+        kept = services.playground_exchange_record(
+            by=request.user,
+            conversation=conversation,
+            assistant=assistant,
+            message=values["message"],
+            reply=answer.reply,
+            source=answer.source,
+        )
+        body = {**answer.as_dict(), "conversation_id": kept.pk}
+        return Response(s.AIChatAnswerSerializer(body).data)
 
-    def _assistant(self, assistant_id) -> Assistant:
+    def _streamed(self, request, conversation, assistant, values) -> StreamingHttpResponse:
+        if assistant is not None:
+            pieces = playground.assistant_test_stream(assistant=assistant, **values)
+        else:
+            pieces = playground.ai_chat_stream(by=request.user, **values)
+        events = _chat_events(
+            by=request.user,
+            conversation=conversation,
+            assistant=assistant,
+            message=values["message"],
+            pieces=pieces,
+        )
+        response = StreamingHttpResponse(
+            stream_body(request._request, events, what="A streamed AI answer"),
+            content_type="text/event-stream",
+        )
+        response["Cache-Control"] = "no-cache"
+        response["X-Accel-Buffering"] = "no"  # nginx: pass each event on at once
+        return response
+
+    def _conversation(self, conversation_id) -> PlaygroundConversation | None:
+        if not conversation_id:
+            return None
+        try:
+            return selectors.playground_conversation_get_for(
+                user=self.request.user, conversation_id=conversation_id
+            )
+        except NotFoundError as exc:
+            raise InvalidInput(
+                "Invalid input.", details={"conversation_id": ["Not found."]}
+            ) from exc
+
+    def _assistant(self, assistant_id, conversation) -> Assistant | None:
+        if conversation is not None:
+            if assistant_id and assistant_id != conversation.assistant_id:
+                raise InvalidInput(
+                    "Invalid input.",
+                    details={"assistant_id": ["Not the assistant of this conversation."]},
+                )
+            return conversation.assistant
+        if not assistant_id:
+            return None
         try:
             return selectors.assistant_get_for(user=self.request.user, assistant_id=assistant_id)
         except NotFoundError as exc:
             raise InvalidInput("Invalid input.", details={"assistant_id": ["Not found."]}) from exc
+
+
+class PlaygroundPagination(CreatedCursorPagination):
+    ordering = ("-updated_at", "-id")
+
+
+class PlaygroundConversationViewSet(viewsets.ReadOnlyModelViewSet):
+    """The member's own playground conversations (``GET /api/ai/conversations[/:id]``)."""
+
+    permission_classes = [IsWorkspaceMember]
+    serializer_class = s.PlaygroundConversationSerializer
+    pagination_class = PlaygroundPagination
+    lookup_value_regex = UUID_PATTERN
+    queryset = PlaygroundConversation.objects.none()  # schema only; requests use the selectors
+
+    def get_queryset(self):
+        return selectors.playground_conversation_list_for(user=self.request.user)
+
+    @extend_schema(responses={200: s.PlaygroundConversationDetailSerializer})
+    def retrieve(self, request, *args, **kwargs):
+        conversation = selectors.playground_conversation_get_for(
+            user=request.user, conversation_id=kwargs["pk"]
+        )
+        messages = selectors.playground_messages(conversation=conversation)
+        detail = s.PlaygroundConversationDetailSerializer(
+            conversation, context={"messages": messages}
+        )
+        return Response(detail.data)
+
+
+class ReplySuggestionView(APIView):
+    """A draft of the next reply for the agent, from the conversation and its assistant's
+    knowledge; it goes to the composer, never to the customer."""
+
+    permission_classes = [IsWorkspaceMember]
+
+    @extend_schema(request=None, responses={200: s.ReplySuggestionSerializer})
+    def post(self, request, pk):
+        conversation = conversation_get_for(user=request.user, conversation_id=pk)
+        suggestion = suggestions.reply_suggest(conversation=conversation)
+        return Response(s.ReplySuggestionSerializer(suggestion.as_dict()).data)

@@ -2,7 +2,8 @@
 
 Runs ``http.server`` in a thread on 127.0.0.1 with a free port; the real ``openai`` client talks
 to it over a socket. It records every request (path, headers, JSON body) and answers
-``POST /v1/chat/completions`` from a script of responses, falling back to a default reply.
+``POST /v1/chat/completions`` from a script of responses, falling back to a default reply;
+a request with ``"stream": true`` gets the reply as server-sent chunks.
 """
 
 from __future__ import annotations
@@ -67,6 +68,16 @@ def _completion_body(answer: Scripted, model: str) -> dict[str, Any]:
     }
 
 
+def _chunk(model: str, delta: dict[str, Any], finish_reason: str | None = None) -> dict[str, Any]:
+    return {
+        "id": "chatcmpl-test",
+        "object": "chat.completion.chunk",
+        "created": int(time.time()),
+        "model": model,
+        "choices": [{"index": 0, "delta": delta, "finish_reason": finish_reason}],
+    }
+
+
 def _error_body(status: int) -> dict[str, Any]:
     kind = "rate_limit_exceeded" if status == 429 else "server_error"
     return {"error": {"message": f"scripted {status}", "type": kind, "code": kind}}
@@ -115,6 +126,9 @@ class _Handler(BaseHTTPRequestHandler):
         answer = self.server.next_answer()
         if answer.delay:
             time.sleep(answer.delay)
+        if body.get("stream") and answer.status == 200 and answer.raw_body is None:
+            self._stream(answer, body)
+            return
         if answer.raw_body is not None:
             payload = answer.raw_body
         elif answer.status == 200:
@@ -122,6 +136,29 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             payload = json.dumps(_error_body(answer.status))
         self._send(answer.status, payload, answer.headers)
+
+    def _stream(self, answer: Scripted, body: dict[str, Any]) -> None:
+        """Server-sent chunks as OpenAI streams them: one per word, the finish, the usage (when
+        ``stream_options.include_usage`` asks for it), then ``[DONE]``."""
+        model = body.get("model", "")
+        words = answer.content.split(" ")
+        pieces = [word if n == 0 else f" {word}" for n, word in enumerate(words)]
+        chunks = [_chunk(model, {"content": piece}) for piece in pieces]
+        chunks.append(_chunk(model, {}, finish_reason="stop"))
+        if (body.get("stream_options") or {}).get("include_usage"):
+            usage = {
+                "prompt_tokens": answer.prompt_tokens,
+                "completion_tokens": answer.completion_tokens,
+                "total_tokens": answer.prompt_tokens + answer.completion_tokens,
+            }
+            chunks.append({**_chunk(model, {}), "choices": [], "usage": usage})
+        events = "".join(f"data: {json.dumps(chunk)}\n\n" for chunk in chunks)
+        data = (events + "data: [DONE]\n\n").encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
 
     def _send(self, status: int, payload: str, headers: dict[str, str]) -> None:
         data = payload.encode()

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 from django.utils import timezone
+from rest_framework.test import APIClient
 
 from assistants import usage
 from assistants.models import AIDailyUsage, AIUsage
@@ -76,9 +77,18 @@ def test_metered_call_counts_request_and_tokens(admin_client, workspace, openai_
     assert (ledger.requests, ledger.tokens) == (1, 50)
 
 
+@pytest.fixture
+def admin_session_client(admin_user):
+    """The admin signed in to the product's pages (the Free plan has no API access)."""
+    client = APIClient()
+    client.force_login(admin_user)
+    return client
+
+
 def test_last_request_of_the_day_goes_through_and_the_next_does_not(
-    admin_client, workspace, openai_server
+    admin_session_client, workspace, openai_server
 ):
+    admin_client = admin_session_client
     workspace.plan = "free"
     workspace.save()
     assistant = AIAssistantFactory(workspace=workspace)
@@ -375,7 +385,8 @@ def test_chat_on_the_local_provider_explains_itself(admin_client):
     assert (body["source"], body["provider"]) == ("notice", "local")
 
 
-def test_chat_over_quota_is_429(admin_client, workspace, openai_server):
+def test_chat_over_quota_is_429(admin_session_client, workspace, openai_server):
+    admin_client = admin_session_client
     workspace.plan = "free"
     workspace.save()
     AIDailyUsage.objects.create(

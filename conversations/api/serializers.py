@@ -6,7 +6,7 @@ from collections.abc import Mapping
 
 from rest_framework import serializers
 
-from conversations.models import Conversation, Message
+from conversations.models import ContactAttribute, Conversation, Message
 from conversations.types import Platform
 
 AI_NOT_ANALYSED = "none"  # ?ai_priority=none: conversations the AI has not analysed yet
@@ -59,6 +59,12 @@ class ConversationFilterSerializer(StrictInputSerializer):
         allow_null=True,
         help_text="Open conversations whose customer waits for an agent's answer (true/false).",
     )
+    snoozed = serializers.BooleanField(
+        required=False,
+        default=None,
+        allow_null=True,
+        help_text="Snoozed conversations (true) or those that are not (false).",
+    )
     search = serializers.CharField(required=False, max_length=200)
 
     def validate_status(self, value: str):
@@ -90,6 +96,22 @@ def _tags_field(**options) -> serializers.ListField:
     )
 
 
+class TemplateSendSerializer(StrictInputSerializer):
+    """An approved template and what fills its placeholders, in the order they appear."""
+
+    name = serializers.CharField(max_length=512)
+    language = serializers.CharField(max_length=16, help_text="e.g. es_MX, en_US")
+    header = serializers.ListField(
+        child=serializers.CharField(max_length=1024),
+        required=False,
+        max_length=1,
+        help_text="The header's parameter: its text, or an https link for a media header.",
+    )
+    body = serializers.ListField(
+        child=serializers.CharField(max_length=1024), required=False, max_length=30
+    )
+
+
 class ConversationCreateSerializer(StrictInputSerializer):
     contact_name = serializers.CharField(max_length=200)
     contact_phone = serializers.CharField(max_length=32, required=False, allow_blank=True)
@@ -116,8 +138,17 @@ class ConversationCreateSerializer(StrictInputSerializer):
     )
     priority = serializers.ChoiceField(choices=Conversation.Priority.choices, required=False)
     tags = _tags_field()
+    template = TemplateSendSerializer(
+        required=False,
+        help_text="An approved WhatsApp template to open the conversation with (how a business "
+        "writes first).",
+    )
 
     def validate(self, attrs):
+        if attrs.get("template") and not attrs.get("integration_id"):
+            raise serializers.ValidationError(
+                {"template": ["Needs integration_id (the channel to send it on)."]}
+            )
         if attrs.get("contact_external_id") and not attrs.get("integration_id"):
             raise serializers.ValidationError(
                 {"contact_external_id": ["Needs integration_id (the channel it belongs to)."]}
@@ -158,6 +189,25 @@ class AssignSerializer(serializers.Serializer):
         return attrs
 
 
+class TemplatePartSerializer(serializers.Serializer):
+    format = serializers.CharField(help_text="TEXT, IMAGE, VIDEO, DOCUMENT or LOCATION.")
+    text = serializers.CharField()
+    parameters = serializers.ListField(
+        child=serializers.CharField(), help_text="Its placeholders ({{1}} or {{name}}), in order."
+    )
+
+
+class MessageTemplateChoiceSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    name = serializers.CharField()
+    language = serializers.CharField()
+    category = serializers.CharField()
+    status = serializers.CharField()
+    header = TemplatePartSerializer(allow_null=True)
+    body = TemplatePartSerializer()
+    footer = serializers.CharField()
+
+
 class MessageCreateSerializer(serializers.Serializer):
     content = serializers.CharField(
         max_length=4096, required=False, allow_blank=True, trim_whitespace=False
@@ -174,8 +224,34 @@ class MessageCreateSerializer(serializers.Serializer):
     )
     media_url = serializers.URLField(max_length=2000, required=False, allow_blank=True)
     reply_to = serializers.UUIDField(required=False, allow_null=True)
+    private = serializers.BooleanField(
+        default=False,
+        help_text="A private note for the team (text only): never sent to the customer.",
+    )
+    file = serializers.FileField(
+        required=False,
+        allow_empty_file=False,
+        help_text="A file to send (multipart); content is its caption. Its kind is read from "
+        "the bytes unless type says image, video, audio or file.",
+    )
+    template = TemplateSendSerializer(
+        required=False,
+        help_text="An approved WhatsApp template; the only message allowed outside the window.",
+    )
 
     def validate(self, attrs):
+        if "template" in attrs and (
+            attrs.get("file") or attrs.get("media_url") or attrs.get("content", "").strip()
+        ):
+            raise serializers.ValidationError({"template": ["Send a template on its own."]})
+        if attrs.get("private") and (attrs.get("file") or "template" in attrs):
+            raise serializers.ValidationError({"private": ["A note is text only."]})
+        if attrs.get("file") or "template" in attrs:
+            return attrs
+        if attrs.get("private") and (
+            attrs.get("media_url") or attrs.get("reply_to") or attrs["type"] != Message.Type.TEXT
+        ):
+            raise serializers.ValidationError({"private": ["A note is text only."]})
         if not attrs.get("content", "").strip() and not attrs.get("media_url"):
             raise serializers.ValidationError({"content": ["A message needs text or media."]})
         return attrs
@@ -192,6 +268,13 @@ class ContactUpdateSerializer(serializers.Serializer):
     email = serializers.EmailField(max_length=254, required=False, allow_blank=True)
     avatar_url = serializers.URLField(max_length=1000, required=False, allow_blank=True)
     metadata = serializers.DictField(required=False)
+    note = serializers.CharField(
+        max_length=5000, required=False, allow_blank=True, trim_whitespace=False
+    )
+    attributes = serializers.DictField(
+        required=False,
+        help_text="Values by attribute key (see /api/contact-attributes); null or '' clears one.",
+    )
 
 
 class EventQuerySerializer(serializers.Serializer):
@@ -209,3 +292,94 @@ class EventPageSerializer(serializers.Serializer):
     results = EventSerializer(many=True)
     last_id = serializers.IntegerField()
     has_more = serializers.BooleanField()
+
+
+# --- the agent workbench: notes, snooze, bulk changes, contact panel, tags ----------------------
+
+
+class NoteCreateSerializer(StrictInputSerializer):
+    content = serializers.CharField(max_length=4096, trim_whitespace=False)
+
+    def validate_content(self, value: str) -> str:
+        if not value.strip():
+            raise serializers.ValidationError("A note needs text.")
+        return value
+
+
+class SnoozeSerializer(StrictInputSerializer):
+    until = serializers.DateTimeField(
+        allow_null=True,
+        help_text="When it comes back; null: when the customer writes again.",
+    )
+
+
+class BulkSerializer(StrictInputSerializer):
+    conversation_ids = serializers.ListField(
+        child=serializers.UUIDField(), min_length=1, max_length=100
+    )
+    action = serializers.ChoiceField(
+        choices=["assign", "status", "priority", "add_tag", "remove_tag", "snooze"]
+    )
+    agent_id = serializers.UUIDField(required=False, allow_null=True)
+    status = serializers.ChoiceField(choices=Conversation.Status.choices, required=False)
+    priority = serializers.ChoiceField(choices=Conversation.Priority.choices, required=False)
+    tag = serializers.CharField(max_length=50, required=False)
+    until = serializers.DateTimeField(required=False, allow_null=True)
+
+    # The value each action needs (snooze's ``until`` may be null: until the customer writes).
+    NEEDS = {
+        "assign": "agent_id",
+        "status": "status",
+        "priority": "priority",
+        "add_tag": "tag",
+        "remove_tag": "tag",
+        "snooze": "until",
+    }
+
+    def validate(self, attrs):
+        needed = self.NEEDS[attrs["action"]]
+        if needed not in attrs:
+            raise serializers.ValidationError({needed: [f"Needed for {attrs['action']}."]})
+        extra = sorted(set(self.NEEDS.values()) & set(attrs) - {needed})
+        if extra:
+            raise serializers.ValidationError(
+                {name: [f"Not used by {attrs['action']}."] for name in extra}
+            )
+        if needed == "tag" and not attrs["tag"].strip():
+            raise serializers.ValidationError({"tag": ["This field may not be blank."]})
+        return attrs
+
+
+class TagMergeSerializer(StrictInputSerializer):
+    into = serializers.UUIDField(help_text="The tag that stays.")
+
+
+class ContactAttributeWriteSerializer(StrictInputSerializer):
+    key = serializers.SlugField(max_length=40)
+    label = serializers.CharField(max_length=80)
+    type = serializers.ChoiceField(choices=ContactAttribute.Type.choices, default="text")
+
+
+class ContactAttributeUpdateSerializer(StrictInputSerializer):
+    label = serializers.CharField(max_length=80)
+
+
+class ActivitySerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    conversation_id = serializers.UUIDField()
+    created_at = serializers.DateTimeField()
+    activity = serializers.DictField(
+        help_text="kind (assigned, unassigned, resolved, reopened, status, priority, tags, "
+        "snoozed, unsnoozed, handoff, survey_sent), by {id, name} or null, and the kind's facts."
+    )
+
+
+class UnreadCountsSerializer(serializers.Serializer):
+    mine = serializers.IntegerField()
+    unassigned = serializers.IntegerField()
+    all = serializers.IntegerField()
+    waiting = serializers.IntegerField()
+
+
+class BulkResultSerializer(serializers.Serializer):
+    conversations = serializers.ListField(child=serializers.DictField())

@@ -4,9 +4,11 @@ every queryset comes from ``conversations.selectors``, every write from ``servic
 from __future__ import annotations
 
 from django.db import transaction
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -14,14 +16,17 @@ from accounts.api.permissions import IsWorkspaceAdminOrReadOnly, IsWorkspaceMemb
 from accounts.selectors import user_get_for
 from conversations import hooks, selectors, services
 from conversations.api import serializers as s
-from conversations.models import Contact, Conversation, Tag
+from conversations.files import file_response
+from conversations.models import Contact, Conversation, Message, Tag
 from conversations.realtime import event_wire
 from conversations.serializers import (
+    AttachmentSerializer,
     ContactSerializer,
     ConversationSerializer,
     MessageSerializer,
     TagSerializer,
 )
+from conversations.services.attachments import attachment_kind_for
 from flame.api.lookups import related_or_400
 from flame.api.pagination import CreatedCursorPagination
 from flame.exceptions import InvalidInput, NotFoundError
@@ -79,7 +84,11 @@ class ConversationViewSet(viewsets.GenericViewSet):
                 user=request.user,
                 integration_id=integration_id,
             )
-        opened = services.conversation_create(by=request.user, integration=integration, **values)
+        template = values.pop("template", None)
+        first_message = _template_draft(integration, template) if template else None
+        opened = services.conversation_create(
+            by=request.user, integration=integration, first_message=first_message, **values
+        )
         # An existing conversation with this customer on the channel is reused: 200, not 201.
         code = status.HTTP_201_CREATED if opened.created else status.HTTP_200_OK
         return self._respond(opened.conversation, code)
@@ -215,6 +224,11 @@ class ConversationViewSet(viewsets.GenericViewSet):
         data.is_valid(raise_exception=True)
         conversation = self._conversation()
         values = dict(data.validated_data)
+        if values.pop("private"):
+            note = services.note_add(
+                by=request.user, conversation=conversation, content=values["content"]
+            )
+            return Response(MessageSerializer(note).data, status=status.HTTP_201_CREATED)
         reply_to_id = values.pop("reply_to", None)
         reply_to = None
         if reply_to_id:
@@ -228,10 +242,58 @@ class ConversationViewSet(viewsets.GenericViewSet):
         message = services.message_send_agent(
             by=request.user,
             conversation=conversation,
-            draft=services.OutboundDraft(reply_to=reply_to, **values),
+            draft=_draft(conversation.integration, values, reply_to),
         )
         message.refresh_from_db()
         return Response(MessageSerializer(message).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(responses={200: s.MessageTemplateChoiceSerializer(many=True)})
+    @action(detail=True, methods=["get"])
+    def templates(self, request, pk=None):
+        """The approved templates an agent may send in this conversation (WhatsApp)."""
+        conversation = self._conversation()
+        if conversation.integration_id is None:
+            return Response([])
+        return Response(hooks.template_choices.ask(integration=conversation.integration))
+
+
+def _template_draft(integration, template: dict, reply_to=None) -> services.OutboundDraft:
+    """An approved template filled in by the channel's provider (the ``message_template``
+    port): what the thread shows and what the send needs."""
+    if integration is None:
+        raise InvalidInput(
+            "Invalid input.", details={"template": ["Templates are sent on a channel."]}
+        )
+    rendered = hooks.message_template.ask(
+        integration=integration,
+        name=template["name"],
+        language=template["language"],
+        parameters={key: template.get(key, []) for key in ("header", "body")},
+    )
+    return services.OutboundDraft(
+        type=Message.Type.TEMPLATE,
+        content=rendered.content,
+        metadata=rendered.metadata,
+        reply_to=reply_to,
+    )
+
+
+def _draft(integration, values: dict, reply_to) -> services.OutboundDraft:
+    """The message an agent asked for: a template, a file with its caption, or text."""
+    upload = values.pop("file", None)
+    template = values.pop("template", None)
+    if template is not None:
+        return _template_draft(integration, template, reply_to)
+    if upload is None:
+        return services.OutboundDraft(reply_to=reply_to, **values)
+    file = services.Upload(
+        content=upload,
+        file_name=upload.name or "",
+        declared=upload.content_type or "",
+        size=upload.size,
+        kind=attachment_kind_for(values.get("type", "")),
+    )
+    return services.OutboundDraft(content=values.get("content", ""), reply_to=reply_to, upload=file)
 
 
 class TagViewSet(
@@ -294,7 +356,7 @@ class ContactViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     def update(self, request, pk=None, partial=False):
         data = s.ContactUpdateSerializer(data=request.data, partial=partial)
         data.is_valid(raise_exception=True)
-        contact = services.contact_update(contact=self.get_object(), data=data.validated_data)
+        contact = services.contact_edit(contact=self.get_object(), data=dict(data.validated_data))
         return Response(ContactSerializer(contact).data)
 
     @extend_schema(request=s.ContactUpdateSerializer, responses={200: ContactSerializer})
@@ -321,3 +383,43 @@ class EventListView(APIView):
                 "has_more": len(events) > limit,
             }
         )
+
+
+class _AnyAccept(BaseContentNegotiation):
+    """Files are asked for by <img>, <audio> and downloads with whatever Accept header they
+    like; errors still answer in JSON."""
+
+    def select_parser(self, request, parsers):
+        return parsers[0]
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        return renderers[0], renderers[0].media_type
+
+
+class AttachmentFileView(APIView):
+    """The file itself, for members who see its conversation (another workspace: 404)."""
+
+    permission_classes = [IsWorkspaceMember]
+    content_negotiation_class = _AnyAccept
+
+    @extend_schema(
+        responses={(200, "application/octet-stream"): OpenApiTypes.BINARY},
+        parameters=[OpenApiParameter("download", bool)],
+    )
+    def get(self, request, attachment_id):
+        attachment = selectors.attachment_get_for(user=request.user, attachment_id=attachment_id)
+        if not attachment.is_ready:
+            raise NotFoundError("The file is not available.", code="file_not_available")
+        return file_response(attachment, download=request.query_params.get("download") == "1")
+
+
+class AttachmentRetryView(APIView):
+    """Download a file again after the download failed (the message shows why)."""
+
+    permission_classes = [IsWorkspaceMember]
+
+    @extend_schema(request=None, responses={200: AttachmentSerializer})
+    def post(self, request, attachment_id):
+        attachment = selectors.attachment_get_for(user=request.user, attachment_id=attachment_id)
+        attachment = services.attachment_retry_download(by=request.user, attachment=attachment)
+        return Response(AttachmentSerializer(attachment).data)

@@ -7,7 +7,8 @@ import uuid
 
 from django.db import IntegrityError, transaction
 
-from conversations.models import ContactIdentity, Message
+from conversations.models import Attachment, ContactIdentity, Message
+from conversations.services.attachments import attachments_create_inbound, purge_message_content
 from conversations.services.counters import count_new_message
 from conversations.services.events import message_new, message_updated
 from conversations.services.inbound import contact_for_identity, open_conversation_for
@@ -61,12 +62,15 @@ def message_edit_from_channel(*, integration, target_external_id: str, content: 
 
 @transaction.atomic
 def message_delete_from_channel(*, integration, target_external_id: str) -> bool:
+    """The customer deleted (revoked, unsent) a message: what we stored of it goes — text,
+    captions, files — and a "deleted" marker stays in the thread."""
     message = _locked_channel_message(integration, target_external_id)
     if message is None:
         return False
     if not message.is_deleted:
         message.is_deleted = True
-        message.save(update_fields=["is_deleted"])
+        purge_message_content(message)
+        message.save(update_fields=["is_deleted", "content", "media_url", "metadata"])
         message_updated(message)
     return True
 
@@ -130,14 +134,14 @@ def _echo_is_ours(integration, echo: EchoedMessage) -> bool:
 
 
 @transaction.atomic
-def message_record_echo(*, integration, echo: EchoedMessage) -> bool:
+def message_record_echo(*, integration, echo: EchoedMessage) -> list[Attachment] | None:
     """A message the business sent outside FLAME (Page inbox, phone app): store it once.
 
     Our own sends come back as echoes too; they are recognised and change nothing. Returns
-    whether a new message was stored.
+    the files still to download of the new message, or None when nothing was stored.
     """
     if _echo_is_ours(integration, echo):
-        return False
+        return None
     # The business may start a conversation from the phone app: the customer can be new to us.
     contact = contact_for_identity(
         integration, InboundMessage(external_contact_id=echo.external_contact_id, external_id="")
@@ -158,7 +162,8 @@ def message_record_echo(*, integration, echo: EchoedMessage) -> bool:
                 status=Message.Status.SENT,
             )
     except IntegrityError:
-        return False
+        return None
+    files = attachments_create_inbound([(message, echo.attachments)])
     count_new_message(conversation, message)
     message_new(message, conversation)
-    return True
+    return files

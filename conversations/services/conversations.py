@@ -11,12 +11,17 @@ from django.db.models import Case, F, TextField, Value, When
 from django.utils import timezone
 
 from accounts.models import User
-from conversations import hooks, realtime
-from conversations.models import Contact, Conversation
+from conversations import activity, hooks, realtime
+from conversations.activity import Snapshot
+from conversations.models import Contact, Conversation, Event, Message
 from conversations.selectors import agents_see_unassigned, conversation_scope
+from conversations.services.access import ensure_can_act
+from conversations.services.access import is_operator as _is_operator
+from conversations.services.activity import activities_record, activity_record, stored_state
 from conversations.services.contacts import contact_update
 from conversations.services.events import conversation_updated, reloaded
 from conversations.services.inbound import contact_for_identity, open_conversation_for
+from conversations.services.outbound import OutboundDraft, message_store_outbound
 from conversations.services.tags import tags_named
 from conversations.types import InboundMessage
 from flame.exceptions import ConflictError, InvalidInput, PermissionDeniedError
@@ -25,18 +30,6 @@ OPEN_CONFLICT = "This customer already has an open conversation on this channel.
 NOT_YOURS_CONFLICT = "Another agent handles this customer's conversation on this channel."
 
 _UNSET: Any = object()  # "not given", where None means "unassign"
-
-
-def _is_operator(user: User) -> bool:
-    """A platform operator (an active superuser, working in Django admin) acts in every
-    workspace with the rights of its admins; most belong to no workspace at all."""
-    return user.is_active and user.is_superuser
-
-
-def ensure_can_act(*, by: User, conversation: Conversation) -> None:
-    """Agents act on conversations they can see; selectors already hid the rest (404)."""
-    if by.workspace_id != conversation.workspace_id and not _is_operator(by):
-        raise PermissionDeniedError("Not your workspace.")
 
 
 @dataclass(frozen=True)
@@ -58,6 +51,7 @@ def conversation_create(
     status: str | None = None,
     priority: str | None = None,
     tags: list[str] | None = None,
+    first_message: OutboundDraft | None = None,
 ) -> ConversationOpened:
     """A conversation an agent starts (API/inbox). An agent who opens one is assigned to it.
 
@@ -73,6 +67,14 @@ def conversation_create(
     else:
         opened = _conversation_on_channel(by, integration, platform, contact_external_id, contact)
     _apply_agent_edits(opened.conversation, status=status, priority=priority, tags=tags)
+    if first_message is not None:
+        # A business writing first (a WhatsApp template): delivered like any reply.
+        message_store_outbound(
+            conversation=reloaded(opened.conversation),
+            sender=Message.Sender.AGENT,
+            draft=first_message,
+            author=by,
+        )
     fresh = conversation_updated(opened.conversation, created=opened.created)
     return replace(opened, conversation=fresh)
 
@@ -147,6 +149,7 @@ def _status_fields(conversation: Conversation, status: str) -> dict[str, Any]:
         fields["resolved_at"] = None
     if status not in Conversation.OPEN_STATUSES:
         fields["waiting_since"] = None  # closed: nobody owes the customer an answer any more
+        fields.update(snoozed=False, snoozed_until=None)  # nothing left to wake up
     return fields
 
 
@@ -214,6 +217,7 @@ def conversation_update(
     """An agent's edits; None leaves a field alone. ``agent`` / ``assistant`` (None unassigns)
     follow ``conversation_assign``'s rules."""
     ensure_can_act(by=by, conversation=conversation)
+    before = stored_state(conversation)
     previous_agent_id = conversation.assigned_agent_id
     # Assignment first: a survey sent on resolve names the agent who resolved it.
     assignment = _assignment_changes(by, conversation, agent=agent, assistant=assistant)
@@ -231,6 +235,7 @@ def conversation_update(
         contact_update(contact=conversation.contact, data=contact)
     fresh = conversation_updated(conversation)
     _tell_previous_agent(fresh, previous_agent_id)
+    activities_record(before=before, conversation=fresh, by=by)
     if changes.get("status") == Conversation.Status.RESOLVED:
         hooks.conversation_resolved.send(conversation=fresh)
     return fresh
@@ -240,9 +245,16 @@ def conversation_hand_off(*, conversation: Conversation, assistant, reason: str)
     """An assistant has no answer to give: the conversation waits for an agent (pending), and
     the agents are told why."""
     _apply_changes(conversation, {"status": Conversation.Status.PENDING})
-    return conversation_updated(
+    fresh = conversation_updated(
         conversation, handoff={"reason": reason, "assistant_id": str(assistant.pk)}
     )
+    activity_record(
+        conversation=fresh,
+        kind=activity.HANDOFF,
+        reason=reason,
+        assistant={"id": str(assistant.pk), "name": assistant.name},
+    )
+    return fresh
 
 
 def conversation_set_status(*, by: User, conversation: Conversation, status: str) -> Conversation:
@@ -299,12 +311,31 @@ def conversation_assign(
 ) -> Conversation:
     """Assign (or with None, unassign) an agent and/or an assistant."""
     ensure_can_act(by=by, conversation=conversation)
+    before = stored_state(conversation)
     previous_agent_id = conversation.assigned_agent_id
     changes = _assignment_changes(by, conversation, agent=agent, assistant=assistant)
     if changes:
         _apply_changes(conversation, changes)
     fresh = conversation_updated(conversation)
     _tell_previous_agent(fresh, previous_agent_id)
+    activities_record(before=before, conversation=fresh, by=by)
+    return fresh
+
+
+@transaction.atomic
+def conversation_assign_automatically(
+    *, conversation: Conversation, agent: User
+) -> Conversation | None:
+    """Auto-assignment's choice (workbench): only while nobody is assigned, so a person who
+    claimed it meanwhile keeps it (None then, and nothing changes)."""
+    before = stored_state(conversation)
+    assigned = Conversation.objects.filter(pk=conversation.pk, assigned_agent__isnull=True).update(
+        assigned_agent=agent, updated_at=timezone.now()
+    )
+    if not assigned:
+        return None
+    fresh = conversation_updated(conversation)
+    activities_record(before=before, conversation=fresh, by=None, automatic=True)
     return fresh
 
 
@@ -326,6 +357,7 @@ def conversation_record_analysis(
     locked = Conversation.objects.select_for_update(of=("self",)).filter(pk=conversation_id).first()
     if locked is None:
         return None
+    before = Snapshot.of(locked)
     changes: dict[str, Any] = {
         "ai_summary": summary,
         "ai_priority": priority,
@@ -338,6 +370,7 @@ def conversation_record_analysis(
     retagged = not locked.tags_set_by_agent and _retag(locked, tags)
     if retagged or changes.get("priority", locked.priority) != locked.priority:
         fresh = conversation_updated(locked)  # lists re-filter and re-badge it
+        activities_record(before=before, conversation=fresh, by=None, ai=True)
     else:
         fresh = reloaded(locked)
     _analysis_event(fresh)
@@ -374,6 +407,8 @@ def conversation_delete(*, by: User, conversation: Conversation) -> None:
     if not (by.is_workspace_admin or _is_operator(by)):
         raise PermissionDeniedError("Only workspace admins can delete conversations.")
     ensure_can_act(by=by, conversation=conversation)
+    # Its history lines are kept past the event retention for the thread; it has no thread now.
+    Event.objects.filter(kind=Event.ACTIVITY, conversation_id=conversation.pk).delete()
     realtime.event_record(
         workspace_id=conversation.workspace_id,
         kind="conversation:deleted",

@@ -48,6 +48,8 @@ def count_new_messages(conversation_id, messages: list[Message]) -> None:
         changes["last_customer_message_at"] = customer_wrote_at(at)
         first = min(item.created_at for item in messages)
         changes["waiting_since"] = Coalesce(F("waiting_since"), Value(first))
+        # The customer wrote: a snoozed conversation is back in the open list.
+        changes.update(snoozed=False, snoozed_until=None)
     else:
         changes["first_response_at"] = Coalesce(F("first_response_at"), Value(at))
         # Only a person answers: an assistant's "someone will get back to you" leaves the

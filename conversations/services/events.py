@@ -77,9 +77,11 @@ def status_event(message: Message) -> None:
 
 
 def events_prune(*, older_than_days: int | None = None) -> int:
-    """Delete outbox rows past retention; clients older than that reload their state."""
+    """Delete outbox rows past retention; clients older than that reload their state. History
+    lines stay: the thread shows them for as long as the conversation exists."""
     days = older_than_days if older_than_days is not None else settings.EVENT_RETENTION_DAYS
-    deleted, _ = Event.objects.filter(created_at__lt=timezone.now() - timedelta(days=days)).delete()
+    expired = Event.objects.filter(created_at__lt=timezone.now() - timedelta(days=days))
+    deleted, _ = expired.exclude(kind=Event.ACTIVITY).delete()
     return deleted
 
 

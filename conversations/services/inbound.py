@@ -12,15 +12,16 @@ not the core's business: ingestion (integrations) orchestrates it around these c
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
 from accounts.models import User
-from conversations import realtime
-from conversations.models import Contact, ContactIdentity, Conversation, Message
+from conversations import hooks, realtime
+from conversations.models import Attachment, Contact, ContactIdentity, Conversation, Message
+from conversations.services.attachments import attachments_create_inbound
 from conversations.services.counters import count_new_messages, customer_wrote_at
 from conversations.services.events import message_new, message_new_payload
 from conversations.types import InboundMessage
@@ -40,6 +41,8 @@ class InboundBatch:
 
     messages: list[Message]
     conversations: dict
+    # The files of those messages, still to be downloaded (integrations fetches them).
+    attachments: list[Attachment] = field(default_factory=list)
 
 
 def _fitted(field: str, value: str) -> str:
@@ -59,6 +62,7 @@ def contact_for_identity(integration, inbound: InboundMessage) -> Contact:
         contact = identity.contact
         if name and not contact.name:
             Contact.objects.filter(pk=contact.pk).update(name=name)
+        _remember_username(identity, inbound.contact_username)
         return contact
     try:
         with transaction.atomic():
@@ -68,7 +72,10 @@ def contact_for_identity(integration, inbound: InboundMessage) -> Contact:
                 phone=_fitted("phone", inbound.contact_phone),
             )
             ContactIdentity.objects.create(
-                contact=contact, integration=integration, external_id=inbound.external_contact_id
+                contact=contact,
+                integration=integration,
+                external_id=inbound.external_contact_id,
+                metadata=_username(inbound.contact_username),
             )
             return contact
     except IntegrityError:
@@ -76,6 +83,17 @@ def contact_for_identity(integration, inbound: InboundMessage) -> Contact:
         return ContactIdentity.objects.get(
             integration=integration, external_id=inbound.external_contact_id
         ).contact
+
+
+def _username(username: str) -> dict:
+    return {"username": username} if username else {}
+
+
+def _remember_username(identity: ContactIdentity, username: str) -> None:
+    """The customer's platform handle, kept current (Telegram users may rename themselves)."""
+    if username and identity.metadata.get("username") != username:
+        identity.metadata = {**identity.metadata, "username": username}
+        ContactIdentity.objects.filter(pk=identity.pk).update(metadata=identity.metadata)
 
 
 def open_conversation_for(
@@ -153,12 +171,13 @@ def _known_contacts(integration, inbounds: list[InboundMessage]) -> dict[str, Co
     """External contact id → contact, one query for returning customers; new ones one by one
     through the single-message path (which handles the identity race)."""
     ids = {inbound.external_contact_id for inbound in inbounds}
-    known = {
-        identity.external_id: identity.contact
-        for identity in ContactIdentity.objects.select_related("contact").filter(
-            integration=integration, external_id__in=ids
-        )
-    }
+    identities = ContactIdentity.objects.select_related("contact").filter(
+        integration=integration, external_id__in=ids
+    )
+    known = {identity.external_id: identity.contact for identity in identities}
+    usernames = {i.external_contact_id: i.contact_username for i in inbounds if i.contact_username}
+    for identity in identities:
+        _remember_username(identity, usernames.get(identity.external_id, ""))
     for inbound in inbounds:
         if inbound.external_contact_id not in known:
             known[inbound.external_contact_id] = contact_for_identity(integration, inbound)
@@ -192,7 +211,9 @@ def _reply_targets(integration, inbounds: list[InboundMessage]) -> dict[str, Mes
     }
 
 
-def _bulk_insert_inbound(integration, inbounds: list[InboundMessage]) -> list[Message]:
+def _bulk_insert_inbound(
+    integration, inbounds: list[InboundMessage]
+) -> list[tuple[Message, InboundMessage]]:
     contacts = _known_contacts(integration, inbounds)
     conversations = _open_conversations(
         integration, list({c.pk: c for c in contacts.values()}.values())
@@ -212,7 +233,7 @@ def _bulk_insert_inbound(integration, inbounds: list[InboundMessage]) -> list[Me
     stored = set(
         Message.objects.filter(pk__in=[row.pk for row in rows]).values_list("pk", flat=True)
     )
-    return [row for row in rows if row.pk in stored]
+    return [(row, inbound) for row, inbound in zip(rows, inbounds, strict=True) if row.pk in stored]
 
 
 def _announce(created: list[Message]) -> dict:
@@ -235,6 +256,7 @@ def _announce(created: list[Message]) -> dict:
         kind="message:new",
         items=[message_new_payload(message, fresh[message.conversation_id]) for message in created],
     )
+    hooks.customer_messages_stored.send(messages=created, conversations=fresh)
     return fresh
 
 
@@ -245,8 +267,14 @@ def messages_receive_inbound(*, integration, inbounds: list[InboundMessage]) -> 
     fresh = inbound_not_stored(integration=integration, inbounds=inbounds)
     if not fresh:
         return InboundBatch(messages=[], conversations={})
-    stored = _bulk_insert_inbound(integration, fresh)
-    return InboundBatch(messages=stored, conversations=_announce(stored) if stored else {})
+    pairs = _bulk_insert_inbound(integration, fresh)
+    stored = [message for message, _inbound in pairs]
+    files = attachments_create_inbound((m, inbound.attachments) for m, inbound in pairs)
+    return InboundBatch(
+        messages=stored,
+        conversations=_announce(stored) if stored else {},
+        attachments=files,
+    )
 
 
 def message_receive_inbound(*, integration, inbound: InboundMessage) -> InboundResult:
@@ -276,6 +304,7 @@ def message_receive_in_thread(
             message.save(force_insert=True)
     except IntegrityError:
         return None  # stored by an earlier delivery or another worker
+    attachments_create_inbound([(message, inbound.attachments)])
     Conversation.objects.filter(pk=conversation.pk).update(
         message_count=F("message_count") + 1,
         last_customer_message_at=customer_wrote_at(message.created_at),

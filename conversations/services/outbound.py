@@ -8,7 +8,7 @@ conditional UPDATE.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from django.db import transaction
@@ -17,11 +17,29 @@ from django.utils import timezone
 
 from accounts.models import User
 from conversations import hooks
-from conversations.models import Conversation, Message
-from conversations.services.conversations import ensure_can_act
+from conversations.models import Attachment, Conversation, Message
+from conversations.services.access import ensure_can_act
+from conversations.services.attachments import (
+    MESSAGE_TYPES,
+    StoredFile,
+    Upload,
+    typed_upload,
+    upload_discard,
+    upload_refusal,
+    upload_store,
+)
 from conversations.services.counters import count_new_message
 from conversations.services.events import message_new, status_event
+from conversations.window import ensure_may_write_freely
 from flame.exceptions import ConflictError, InvalidInput
+
+
+@dataclass(frozen=True)
+class OutboundFile:
+    """An agent's file, already checked and written to storage, to attach to the message."""
+
+    attachment: Attachment
+    stored: StoredFile
 
 
 @dataclass(frozen=True)
@@ -31,6 +49,23 @@ class OutboundDraft:
     media_url: str = ""
     metadata: dict | None = None
     reply_to: Message | None = None
+    # A file an agent attached (the content is its caption); checked and stored on sending.
+    upload: Upload | None = None
+    file: OutboundFile | None = None
+
+
+def _attach(message: Message, file: OutboundFile) -> None:
+    attachment = file.attachment
+    attachment.message = message
+    attachment.workspace_id = message.workspace_id
+    attachment.file.name = file.stored.name
+    attachment.mime_type = file.stored.mime_type
+    attachment.size = file.stored.size
+    attachment.sha256 = file.stored.sha256
+    attachment.file_name = file.stored.file_name
+    attachment.caption = message.content
+    attachment.status = Attachment.Status.READY
+    attachment.save(force_insert=True)
 
 
 def message_store_outbound(
@@ -48,7 +83,7 @@ def message_store_outbound(
     as stored, with no task and no second event. Callers hold the transaction
     (``message_send_agent``, the assistants' auto-reply).
     """
-    if not draft.content.strip() and not draft.media_url:
+    if not draft.content.strip() and not draft.media_url and draft.file is None:
         raise InvalidInput(
             "Invalid input.", details={"content": ["A message needs text or media."]}
         )
@@ -66,6 +101,8 @@ def message_store_outbound(
         reply_to=draft.reply_to,
         status=Message.Status.QUEUED if conversation.integration_id else Message.Status.SENT,
     )
+    if draft.file is not None:
+        _attach(message, draft.file)
     count_new_message(conversation, message)
     message_new(message, conversation)
     if message.status == Message.Status.QUEUED:
@@ -73,16 +110,43 @@ def message_store_outbound(
     return message
 
 
-@transaction.atomic
 def message_send_agent(*, by: User, conversation: Conversation, draft: OutboundDraft) -> Message:
+    """An agent's message: text, a file with its caption, or an approved template.
+
+    What the channel would refuse — free text outside the messaging window, a file of a type or
+    size the platform does not take — is refused here, before anything is stored or sent. An
+    attached file is written to storage before the transaction (on S3 that is a network call)
+    and removed again if the message is not stored.
+    """
     ensure_can_act(by=by, conversation=conversation)
     if draft.reply_to is not None and draft.reply_to.conversation_id != conversation.pk:
         raise InvalidInput("Invalid input.", details={"reply_to": ["Not in this conversation."]})
-    message = message_store_outbound(
-        conversation=conversation, sender=Message.Sender.AGENT, draft=draft, author=by
-    )
-    hooks.agent_replied.send(message=message)
+    if draft.type != Message.Type.TEMPLATE:
+        ensure_may_write_freely(conversation, sender=Message.Sender.AGENT)
+    draft = _with_stored_file(conversation, draft)
+    try:
+        with transaction.atomic():
+            message = message_store_outbound(
+                conversation=conversation, sender=Message.Sender.AGENT, draft=draft, author=by
+            )
+            hooks.agent_replied.send(message=message)
+    except BaseException:
+        upload_discard(draft.file.stored if draft.file else None)
+        raise
     return message
+
+
+def _with_stored_file(conversation: Conversation, draft: OutboundDraft) -> OutboundDraft:
+    if draft.upload is None:
+        return draft
+    upload = typed_upload(draft.upload)
+    refusal = upload_refusal(conversation, upload, draft.content)
+    if refusal:
+        raise InvalidInput("Invalid input.", details={"file": [refusal]})
+    attachment = Attachment(workspace_id=conversation.workspace_id, kind=upload.kind)
+    stored = upload_store(attachment, upload)
+    file = OutboundFile(attachment=attachment, stored=stored)
+    return replace(draft, upload=None, file=file, type=MESSAGE_TYPES[upload.kind], media_url="")
 
 
 @transaction.atomic
@@ -162,6 +226,7 @@ def message_resend(*, message: Message) -> Message:
         pk=message.pk,
         status=Message.Status.FAILED,
         sender__in=(Message.Sender.AGENT, Message.Sender.ASSISTANT),
+        private=False,  # a note is never sent, so never sent again
     ).update(
         status=Message.Status.QUEUED,
         error_code="",
@@ -178,4 +243,7 @@ def message_resend(*, message: Message) -> Message:
 
 def message_retry(*, by: User, message: Message) -> Message:
     ensure_can_act(by=by, conversation=message.conversation)
+    if message.type != Message.Type.TEMPLATE and message.status == Message.Status.FAILED:
+        # Sure to fail again outside the window: say so now instead of queueing it.
+        ensure_may_write_freely(message.conversation, sender=message.sender)
     return message_resend(message=message)

@@ -1,12 +1,13 @@
-"""Workspace tags: create, rename and recolour, delete, and find-or-create by name."""
+"""Workspace tags: create, rename and recolour, merge, delete, and find-or-create by name."""
 
 from __future__ import annotations
 
 from django.db import IntegrityError, transaction
 
 from accounts.models import User
-from conversations.models import Tag
-from flame.exceptions import ConflictError
+from conversations.models import Conversation, Tag
+from conversations.services.events import conversation_updated
+from flame.exceptions import ConflictError, InvalidInput
 
 
 def tags_named(workspace_id, names: list[str]) -> list[Tag]:
@@ -61,3 +62,25 @@ def tag_update(*, tag: Tag, name: str | None = None, color: str | None = None) -
 @transaction.atomic
 def tag_delete(*, tag: Tag) -> None:
     tag.delete()
+
+
+@transaction.atomic
+def tag_merge(*, source: Tag, target: Tag) -> Tag:
+    """Fold ``source`` into ``target``: its conversations get ``target`` (if they lack it) and
+    ``source`` is deleted; each conversation changed is announced, so lists re-badge it."""
+    if source.pk == target.pk or source.workspace_id != target.workspace_id:
+        raise InvalidInput("Invalid input.", details={"into": ["Choose another tag."]})
+    through = Conversation.tags.through
+    moved = list(Conversation.objects.filter(tags=source).values_list("pk", flat=True))
+    having_target = set(
+        through.objects.filter(tag=target, conversation_id__in=moved).values_list(
+            "conversation_id", flat=True
+        )
+    )
+    through.objects.bulk_create(
+        [through(conversation_id=pk, tag=target) for pk in moved if pk not in having_target]
+    )
+    source.delete()
+    for conversation in Conversation.objects.filter(pk__in=moved).order_by("pk"):
+        conversation_updated(conversation)
+    return target

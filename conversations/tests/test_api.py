@@ -284,8 +284,8 @@ def test_message_list_query_count_is_constant(
 ):
     conversation = _populate(workspace, admin_user, count)
 
-    # auth user + conversation (scope) + tags prefetch + page of messages
-    with django_assert_num_queries(4):
+    # auth user + conversation (scope) + tags prefetch + page of messages + their attachments
+    with django_assert_num_queries(5):
         response = admin_client.get(f"/api/conversations/{conversation.pk}/messages?limit=50")
 
     assert len(response.json()["results"]) == count
@@ -419,8 +419,13 @@ def test_events_return_exactly_what_was_missed(admin_client, admin_user, workspa
 
     missed = admin_client.get(f"/api/events?after={seen}").json()
 
-    assert [e["type"] for e in missed["results"]] == ["message:new", "conversation:updated"]
+    assert [e["type"] for e in missed["results"]] == [
+        "message:new",
+        "conversation:updated",
+        "conversation:activity",  # the history line "resolved"
+    ]
     assert missed["results"][0]["data"]["message"]["content"] == "2"
+    assert missed["results"][2]["data"]["activity"]["kind"] == "resolved"
     assert missed["has_more"] is False
     assert missed["last_id"] == missed["results"][-1]["id"]
     assert admin_client.get(f"/api/events?after={missed['last_id']}").json()["results"] == []

@@ -86,7 +86,14 @@ def test_an_analysis_that_changes_the_priority_updates_the_lists(agent_user, wor
     analyse(conversation, "high", [], summary="Otra vez")
 
     kinds = list(Event.objects.values_list("kind", flat=True))
-    assert kinds == ["conversation:updated", "conversation:ai:update", "conversation:ai:update"]
+    assert kinds == [
+        "conversation:updated",
+        "conversation:activity",  # the history line: the AI set the priority
+        "conversation:ai:update",
+        "conversation:ai:update",
+    ]
+    line = Event.objects.get(kind="conversation:activity").payload["activity"]
+    assert line == {"kind": "priority", "by": None, "priority": "high", "ai": True}
     updated = Event.objects.get(kind="conversation:updated")
     assert updated.payload["conversation"]["priority"] == "high"
     assert updated.assigned_agent_id == agent_user.pk

@@ -34,11 +34,14 @@ VIEW_ALL = "all"
 # (selectors.waiting_for_human): an assistant's reply does not take it off this list.
 VIEW_WAITING = "waiting"
 
-# The status filter offers "open" (the working queue) besides each single status.
+# The status filter offers "open" (the working queue: not snoozed) and "snoozed" besides each
+# single status.
 STATUS_OPEN = "open"
+STATUS_SNOOZED = "snoozed"
 STATUS_ANY = "any"
 STATUS_CHOICES = (
     (STATUS_OPEN, _("Open")),
+    (STATUS_SNOOZED, _("Snoozed")),
     *Conversation.Status.choices,
     (STATUS_ANY, _("Any status")),
 )
@@ -64,10 +67,11 @@ class InboxQuery:
 
     def selector_filters(self) -> selectors.ConversationFilters:
         statuses: tuple[str, ...] = ()
-        if self.status == STATUS_OPEN:
+        if self.status in (STATUS_OPEN, STATUS_SNOOZED):
             statuses = tuple(Conversation.OPEN_STATUSES)
         elif self.status != STATUS_ANY:
             statuses = (self.status,)
+        snoozed = {STATUS_OPEN: False, STATUS_SNOOZED: True}.get(self.status)
         assigned = {VIEW_MINE: "me", VIEW_UNASSIGNED: "none"}.get(self.view)
         return selectors.ConversationFilters(
             status=statuses,
@@ -76,6 +80,7 @@ class InboxQuery:
             tag=self.tag or None,
             assigned=assigned,
             waiting=True if self.view == VIEW_WAITING else None,
+            snoozed=snoozed,
             search=self.search or None,
         )
 
@@ -89,6 +94,7 @@ class InboxQuery:
             "tag": self.tag,
             "assigned": filters.assigned or "",
             "waiting": "true" if filters.waiting else "",
+            "snoozed": "" if filters.snoozed is None else str(filters.snoozed).lower(),
             "search": self.search,
         }
         return {key: value for key, value in params.items() if value}
@@ -111,7 +117,8 @@ def available_views(user: User) -> list[tuple[str, str]]:
 
 
 def view_tabs(user: User, query: InboxQuery, params: QueryDict) -> list[dict]:
-    """The tabs as links that keep the other filters."""
+    """The tabs as links that keep the other filters, each with its unread conversations."""
+    counts = selectors.unread_counts_for(user=user)
     tabs = []
     for value, label in available_views(user):
         link = params.copy()
@@ -123,6 +130,7 @@ def view_tabs(user: User, query: InboxQuery, params: QueryDict) -> list[dict]:
                 "label": label,
                 "href": f"{reverse('inbox')}?{link.urlencode()}",
                 "current": value == query.view,
+                "unread": counts[value],
             }
         )
     return tabs

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from django.conf import settings
 
 from flame.crypto import parse_keys
 
@@ -151,7 +152,8 @@ def test_compose_workers_consume_every_celery_queue():
             assert match, f"{name} must name its queues"
             queues |= set(match.group(1).split(","))
 
-    assert queues == {"ingest", "outbound", "ai", "default"}
+    routed = {route["queue"] for route in settings.CELERY_TASK_ROUTES.values()}
+    assert queues == routed | {settings.CELERY_TASK_DEFAULT_QUEUE}
 
 
 def test_compose_app_services_wait_for_migrations_and_use_the_stores():
@@ -245,3 +247,20 @@ def test_dockerfile_build_time_encryption_key_is_well_formed():
     assert match
 
     assert len(parse_keys(match.group(1)).keys) == 1
+
+
+@pytest.mark.parametrize(
+    ("task", "queue"),
+    [
+        ("integrations.tasks.ingest_webhook_event_task", "ingest"),
+        ("integrations.tasks.sweep_webhook_events_task", "ingest"),
+        ("integrations.tasks.download_attachment_task", "media"),
+        ("integrations.tasks.sweep_attachment_downloads_task", "media"),
+        ("assistants.tasks.auto_reply_task", "ai"),
+    ],
+)
+def test_tasks_land_on_their_queue(task, queue):
+    # Routes are globs and the first match wins: a broad pattern must not swallow a narrow one.
+    from flame.celery import app
+
+    assert app.amqp.router.route({}, task)["queue"].name == queue

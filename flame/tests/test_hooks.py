@@ -56,7 +56,12 @@ def test_an_unanswered_port_is_a_setup_error_and_a_port_has_one_answer():
         (conversations_hooks, "conversation_resolved"),
         (conversations_hooks, "outbound_message_queued"),
         (conversations_hooks, "agent_replied"),
+        (conversations_hooks, "attachment_download_queued"),
         (accounts_hooks, "member_rights_changed"),
+        (conversations_hooks, "activity_recorded"),
+        (conversations_hooks, "note_added"),
+        (conversations_hooks, "customer_messages_stored"),
+        (accounts_hooks, "member_available"),
     ],
 )
 def test_every_declared_hook_has_a_receiver(module, name):
@@ -70,8 +75,12 @@ def test_every_declared_port_is_answered():
         "channel_for",
         "customer_address",
         "reply_window",
+        "media_limits",
+        "message_template",
+        "template_choices",
         "assistant_for",
         "assistant_choices",
+        "assistant_handles",
     }
     for port in ports:
         assert callable(port.ask), port.name

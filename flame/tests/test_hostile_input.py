@@ -17,6 +17,8 @@ from assistants.tests.factories import (
     KnowledgeDocumentFactory,
     ScheduleFactory,
 )
+from billing.models import Notice
+from conversations.models import Attachment, ContactAttribute
 from conversations.tests.factories import (
     ContactFactory,
     ConversationFactory,
@@ -25,6 +27,7 @@ from conversations.tests.factories import (
 )
 from flame.tests import hostile
 from integrations.tests.factories import IntegrationFactory
+from workbench.models import SavedReply
 
 pytestmark = pytest.mark.django_db
 
@@ -35,18 +38,32 @@ def targets(workspace, admin_user):
     assistant = AssistantFactory(workspace=workspace)
     conversation = ConversationFactory(workspace=workspace)
     sandbox = IntegrationFactory(workspace=workspace, platform="sandbox")
+    message = MessageFactory(conversation=conversation)
+    colleague = UserFactory(workspace=workspace, role="agent")
     objects = {
         "assistants.id": assistant,
         "document_id": KnowledgeDocumentFactory(assistant=assistant),
         "schedule_id": ScheduleFactory(assistant=assistant),
         "contacts.id": ContactFactory(workspace=workspace),
         "conversations.id": conversation,
-        "message_id": MessageFactory(conversation=conversation),
+        "message_id": message,
+        "attachment_id": Attachment.objects.create(
+            message=message, workspace=workspace, kind="image", source_id="77"
+        ),
         "tags.id": TagFactory(workspace=workspace),
         # Another member, so no request edits the caller's own account.
-        "users.id": UserFactory(workspace=workspace, role="agent"),
+        "users.id": colleague,
+        "agents.id": colleague,
+        "channels.id": sandbox,
+        "contact-attributes.id": ContactAttribute.objects.create(
+            workspace=workspace, key="plan", label="Plan"
+        ),
+        "saved-replies.id": SavedReply.objects.create(
+            workspace=workspace, short_code="hi", content="Hello {{contact.name}}"
+        ),
         "integrations.id": sandbox,
         "integration_id": sandbox,
+        "notice_id": Notice.objects.create(workspace=workspace, kind="announcement", title="N"),
     }
     return objects
 
@@ -56,6 +73,14 @@ def client(admin_client, settings):
     # Hundreds of requests from one user and failed sign-ins must not turn into 429s.
     settings.RATELIMIT_ENABLE = False
     return admin_client
+
+
+# Path parameters that name no row: the payment provider.
+PATH_WORDS = {"provider_name": "stripe"}
+
+
+def _path_values(targets) -> dict[str, str]:
+    return {**PATH_WORDS, **{key: str(row.pk) for key, row in targets.items()}}
 
 
 def _state(objects) -> tuple:
@@ -86,7 +111,7 @@ def _bodies(operation: hostile.Operation):
 
 @pytest.mark.parametrize("operation", hostile.json_writes(), ids=str)
 def test_json_writes_refuse_hostile_values_cleanly(client, targets, operation):
-    url = hostile.url_for(operation, {key: str(o.pk) for key, o in targets.items()})
+    url = hostile.url_for(operation, _path_values(targets))
     named = [o for key, o in targets.items() if f"{{{key.split('.')[-1]}}}" in operation.path]
 
     for body in _bodies(operation):
@@ -105,7 +130,7 @@ def _read(response) -> None:
 
 @pytest.mark.parametrize("operation", hostile.queries(), ids=str)
 def test_query_parameters_refuse_hostile_values_cleanly(client, targets, operation):
-    url = hostile.url_for(operation, {key: str(o.pk) for key, o in targets.items()})
+    url = hostile.url_for(operation, _path_values(targets))
 
     for name in operation.query:
         for value in hostile.HOSTILE:
@@ -142,7 +167,7 @@ def test_the_ordinary_bodies_are_accepted_so_hostile_values_reach_the_services(c
     for operation in hostile.json_writes():
         if str(operation) not in REACHES_THE_SERVICE:
             continue
-        url = hostile.url_for(operation, {key: str(o.pk) for key, o in targets.items()})
+        url = hostile.url_for(operation, _path_values(targets))
         body = hostile.json_body(hostile.base_body(operation))
         response = client.generic(operation.method, url, body, content_type="application/json")
         if 200 <= response.status_code < 300:

@@ -2,8 +2,9 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from integrations.models import Integration, Platform
+from integrations.models import Integration, MessageTemplate, Platform
 from integrations.providers import uses_verify_token
+from integrations.templates import template_parts
 
 
 class IntegrationSerializer(serializers.ModelSerializer):
@@ -95,3 +96,56 @@ class PlatformStatsSerializer(serializers.Serializer):
     pending = serializers.IntegerField()
     last_received_at = serializers.DateTimeField(allow_null=True)
     median_processing_ms = serializers.FloatField(allow_null=True)
+
+
+class MessageTemplateSerializer(serializers.ModelSerializer):
+    """A template as the platform has it, with its parts and their placeholders read out."""
+
+    integration_id = serializers.UUIDField(read_only=True)
+    parts = serializers.SerializerMethodField()
+
+    class Meta:
+        model = MessageTemplate
+        fields = (
+            "id",
+            "integration_id",
+            "external_id",
+            "name",
+            "language",
+            "category",
+            "status",
+            "status_reason",
+            "parameter_format",
+            "components",
+            "parts",
+            "synced_at",
+        )
+        read_only_fields = fields
+
+    def get_parts(self, template: MessageTemplate) -> dict:
+        return template_parts(template)
+
+
+class TemplateSyncSerializer(serializers.Serializer):
+    synced = serializers.IntegerField(help_text="How many templates the account has.")
+
+
+class BotCommandSerializer(serializers.Serializer):
+    # Telegram's rules (docs/channels.md §telegram.commands): 1-32 of a-z, 0-9 and _.
+    command = serializers.RegexField(r"^/?[a-z0-9_]{1,32}$", max_length=33)
+    description = serializers.CharField(max_length=256)
+
+    def validate_command(self, value: str) -> str:
+        return value.removeprefix("/")
+
+
+class BotCommandsSerializer(serializers.Serializer):
+    commands = BotCommandSerializer(many=True, max_length=100)
+
+
+class BotCommandsResultSerializer(serializers.Serializer):
+    commands = BotCommandSerializer(many=True)
+    channels = serializers.ListField(
+        child=serializers.DictField(),
+        help_text="Each Telegram channel registered: {integration_id, name, error}.",
+    )

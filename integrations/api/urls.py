@@ -10,6 +10,7 @@ router = OptionalSlashRouter()
 router.register("integrations", views.IntegrationViewSet, basename="integration")
 
 urlpatterns = [
+    re_path(r"^integrations/bot-commands/?$", views.BotCommandsView.as_view(), name="bot-commands"),
     re_path(r"^webhooks/stats/?$", views.WebhookStatsView.as_view(), name="webhook-stats"),
     re_path(r"^webhooks/retry/?$", views.WebhookRetryView.as_view(), name="webhook-retry"),
     re_path(

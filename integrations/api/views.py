@@ -14,7 +14,7 @@ from accounts.api.permissions import IsWorkspaceAdmin, IsWorkspaceMember
 from assistants.selectors import assistant_get_for
 from flame.api.lookups import related_or_400
 from flame.exceptions import NotFoundError
-from integrations import ingest, selectors, services
+from integrations import commands, ingest, selectors, services, templates
 from integrations.api import serializers as s
 from integrations.models import Integration
 from integrations.providers import provider_spec
@@ -108,6 +108,44 @@ class IntegrationViewSet(viewsets.GenericViewSet):
                 "counts": selectors.integration_status_counts(integration=integration),
             }
         )
+
+    @extend_schema(responses={200: s.MessageTemplateSerializer(many=True)})
+    @action(detail=True, methods=["get"])
+    def templates(self, request, pk=None):
+        """The channel's message templates as last synced, every status (WhatsApp)."""
+        integration = self._integration()
+        rows = selectors.message_templates_for(integration=integration)
+        return Response(s.MessageTemplateSerializer(rows, many=True).data)
+
+    @extend_schema(request=None, responses={200: s.TemplateSyncSerializer})
+    @action(detail=True, methods=["post"], url_path="templates/sync")
+    def sync_templates(self, request, pk=None):
+        """Fetch the templates from the business account now (they also sync every 6 hours
+        and on every review webhook)."""
+        synced = templates.templates_sync(integration=self._integration())
+        return Response({"synced": synced})
+
+
+class BotCommandsView(APIView):
+    """The bot command menu of the workspace, registered on every Telegram bot."""
+
+    permission_classes = [IsWorkspaceAdmin]
+
+    @extend_schema(responses={200: s.BotCommandsSerializer})
+    def get(self, request):
+        return Response({"commands": commands.bot_commands_for(request.user.workspace)})
+
+    @extend_schema(request=s.BotCommandsSerializer, responses={200: s.BotCommandsResultSerializer})
+    def put(self, request):
+        data = s.BotCommandsSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        entries = [dict(entry) for entry in data.validated_data["commands"]]
+        registrations = commands.bot_commands_update(by=request.user, commands=entries)
+        channels = [
+            {"integration_id": str(r.integration.pk), "name": r.integration.name, "error": r.error}
+            for r in registrations
+        ]
+        return Response({"commands": entries, "channels": channels})
 
 
 class WebhookStatsView(APIView):

@@ -94,28 +94,57 @@ def test_media_is_sent_as_a_reusable_attachment(fake_api, conversation, admin_us
     assert (message.status, message.metadata) == ("sent", {"caption_not_sent": True})
 
 
+def _queued_then_customer_wrote(conversation, admin_user, *, hours_ago: int, sender: str):
+    """An outbound message queued while the window was open; the customer's last message is
+    then ``hours_ago`` old when delivery runs."""
+    message = agent_message(conversation, admin_user)
+    Message.objects.filter(pk=message.pk).update(sender=sender)
+    last_wrote = timezone.now() - timedelta(hours=hours_ago)
+    Conversation.objects.filter(pk=conversation.pk).update(last_customer_message_at=last_wrote)
+    return message
+
+
 @pytest.mark.parametrize(
-    ("hours_since_customer", "sender", "fields"),
+    ("hours_since_customer", "fields"),
     [
-        (30, "agent", {"messaging_type": "MESSAGE_TAG", "tag": "HUMAN_AGENT"}),
-        (30, "assistant", {"messaging_type": "RESPONSE"}),
-        (2, "agent", {"messaging_type": "RESPONSE"}),
-        (24 * 8, "agent", {"messaging_type": "RESPONSE"}),
+        (30, {"messaging_type": "MESSAGE_TAG", "tag": "HUMAN_AGENT"}),
+        (2, {"messaging_type": "RESPONSE"}),
     ],
 )
 def test_human_agent_tag_only_for_agents_between_24_hours_and_7_days(
-    fake_api, conversation, admin_user, hours_since_customer, sender, fields
+    fake_api, conversation, admin_user, hours_since_customer, fields
 ):
     fake_api.respond("POST", SEND_PATH, body=ACCEPTED)
-    last_wrote = timezone.now() - timedelta(hours=hours_since_customer)
-    Conversation.objects.filter(pk=conversation.pk).update(last_customer_message_at=last_wrote)
-    message = agent_message(conversation, admin_user)
-    Message.objects.filter(pk=message.pk).update(sender=sender)
+    message = _queued_then_customer_wrote(
+        conversation, admin_user, hours_ago=hours_since_customer, sender="agent"
+    )
 
     delivery.message_deliver(message_id=str(message.pk))
 
     body = fake_api.calls[0].body
     assert {key: body[key] for key in ("messaging_type", "tag") if key in body} == fields
+
+
+@pytest.mark.parametrize(("hours_since_customer", "sender"), [(30, "assistant"), (24 * 8, "agent")])
+def test_outside_the_window_a_send_fails_without_calling_meta(
+    fake_api, conversation, admin_user, hours_since_customer, sender
+):
+    # An assistant never uses the human-agent tag; past 7 days nobody may write.
+    message = _queued_then_customer_wrote(
+        conversation, admin_user, hours_ago=hours_since_customer, sender=sender
+    )
+
+    outcome = delivery.message_deliver(message_id=str(message.pk))
+
+    assert outcome == delivery.Outcome(status="failed")
+    message.refresh_from_db()
+    assert (message.status, message.error_code, message.error_message) == (
+        "failed",
+        "reply_window_closed",
+        "The messaging window closed before this message could be sent: the customer has to "
+        "write again first.",
+    )
+    assert fake_api.calls == []
 
 
 def test_rate_limits_per_page_and_slower_for_audio_and_video(page, conversation, admin_user):

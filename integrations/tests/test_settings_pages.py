@@ -29,7 +29,7 @@ WHATSAPP_FORM = {
     "access_token": ACCESS_TOKEN,
     "phone_number_id": PHONE_NUMBER_ID,
     "app_secret": APP_SECRET,
-    "waba_id": "",
+    "business_account_id": "",
     "verify_token": "paste-me-into-meta",
 }
 SECRETS = (ACCESS_TOKEN, APP_SECRET)
@@ -226,7 +226,16 @@ def test_new_offers_every_platform(admin):
 @pytest.mark.parametrize(
     ("platform", "fields"),
     [
-        ("whatsapp", ["access_token", "phone_number_id", "app_secret", "waba_id", "verify_token"]),
+        (
+            "whatsapp",
+            [
+                "access_token",
+                "phone_number_id",
+                "app_secret",
+                "business_account_id",
+                "verify_token",
+            ],
+        ),
         ("facebook", ["page_id", "page_access_token", "app_secret", "verify_token"]),
         (
             "instagram",

@@ -305,7 +305,8 @@ def test_customer_message_is_stored_once(
     # Lucía shared her own card: the one time Telegram tells us a phone number.
     phone = "+34600111222" if name == "contact_message" else ""
     assert state["contacts"] == [(NAME, phone)]
-    assert state["identities"] == [(CHAT, {})]
+    # The chat's @username is kept on the customer's identity.
+    assert state["identities"] == [(CHAT, {"username": "lucia_fdz"})]
     assert state["messages"] == [
         (f"{CHAT}:{message_id}", "user", kind, content, "", metadata, None, False, "delivered")
     ]
@@ -768,16 +769,6 @@ def test_read_timeout_fails_unconfirmed_without_resending(fake_api, greeting):
             refusal(400, "Bad Request: chat not found"),
             "chat_not_found",
             "The chat was not found: the customer never started the bot.",
-        ),
-        (
-            400,
-            refusal(
-                400,
-                "Bad Request: group chat was upgraded to a supergroup chat",
-                migrate_to_chat_id=-1001987654321,
-            ),
-            "chat_migrated",
-            "The group became a supergroup with chat id -1001987654321.",
         ),
         (
             400,

@@ -51,7 +51,7 @@ def whatsapp_integration(workspace, **overrides) -> Integration:
         "access_token": ACCESS_TOKEN,
         "phone_number_id": PHONE_NUMBER_ID,
         "app_secret": APP_SECRET,
-        "waba_id": "104729835612345",
+        "business_account_id": "104729835612345",
     }
     fields = {
         "workspace": workspace,
@@ -382,13 +382,16 @@ def test_edit_replaces_the_text_and_keeps_the_previous_one(
     assert message.metadata["edits"] == [TEXT]
 
 
-def test_revoke_marks_the_message_deleted(client, whatsapp, django_capture_on_commit_callbacks):
+def test_revoke_marks_the_message_deleted_and_forgets_its_text(
+    client, whatsapp, django_capture_on_commit_callbacks
+):
     deliver(client, django_capture_on_commit_callbacks, payload("text"))
 
     deliver_twice(client, django_capture_on_commit_callbacks, payload("revoke"))
 
     message = Message.objects.get()
-    assert (message.is_deleted, message.content) == (True, TEXT)
+    assert (message.is_deleted, message.content) == (True, "")
+    assert message.conversation.last_message == ""
 
 
 def test_receipts_move_statuses_forward_and_played_counts_as_read(

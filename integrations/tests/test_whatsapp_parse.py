@@ -7,6 +7,7 @@ import json
 import pytest
 
 from conversations.services import EchoedMessage, InboundMessage
+from conversations.types import InboundAttachment
 from integrations.providers.base import Deletion, Edit, Reaction, Routed, StatusUpdate
 from integrations.providers.whatsapp.parse import parse
 from integrations.tests.test_whatsapp import PHONE_NUMBER_ID, payload
@@ -179,6 +180,12 @@ def test_echo_of_a_username_adopter_belongs_to_their_bsuid():
             "mime_type": "image/jpeg",
             "caption": "Mírala",
         },
+        # The business's photo is downloaded like a customer's, by its media id.
+        attachments=(
+            InboundAttachment(
+                kind="image", source_id="77", mime_type="image/jpeg", caption="Mírala"
+            ),
+        ),
     )
 
 

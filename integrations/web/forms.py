@@ -19,6 +19,7 @@ from accounts.models import User
 from assistants.selectors import assistant_scope_for
 from flame.forms import apply_serializer
 from integrations.api import serializers as api_serializers
+from integrations.commands import bot_commands_for
 from integrations.models import Integration
 from integrations.providers import provider_spec
 
@@ -40,7 +41,11 @@ CREDENTIALS: dict[str, CredentialInfo] = {
         _("WhatsApp Manager → API setup: the ID of the number, not the number itself."),
         secret=False,
     ),
-    "waba_id": CredentialInfo(_("WhatsApp Business Account ID"), secret=False),
+    "business_account_id": CredentialInfo(
+        _("WhatsApp Business Account ID"),
+        _("WhatsApp Manager → Account tools: needed to send message templates."),
+        secret=False,
+    ),
     "app_secret": CredentialInfo(
         _("App secret"), _("Meta app → Settings → Basic. It verifies that webhooks come from Meta.")
     ),
@@ -169,3 +174,48 @@ class IntegrationForm(forms.Form):
             serializer = api_serializers.IntegrationUpdateSerializer(data=body)
         apply_serializer(self, serializer)
         return cleaned
+
+
+class BotCommandsForm(forms.Form):
+    """The bot's command menu, one "command - description" a line (checked by the API's
+    serializer, Telegram's rules)."""
+
+    commands = forms.CharField(
+        label=_("Commands"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 5, "spellcheck": "false"}),
+        help_text=_(
+            "One per line: the command, a dash and what it does, e.g. “order - Where is my "
+            "order?”. Telegram shows them when the customer types /."
+        ),
+    )
+
+    def entries(self) -> list[dict[str, str]]:
+        lines = (line.strip() for line in self.cleaned_data["commands"].splitlines())
+        entries = []
+        for line in filter(None, lines):
+            command, _dash, description = line.partition(" - ")
+            entries.append({"command": command.strip(), "description": description.strip()})
+        return entries
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        if self.errors:
+            return cleaned
+        serializer = api_serializers.BotCommandsSerializer(data={"commands": self.entries()})
+        if serializer.is_valid():
+            self.validated = dict(serializer.validated_data)
+        else:
+            self.add_error(
+                "commands",
+                _("Each line needs a command (a-z, 0-9, _) and, after “ - ”, what it does."),
+            )
+        return cleaned
+
+
+def commands_text(workspace) -> str:
+    """The workspace's command menu as the form shows it, one "command - description" a line."""
+    return "\n".join(
+        f"{entry.get('command', '')} - {entry.get('description', '')}"
+        for entry in bot_commands_for(workspace)
+    )

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from integrations.web import views
+from integrations.web import templates, views
 
 urlpatterns = [
     path("", views.integration_list, name="settings-integrations"),
@@ -19,6 +19,21 @@ urlpatterns = [
         "<uuid:integration_id>/disconnect/",
         views.integration_disconnect,
         name="settings-integration-disconnect",
+    ),
+    path(
+        "<uuid:integration_id>/templates/",
+        templates.template_list,
+        name="settings-integration-templates",
+    ),
+    path(
+        "<uuid:integration_id>/templates/sync/",
+        templates.template_sync,
+        name="settings-integration-templates-sync",
+    ),
+    path(
+        "<uuid:integration_id>/bot-commands/",
+        templates.bot_commands_save,
+        name="settings-integration-bot-commands",
     ),
     path(
         "<uuid:integration_id>/delete/",

@@ -24,8 +24,13 @@ from flame.exceptions import ApplicationError, ConflictError, NotFoundError
 from flame.forms import add_service_errors, service_message
 from integrations import selectors, services
 from integrations.models import Integration, Platform
-from integrations.providers import provider_spec, uses_verify_token
-from integrations.web.forms import IntegrationForm
+from integrations.providers import (
+    has_command_menu,
+    keeps_templates,
+    provider_spec,
+    uses_verify_token,
+)
+from integrations.web.forms import BotCommandsForm, IntegrationForm, commands_text
 
 
 @dataclass(frozen=True)
@@ -57,9 +62,9 @@ SERVICE_MESSAGES = {
 }
 
 
-def _readable(error: ApplicationError) -> str:
+def _readable(error: ApplicationError, words: dict | None = None) -> str:
     """The service's message, with the platform's own words when it gave some."""
-    message = service_message(error, SERVICE_MESSAGES)
+    message = service_message(error, {**SERVICE_MESSAGES, **(words or {})})
     provider_message = (error.details or {}).get("provider_message")
     return f"{message} {provider_message}" if provider_message else message
 
@@ -127,14 +132,40 @@ def integration_create(request: HttpRequest, platform: str) -> HttpResponse:
 @admin_required
 @require_http_methods(["GET"])
 def integration_detail(request: HttpRequest, integration_id) -> HttpResponse:
-    integration = _integration(request, integration_id)
+    return detail_page(request, _integration(request, integration_id))
+
+
+def detail_page(
+    request: HttpRequest,
+    integration: Integration,
+    *,
+    commands_form: BotCommandsForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
     context = {
         "integration": integration,
         "counts": selectors.integration_status_counts(integration=integration),
         "shows_verify_token": uses_verify_token(integration.platform),
         "is_sandbox": provider_spec(integration.platform).simulated,
+        **_extras(request, integration, commands_form),
     }
-    return _page(request, "integrations/integration_detail.html", context)
+    return _page(request, "integrations/integration_detail.html", context, status)
+
+
+def _extras(
+    request: HttpRequest, integration: Integration, commands_form: BotCommandsForm | None
+) -> dict:
+    """What the platform keeps besides messages: templates (WhatsApp), a command menu (bots)."""
+    extras: dict = {}
+    if keeps_templates(integration.platform):
+        templates = selectors.message_templates_for(integration=integration)
+        extras["template_count"] = templates.count()
+        extras["approved_count"] = templates.filter(status="approved").count()
+        extras["keeps_templates"] = True
+    if has_command_menu(integration.platform):
+        initial = {"commands": commands_text(request.user.workspace)}
+        extras["commands_form"] = commands_form or BotCommandsForm(initial=initial)
+    return extras
 
 
 @admin_required

@@ -273,9 +273,18 @@ function cell(text, className = "num") {
   return td;
 }
 
+// On phones each row becomes a card; a figure's cell then names its column itself.
+function labelCells(row, headings) {
+  [...row.children].forEach((td, index) => {
+    if (index > 0 && headings[index]) td.dataset.label = headings[index];
+  });
+  return row;
+}
+
 function renderAssistants(data) {
   const section = root.querySelector("[data-section=assistants]");
   const body = section.querySelector("tbody");
+  const headings = [...section.querySelectorAll("thead th")].map((th) => th.textContent.trim());
   body.replaceChildren(...data.assistants.map((row) => {
     const tr = document.createElement("tr");
     tr.dataset.testid = "assistant-row";
@@ -294,7 +303,7 @@ function renderAssistants(data) {
       cell(format.number(row.ai_tokens)),
       cell(format.money(row.ai_cost)),
     );
-    return tr;
+    return labelCells(tr, headings);
   }));
   section.querySelector("table").hidden = data.assistants.length === 0;
   section.querySelector(".empty").hidden = data.assistants.length > 0;

@@ -1,10 +1,13 @@
 // The reply box: Enter sends, Shift+Enter adds a line; typing is announced to other agents.
+// Touch keyboards have no Shift+Enter: there Enter adds a line and the Send button sends.
 const TYPING_REPEAT_MS = 3000;
 const TYPING_IDLE_MS = 4000;
+const enterSends = () => !window.matchMedia("(pointer: coarse)").matches;
 
 export class Composer {
-  constructor(form, { onSend, onTyping }) {
+  constructor(form, { onSend, onTyping, files = null }) {
     this.form = form;
+    this.files = files; // the attached file, if any (attachments.js)
     this.input = form.querySelector("[data-testid=composer-input]");
     this.error = form.querySelector("[data-testid=composer-error]");
     this.button = form.querySelector("[data-testid=composer-send]");
@@ -17,7 +20,7 @@ export class Composer {
       this.send();
     });
     this.input.addEventListener("keydown", (event) => {
-      if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+      if (event.key === "Enter" && !event.shiftKey && !event.isComposing && enterSends()) {
         event.preventDefault();
         this.send();
       }
@@ -29,6 +32,7 @@ export class Composer {
   reset() {
     this.stopTyping();
     this.input.value = "";
+    this.files?.clear();
     this.showError("");
   }
 
@@ -65,13 +69,15 @@ export class Composer {
 
   async send() {
     const content = this.input.value;
-    if (!content.trim() || this.button.disabled) return;
+    const file = this.files?.file || null;
+    if ((!content.trim() && !file) || this.button.disabled) return;
     this.stopTyping();
     this.showError("");
     this.button.disabled = true;
     this.input.value = "";
     try {
-      await this.onSend(content);
+      await this.onSend(content, file);
+      if (file) this.files.clear();
     } catch (error) {
       if (!this.input.value) this.input.value = content;
       this.showError(error.readable || error.message || gettext("The message could not be sent."));

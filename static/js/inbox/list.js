@@ -74,6 +74,7 @@ export class ConversationList {
     if (filters.platform && conversation.platform !== filters.platform) return false;
     if (filters.priority && conversation.priority !== filters.priority) return false;
     if (filters.waiting === "true" && !conversation.waiting) return false;
+    if (filters.snoozed && String(Boolean(conversation.snoozed)) !== filters.snoozed) return false;
     if (filters.tag && !(conversation.tags || []).some((tag) => tag.id === filters.tag)) return false;
     return true;
   }
@@ -172,6 +173,9 @@ export class ConversationList {
     }
     if (conversation.waiting) {
       meta.append(el("span", { class: "badge waiting", testid: "conversation-waiting", title: gettext("The customer waits for an agent’s answer"), text: gettext("Waiting") }));
+    }
+    if (conversation.snoozed) {
+      meta.append(el("span", { class: "badge snoozed", testid: "conversation-snoozed", text: gettext("Snoozed") }));
     }
     if (conversation.status !== "active") {
       meta.append(el("span", { class: `badge status-${conversation.status}`, testid: "conversation-status", text: statusLabel(conversation.status) }));

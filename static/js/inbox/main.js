@@ -1,16 +1,21 @@
 // The agent inbox. Django renders the first paint; this module keeps it live over /ws/,
 // pages through the REST API and performs every action through it.
 import { api } from "../api.js";
+import { ComposerFiles } from "./attachments.js";
 import { Composer } from "./composer.js";
 import { Details } from "./details.js";
 import { Satisfaction } from "./satisfaction.js";
 import { formatTimes } from "./format.js";
+import { Identities } from "./identities.js";
 import { ConversationList, timeValue } from "./list.js";
 import { InboxSocket } from "./socket.js";
 import { Thread } from "./thread.js";
+import { ReplyWindow } from "./window.js";
+import { Workbench } from "./workbench.js";
 
 const MARK_READ_DELAY_MS = 400;
 const CONVERSATION_PATH = /\/inbox\/([0-9a-f-]{36})\/?$/i;
+const DETAILS_HASH = "#details";
 
 const boot = JSON.parse(document.getElementById("inbox-boot").textContent);
 const root = document.querySelector("[data-testid=inbox]");
@@ -18,6 +23,7 @@ const threadRoot = root.querySelector("[data-testid=thread]");
 const emptyNode = root.querySelector("[data-testid=thread-empty]");
 const noticeNode = root.querySelector("[data-testid=thread-notice]");
 const detailsPane = root.querySelector("[data-testid=details-pane]");
+const detailsToggle = root.querySelector("[data-action=toggle-details]");
 
 const conversations = new Map(); // id → the newest conversation object seen
 let openId = null;
@@ -32,16 +38,28 @@ const details = new Details({
   onChange: remember,
 });
 const satisfaction = new Satisfaction(detailsPane.querySelector("[data-satisfaction]"));
+// A file for the reply: attach, drop on the conversation, paste (attachments.js).
+const composerFiles = new ComposerFiles(root.querySelector("[data-testid=composer]"), threadRoot);
 const composer = new Composer(root.querySelector("[data-testid=composer]"), {
   onSend: send,
   onTyping: (kind) => openId && socket.typing(kind, openId),
+  files: composerFiles,
 });
+// The messaging window and the approved templates (window.js); the contact's channels.
+const replyWindow = new ReplyWindow(threadRoot, { composer, files: composerFiles, onSent: showSent });
+const identities = new Identities(detailsPane.querySelector("[data-testid=contact-identities]"));
 const socket = new InboxSocket({
   lastEventId: boot.last_event_id,
   pollSeconds: boot.poll_seconds,
   onEvent: apply,
   onState: showConnection,
   onRightsChanged: rightsChanged,
+});
+// Notes, saved replies, history lines, snooze, bulk changes, counts, shortcuts (workbench.js).
+const workbench = new Workbench({
+  root, boot, thread, details, composer, conversations, remember, notice: showNotice,
+  openId: () => openId,
+  open: (conversationId) => openConversation(conversationId, { push: true }),
 });
 
 // --- state ---------------------------------------------------------------------------------------
@@ -54,6 +72,8 @@ function remember(conversation) {
   list.upsert(conversation);
   if (conversation.id === openId) {
     details.show(conversation);
+    replyWindow.show(conversation);
+    identities.show(conversation);
     // The agent is looking at it: whatever arrives (live or caught up) is read.
     if (conversation.unread_count > 0) markReadSoon();
   }
@@ -82,6 +102,7 @@ function forget(conversationId, kind) {
 
 function apply(event) {
   const data = event.data || {};
+  workbench.apply(event);
   switch (event.type) {
     case "message:new":
       if (data.conversation) remember(data.conversation);
@@ -175,7 +196,11 @@ function markReadSoon() {
 }
 
 async function openConversation(conversationId, { push = false } = {}) {
-  if (push) window.history.pushState({ conversationId }, "", `${boot.inbox_url}${conversationId}/${window.location.search}`);
+  if (push) {
+    // fromList: the on-screen back button can then be the browser's back, so both agree.
+    window.history.pushState({ conversationId, fromList: true }, "", `${boot.inbox_url}${conversationId}/${window.location.search}`);
+    showDetails(false);
+  }
   if (openId === conversationId) return;
   openId = conversationId;
   root.classList.add("has-open");
@@ -185,6 +210,7 @@ async function openConversation(conversationId, { push = false } = {}) {
   composer.reset();
   list.setActive(conversationId);
   socket.join(conversationId);
+  workbench.opened(conversationId);
   const known = conversations.get(conversationId);
   if (known) details.show(known);
   const [messages] = await Promise.allSettled([
@@ -200,27 +226,92 @@ async function openConversation(conversationId, { push = false } = {}) {
 function closeConversation() {
   if (openId) socket.leave(openId);
   openId = null;
+  showDetails(false);
   root.classList.remove("has-open");
   list.setActive(null);
   thread.close();
+  workbench.opened(null);
   threadRoot.hidden = true;
   detailsPane.hidden = true;
   emptyNode.hidden = false;
 }
 
-async function send(content) {
+async function send(content, file = null) {
   const conversationId = openId;
-  const message = await api(`/api/conversations/${conversationId}/messages`, { method: "POST", body: { content } });
-  if (conversationId === openId) {
-    thread.add(message);
-    thread.scrollToBottom();
+  let body = { content };
+  if (file) {
+    body = new FormData(); // the text is the file's caption
+    body.append("content", content);
+    body.append("file", file, file.name || "image.png");
   }
+  const message = await api(`/api/conversations/${conversationId}/messages`, { method: "POST", body });
+  if (conversationId === openId) showSent(message);
 }
 
+function showSent(message) {
+  if (message.conversation_id !== openId) return;
+  thread.add(message);
+  thread.scrollToBottom();
+}
+
+// The address says what is open: /inbox/ the list, /inbox/<id>/ a conversation, and #details
+// its details drawer (on screens where the details cover the thread), so the browser's back
+// button (a phone's back gesture) closes what was opened last.
 function followLocation() {
   const match = window.location.pathname.match(CONVERSATION_PATH);
-  if (match) openConversation(match[1].toLowerCase());
-  else closeConversation();
+  if (!match) {
+    closeConversation();
+    return;
+  }
+  openConversation(match[1].toLowerCase());
+  showDetails(window.location.hash === DETAILS_HASH);
+}
+
+function showDetails(open) {
+  root.classList.toggle("details-open", open);
+  detailsToggle.setAttribute("aria-expanded", String(open));
+}
+
+function openDetails() {
+  if (root.classList.contains("details-open")) return;
+  window.history.pushState({ ...window.history.state, details: true }, "", `${window.location.pathname}${window.location.search}${DETAILS_HASH}`);
+  showDetails(true);
+  detailsPane.querySelector("[data-action=close-details]").focus();
+}
+
+function closeDetails() {
+  if (!root.classList.contains("details-open")) return;
+  if (window.history.state?.details) {
+    window.history.back(); // popstate closes it, and the address loses #details
+  } else {
+    window.history.replaceState(window.history.state, "", `${window.location.pathname}${window.location.search}`);
+    showDetails(false);
+  }
+  detailsToggle.focus();
+}
+
+// Back to the list: the browser's own back when the list is where the agent came from, else
+// a step to the list (a conversation opened from a link or a notification).
+function backToList(event) {
+  if (event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey) return;
+  event.preventDefault();
+  if (window.history.state?.fromList) {
+    window.history.back();
+    return;
+  }
+  window.history.pushState({}, "", `${boot.inbox_url}${window.location.search}`);
+  closeConversation();
+}
+
+// Phones: the on-screen keyboard shrinks what is visible; the inbox follows it, so the composer
+// stays above the keyboard (where the browser does not resize the page itself, as iOS Safari).
+// Times the zoom: pinching in also shrinks the visible area, and must not shrink the inbox.
+function fitToVisibleViewport() {
+  const viewport = window.visualViewport;
+  if (!viewport) return;
+  const fit = () => document.documentElement.style.setProperty("--visible-height", `${Math.round(viewport.height * viewport.scale)}px`);
+  viewport.addEventListener("resize", fit);
+  fit();
 }
 
 // --- page wiring ---------------------------------------------------------------------------------
@@ -237,8 +328,14 @@ function start() {
   formatTimes(root);
   window.setInterval(() => formatTimes(root.querySelector("[data-testid=conversation-list]")), 60000);
   wireFilters();
-  root.querySelector("[data-action=toggle-details]").addEventListener("click", () =>
-    root.classList.toggle("details-open"));
+  detailsToggle.addEventListener("click", () =>
+    (root.classList.contains("details-open") ? closeDetails() : openDetails()));
+  detailsPane.querySelector("[data-action=close-details]").addEventListener("click", closeDetails);
+  document.addEventListener("keydown", (event) => {
+    if (event.key === "Escape" && root.classList.contains("details-open")) closeDetails();
+  });
+  root.querySelector("[data-action=back]").addEventListener("click", backToList);
+  fitToVisibleViewport();
   window.addEventListener("popstate", followLocation);
   document.addEventListener("visibilitychange", () => {
     if (openId && (conversations.get(openId)?.unread_count || 0) > 0) markReadSoon();
@@ -247,6 +344,7 @@ function start() {
   if (boot.conversation) {
     remember(boot.conversation);
     openConversation(boot.conversation.id);
+    showDetails(window.location.hash === DETAILS_HASH);
   }
   // A debugging handle (also used by the browser tests to drop the socket).
   window.__flameInbox = { socket, list, thread, conversations, get openId() { return openId; } };

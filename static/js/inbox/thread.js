@@ -1,6 +1,7 @@
 // The open thread: messages (older pages on scroll up), delivery ticks, failures with retry,
 // media, and who is typing.
 import { api } from "../api.js";
+import { messageNotes, renderAttachments } from "./attachments.js";
 import { el, safeUrl } from "./dom.js";
 import { clockTime, dayLabel, deliveryLabel, fullTime } from "./format.js";
 import { timeValue } from "./list.js";
@@ -138,7 +139,8 @@ export class Thread {
 
   insert(node, message) {
     const at = timeValue(message.created_at);
-    const nodes = this.listNode.querySelectorAll("[data-testid=message]");
+    // Messages and the history lines between them (activity.js), in time order.
+    const nodes = this.listNode.querySelectorAll("[data-created-at]");
     for (let index = nodes.length - 1; index >= 0; index -= 1) {
       const other = nodes[index];
       const otherAt = timeValue(other.dataset.createdAt);
@@ -184,7 +186,7 @@ export class Thread {
   refreshDays() {
     for (const node of this.listNode.querySelectorAll(".day-separator")) node.remove();
     let previous = "";
-    for (const node of this.listNode.querySelectorAll("[data-testid=message]")) {
+    for (const node of this.listNode.querySelectorAll("[data-created-at]")) {
       const day = new Date(timeValue(node.dataset.createdAt)).toDateString();
       if (day !== previous) {
         node.before(el("li", { class: "day-separator", role: "separator" }, el("span", { text: dayLabel(timeValue(node.dataset.createdAt)) })));
@@ -195,8 +197,9 @@ export class Thread {
 
   authorLabel(message) {
     if (message.sender === "agent") {
-      if (message.author_id === this.boot.user.id) return gettext("You");
-      return this.members.get(message.author_id) || gettext("Agent");
+      const author = message.author_id === this.boot.user.id ? gettext("You")
+        : this.members.get(message.author_id) || gettext("Agent");
+      return message.private ? interpolate(gettext("%(name)s · private note"), { name: author }, true) : author;
     }
     if (message.sender === "assistant") {
       const name = this.assistants.get(message.assistant_id);
@@ -212,15 +215,16 @@ export class Thread {
     if (message.is_deleted) {
       bubble.append(el("p", { class: "msg-text msg-deleted", testid: "message-text", text: gettext("This message was deleted.") }));
     } else {
-      const media = this.media(message);
+      const media = renderAttachments(message) || this.media(message);
       if (media) bubble.append(media);
       const text = this.text(message);
       if (text) bubble.append(el("p", { class: "msg-text", testid: "message-text", text }));
+      bubble.append(...messageNotes(message));
     }
     const foot = el("div", { class: "msg-foot" },
       message.is_edited ? el("span", { class: "msg-edited", text: gettext("edited") }) : null,
       el("time", { datetime: message.created_at, title: fullTime(message.created_at), text: clockTime(message.created_at) }));
-    if (outbound) {
+    if (outbound && !message.private) {
       foot.append(el("span", {
         class: `ticks ticks-${message.status}`,
         testid: "message-status",
@@ -232,9 +236,9 @@ export class Thread {
     }
     bubble.append(foot);
     const node = el("li", {
-      class: `msg msg-${message.sender}${message.status === "failed" ? " is-failed" : ""}`,
+      class: `msg msg-${message.sender}${message.status === "failed" ? " is-failed" : ""}${message.private ? " msg-note" : ""}`,
       testid: "message",
-      dataset: { id: message.id, sender: message.sender, status: message.status, createdAt: message.created_at },
+      dataset: { id: message.id, sender: message.sender, status: message.status, createdAt: message.created_at, private: String(Boolean(message.private)) },
     }, bubble);
     if (outbound && message.status === "failed") node.append(this.failure(message));
     return node;
