@@ -37,7 +37,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.postgres, pytest.mark.django_db(t
 SIZES = ["desktop", "phone"]
 NAVIGATION = {
     "agent": ["inbox", "dashboard"],
-    "admin": ["inbox", "dashboard", "assistants", "integrations", "agents", "workspace"],
+    "admin": ["inbox", "dashboard", "assistants", "integrations", "agents", "workspace", "billing"],
 }
 DESTINATIONS = {
     "inbox": "/inbox/",
@@ -46,6 +46,7 @@ DESTINATIONS = {
     "integrations": "/settings/integrations/",
     "agents": "/settings/agents/",
     "workspace": "/settings/workspace/",
+    "billing": "/settings/billing/",
 }
 
 

@@ -469,7 +469,7 @@ def test_the_templates_page_lists_them_and_syncs_on_demand(fake_api, client, adm
     assert listed.content.count(b'data-testid="template-row"') == 3
     assert synced_now.status_code == 200
     assert synced_now.content.count(b'data-testid="template-row"') == 1
-    assert b"Templates synced: 1." in synced_now.content
+    assert b"Plantillas sincronizadas: 1." in synced_now.content  # the workspace language
 
 
 def test_the_templates_page_exists_only_for_whatsapp_and_admins(
