@@ -31,6 +31,7 @@ from flame.testing import (
     watch_errors,
 )
 from integrations.tests.factories import IntegrationFactory
+from integrations.tests.test_whatsapp import whatsapp_integration
 
 pytestmark = [pytest.mark.browser, pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -75,6 +76,7 @@ def shop(workspace, admin_user, agent_user):
     channel = IntegrationFactory(
         workspace=workspace, name="Shop sandbox", default_assistant=assistant
     )
+    whatsapp = whatsapp_integration(workspace, name="Shop WhatsApp")
     conversation = ConversationFactory(workspace=workspace, assigned_agent=agent_user)
     MessageFactory(conversation=conversation, content="Do you deliver on Sundays?")
     UserFactory(workspace=workspace, role="agent", email="pending@a.example", is_pending=True)
@@ -83,6 +85,7 @@ def shop(workspace, admin_user, agent_user):
         "schedule": schedule,
         "document": document,
         "channel": channel,
+        "whatsapp": whatsapp,
         "conversation": conversation,
         "agent": agent_user,
     }
@@ -120,11 +123,14 @@ def _admin_pages(shop) -> list[str]:
         reverse("settings-agents"),
         reverse("settings-agent-deactivate", args=[shop["agent"].pk]),
         reverse("settings-workspace"),
-        reverse("settings-integration-templates", args=[channel]),
+        reverse("settings-integration-templates", args=[shop["whatsapp"].pk]),
         reverse("settings-assignment"),
         reverse("settings-tags"),
         reverse("settings-contact-attributes"),
         reverse("settings-billing"),
+        reverse("settings-api-keys"),
+        reverse("settings-audit-log"),
+        reverse("settings-webhooks"),
     ]
 
 
