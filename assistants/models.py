@@ -178,6 +178,7 @@ class AIUsage(models.Model):
         REPLY = "reply", _("Automatic reply")
         ANALYSIS = "analysis", _("Conversation analysis")
         PLAYGROUND = "playground", _("Playground")
+        SUGGESTION = "suggestion", _("Suggested reply")
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     workspace = models.ForeignKey(

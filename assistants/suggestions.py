@@ -9,13 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from assistants import conf, llm, replies, selectors, usage
-from assistants.models import Assistant
+from assistants.models import AIUsage, Assistant
 from assistants.playground import AIQuotaExceededError, AIUnavailableError
 from conversations.models import Conversation
 from flame.exceptions import ConflictError
 
-# AIUsage.purpose of these calls (the column takes any short name; see AIUsage.Purpose).
-SUGGESTION = "suggestion"
+SUGGESTION = AIUsage.Purpose.SUGGESTION
 
 DRAFT_INSTRUCTIONS = (
     "You draft the next reply a customer-service agent will send in this conversation. Write "

@@ -248,7 +248,7 @@ class ConversationViewSet(viewsets.GenericViewSet):
         return Response(MessageSerializer(message).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(responses={200: s.MessageTemplateChoiceSerializer(many=True)})
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], pagination_class=None)  # a whole list, never paged
     def templates(self, request, pk=None):
         """The approved templates an agent may send in this conversation (WhatsApp)."""
         conversation = self._conversation()
@@ -403,7 +403,8 @@ class AttachmentFileView(APIView):
     content_negotiation_class = _AnyAccept
 
     @extend_schema(
-        responses={(200, "application/octet-stream"): OpenApiTypes.BINARY},
+        # The file's own type (sniffed from its bytes when it was stored).
+        responses={(200, "*/*"): OpenApiTypes.BINARY},
         parameters=[OpenApiParameter("download", bool)],
     )
     def get(self, request, attachment_id):

@@ -110,7 +110,7 @@ class IntegrationViewSet(viewsets.GenericViewSet):
         )
 
     @extend_schema(responses={200: s.MessageTemplateSerializer(many=True)})
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], pagination_class=None)  # a whole list, never paged
     def templates(self, request, pk=None):
         """The channel's message templates as last synced, every status (WhatsApp)."""
         integration = self._integration()
