@@ -7,8 +7,12 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.forms import OperatorPasswordChangeForm, UserChangeAdminForm, UserCreationAdminForm
 from accounts.hooks import member_rights_changed
-from accounts.models import User, Workspace
-from accounts.services import user_update_access_by_operator, users_deactivate
+from accounts.models import ApiKey, AuditEntry, User, Workspace
+from accounts.services import (
+    api_keys_revoke_by_operator,
+    user_update_access_by_operator,
+    users_deactivate,
+)
 from flame.admin import ServiceAdminMixin
 
 # What a user's rights rest on: the change form hands these to a service (tokens revoked on
@@ -118,3 +122,98 @@ class UserAdmin(ServiceAdminMixin, DjangoUserAdmin):
     def deactivate_users(self, request, queryset):
         count = users_deactivate(users=queryset)
         self.message_user(request, _("%d users deactivated.") % count, messages.SUCCESS)
+
+
+@admin.register(ApiKey)
+class ApiKeyAdmin(admin.ModelAdmin):
+    """Keys of every workspace, for operators: read-only (workspaces' admins make them), with a
+    revoke action for a leaked key. Neither the secret nor its digest is shown."""
+
+    list_display = (
+        "name",
+        "workspace",
+        "prefix",
+        "scopes",
+        "created_by",
+        "created_at",
+        "last_used_at",
+        "expires_at",
+        "revoked_at",
+    )
+    list_filter = ("workspace__plan",)
+    search_fields = ("name", "prefix", "workspace__name")
+    list_select_related = ("workspace", "created_by")
+    fields = (
+        "id",
+        "name",
+        "workspace",
+        "created_by",
+        "scopes",
+        "prefix",
+        "created_at",
+        "last_used_at",
+        "expires_at",
+        "revoked_at",
+        "revoked_by",
+    )
+    readonly_fields = fields
+    actions = ["revoke_keys"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    @admin.action(description=_("Revoke selected API keys"), permissions=["view"])
+    def revoke_keys(self, request, queryset):
+        count = api_keys_revoke_by_operator(operator=request.user, keys=queryset)
+        self.message_user(request, _("%d API keys revoked.") % count, messages.SUCCESS)
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(admin.ModelAdmin):
+    """Every workspace's audit log and the platform-wide entries, for operators: read-only
+    (entries are only ever added, by the services)."""
+
+    list_display = (
+        "created_at",
+        "action",
+        "workspace",
+        "actor_type",
+        "actor_label",
+        "target_type",
+        "target_id",
+        "ip",
+    )
+    list_filter = ("action", "actor_type", ("workspace", admin.EmptyFieldListFilter))
+    search_fields = ("actor_label", "target_id", "workspace__name", "action")
+    list_select_related = ("workspace",)
+    date_hierarchy = "created_at"
+    fields = (
+        "id",
+        "created_at",
+        "workspace",
+        "action",
+        "actor_type",
+        "actor_label",
+        "actor_user",
+        "actor_api_key",
+        "target_type",
+        "target_id",
+        "data",
+        "ip",
+    )
+    readonly_fields = fields
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

@@ -189,3 +189,101 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def get_short_name(self) -> str:
         return self.name.split(" ")[0] if self.name else self.email
+
+
+class ApiKey(models.Model):
+    """A workspace's key for other systems (``Authorization: Bearer flm_…`` or ``X-Api-Key``).
+
+    Only a SHA-256 digest of the secret is stored (``accounts.tokens.token_digest``), with its
+    first characters (``prefix``) so people can tell keys apart. A key acts as the admin who
+    created it, never beyond its ``scopes`` (``accounts.api_keys``), and only while that admin
+    is still an active admin of the workspace; see docs/architecture.md.
+    """
+
+    class Scope(models.TextChoices):
+        READ = "read", _("Read conversations, contacts, reports and settings")
+        CONVERSATIONS_WRITE = "conversations:write", _("Write conversations and messages")
+        CONTACTS_WRITE = "contacts:write", _("Write contacts")
+        AUDIT_READ = "audit:read", _("Read the audit log")
+        WEBHOOKS_ADMIN = "webhooks:admin", _("Manage outgoing webhooks")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="api_keys")
+    created_by = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_keys")
+    name = models.CharField(max_length=100)
+    scopes = models.JSONField(default=list)
+    prefix = models.CharField(max_length=16)
+    digest = models.CharField(max_length=80, unique=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    # Written at most once a minute per key (``services.api_key_record_use``), not per request.
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    # When its use last went into the audit log: the first use in each hour does.
+    use_audited_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=django_timezone.now, editable=False)
+
+    class Meta:
+        ordering = ("-created_at",)
+        indexes = [models.Index(fields=("workspace", "-created_at"))]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    def is_expired(self, now) -> bool:
+        return self.expires_at is not None and self.expires_at <= now
+
+    def state(self, now) -> str:
+        if self.revoked_at is not None:
+            return "revoked"
+        return "expired" if self.is_expired(now) else "active"
+
+
+class AuditEntry(models.Model):
+    """Who did what, when: one row per action, written by the service that acts, in its
+    transaction (``accounts.audit``). Rows are only ever added, and pruned after
+    ``AUDIT_LOG_RETENTION_DAYS``; nothing updates them. ``data`` summarises the change (field
+    names, old and new values of settings) and never holds a secret or a credential's value.
+    Entries without a workspace (a failed sign-in for an unknown address, an operator's
+    action) are platform-wide: staff see them in Django admin.
+    """
+
+    class ActorType(models.TextChoices):
+        USER = "user", _("Person")
+        API_KEY = "api_key", _("API key")
+        SYSTEM = "system", _("System")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    workspace = models.ForeignKey(
+        Workspace, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    actor_type = models.CharField(max_length=8, choices=ActorType.choices)
+    actor_user = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    actor_api_key = models.ForeignKey(
+        ApiKey, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    # Who it was when it happened (an e-mail, a key's name): kept after they are gone.
+    actor_label = models.CharField(max_length=254, blank=True)
+    action = models.CharField(max_length=48)
+    target_type = models.CharField(max_length=32, blank=True)
+    target_id = models.CharField(max_length=64, blank=True)
+    data = models.JSONField(default=dict, blank=True)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    created_at = models.DateTimeField(default=django_timezone.now, editable=False)
+
+    class Meta:
+        ordering = ("-created_at", "-id")
+        verbose_name = _("audit entry")
+        verbose_name_plural = _("audit log")
+        indexes = [
+            models.Index(fields=("workspace", "-created_at", "-id")),
+            models.Index(fields=("workspace", "action", "-created_at")),
+            models.Index(fields=("created_at",)),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.action} by {self.actor_label or self.actor_type}"

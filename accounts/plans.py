@@ -11,8 +11,8 @@ What each limit counts:
 - ``channels``: connected channels, the sandbox simulator excepted (it reaches no customer);
 - ``agents``: seats, that is active members (admins count) plus pending invitations;
 - ``analytics_days``: the oldest local day a report may start on, counted back from today;
-- ``api_access``: calls authenticated with a bearer token (JWT), which is how API clients call
-  us; the product's own pages use the session and keep working on every plan.
+- ``api_access``: calls authenticated with a bearer token (JWT) or an API key, which is how API
+  clients call us; the product's own pages use the session and keep working on every plan.
 
 A workspace moved to a smaller plan keeps what it has (nothing is deleted or disconnected); it
 cannot add more until it is under the limit again.

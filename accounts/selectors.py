@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from accounts import presence
-from accounts.models import User
+from accounts.models import ApiKey, AuditEntry, User
 from flame.exceptions import NotFoundError
 
 
@@ -51,3 +51,62 @@ def seat_count(*, workspace_id) -> int:
     """The seats that count against the plan (accounts.plans): active members, admins
     included, and pending invitations."""
     return User.objects.filter(workspace_id=workspace_id, is_active=True).count()
+
+
+def api_key_list_for(*, actor: User) -> QuerySet[ApiKey]:
+    """The keys of an admin's workspace (agents and operators see none)."""
+    if not actor.is_workspace_admin:
+        return ApiKey.objects.none()
+    keys = ApiKey.objects.filter(workspace_id=actor.member_workspace_id)
+    return keys.select_related("created_by").order_by("-created_at", "-id")
+
+
+def api_key_get_for(*, actor: User, key_id) -> ApiKey:
+    key = api_key_list_for(actor=actor).filter(pk=key_id).first()
+    if key is None:
+        raise NotFoundError("Not found.")
+    return key
+
+
+def api_key_by_digest(*, digest: str) -> ApiKey | None:
+    """The key with this digest, with the admin it acts as and their workspace (one query)."""
+    keys = ApiKey.objects.select_related("created_by__workspace")
+    return keys.filter(digest=digest).first()
+
+
+def audit_entries_for(*, actor: User) -> QuerySet[AuditEntry]:
+    """The audit log of an admin's workspace, newest first (agents and operators see none
+    here; operators read every workspace's in Django admin)."""
+    if not actor.is_workspace_admin:
+        return AuditEntry.objects.none()
+    entries = AuditEntry.objects.filter(workspace_id=actor.member_workspace_id)
+    return entries.select_related("actor_user", "actor_api_key").order_by("-created_at", "-id")
+
+
+def audit_entries_filtered(
+    entries: QuerySet[AuditEntry],
+    *,
+    actions: list[str] | None = None,
+    actor_id=None,
+    actor_type: str | None = None,
+    since=None,
+    until=None,
+    target_type: str | None = None,
+    target_id: str | None = None,
+) -> QuerySet[AuditEntry]:
+    """``entries`` narrowed by the API's and the page's filters (``until`` is exclusive)."""
+    if actions:
+        entries = entries.filter(action__in=actions)
+    if actor_id is not None:
+        entries = entries.filter(Q(actor_user_id=actor_id) | Q(actor_api_key_id=actor_id))
+    if actor_type:
+        entries = entries.filter(actor_type=actor_type)
+    if since is not None:
+        entries = entries.filter(created_at__gte=since)
+    if until is not None:
+        entries = entries.filter(created_at__lt=until)
+    if target_type:
+        entries = entries.filter(target_type=target_type)
+    if target_id:
+        entries = entries.filter(target_id=target_id)
+    return entries

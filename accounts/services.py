@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import zoneinfo
 from datetime import timedelta
+from typing import Any
 
 from django.conf import settings as django_settings
 from django.contrib.auth import authenticate
@@ -12,7 +13,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, F, OuterRef, Value
+from django.db.models import Exists, F, OuterRef, Q, Value
 from django.db.models.functions import Greatest
 from django.http import HttpRequest
 from django.utils import timezone
@@ -21,9 +22,9 @@ from django.utils.http import urlsafe_base64_decode
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
-from accounts import hooks, plans, presence, selectors
+from accounts import api_keys, audit, hooks, plans, presence, selectors
 from accounts.emails import signup_user_for
-from accounts.models import User, Workspace
+from accounts.models import ApiKey, AuditEntry, User, Workspace
 from accounts.switches import AGENTS_SEE_UNASSIGNED, workspace_switches
 from accounts.tasks import send_account_email_task
 from accounts.tokens import IssuedRefreshToken, token_digest
@@ -160,10 +161,31 @@ def user_sign_in(*, request: HttpRequest, email: str, password: str) -> User:
     limits = _sign_in_limits(request, email)
     refuse_when_exhausted(request, limits)
     try:
-        return user_authenticate(request=request, email=email, password=password)
+        user = user_authenticate(request=request, email=email, password=password)
     except AuthenticationError:
         count_against(request, limits)
+        _audit_failed_sign_in(email)
         raise
+    audit.record(
+        action=audit.SIGN_IN,
+        workspace_id=user.workspace_id,
+        actor=user,
+        target=("member", user.pk),
+    )
+    return user
+
+
+def _audit_failed_sign_in(email: str) -> None:
+    """In the workspace of the account the address holds (its admins see the attempts), or
+    platform-wide for an address without one."""
+    account = User.objects.filter(email__iexact=email, is_pending=False).first()
+    audit.record(
+        action=audit.SIGN_IN_FAILED,
+        workspace_id=account.workspace_id if account is not None else None,
+        actor=None,
+        target=("member", account.pk) if account is not None else None,
+        data={"email": email},
+    )
 
 
 def user_authenticate(*, request: HttpRequest | None, email: str, password: str) -> User:
@@ -260,6 +282,13 @@ def user_invite(*, by: User, email: str, name: str, role: str) -> User:
             MEMBER_EXISTS, code="email_taken", details={"email": [MEMBER_EXISTS]}
         ) from exc
     _send_on_commit(user, "invitation")
+    audit.record(
+        action=audit.MEMBER_INVITED,
+        workspace_id=user.workspace_id,
+        actor=by,
+        target=("member", user.pk),
+        data={"email": email, "role": role},
+    )
     return user
 
 
@@ -307,6 +336,7 @@ def user_update_membership(
     rights_change = (role is not None and role != user.role) or (
         is_active is not None and is_active != user.is_active
     )
+    _audit_access_change(by, user, role=role, is_active=is_active)
     changes = {"role": role, "is_active": is_active, "name": name}
     for field, value in changes.items():
         if value is not None:
@@ -320,6 +350,29 @@ def user_update_membership(
     return user
 
 
+def _audit_access_change(
+    by: User | None, user: User, *, role: str | None, is_active: bool | None
+) -> None:
+    """The entries for a change of ``user``'s role or active flag (before it is saved)."""
+    target = ("member", user.pk)
+    if role is not None and role != user.role:
+        audit.record(
+            action=audit.MEMBER_ROLE_CHANGED,
+            workspace_id=user.workspace_id,
+            actor=by,
+            target=target,
+            data={"email": user.email, "from": user.role, "to": role},
+        )
+    if is_active is not None and is_active != user.is_active:
+        audit.record(
+            action=audit.MEMBER_REACTIVATED if is_active else audit.MEMBER_DEACTIVATED,
+            workspace_id=user.workspace_id,
+            actor=by,
+            target=target,
+            data={"email": user.email},
+        )
+
+
 def user_deactivate(*, by: User, user: User) -> User:
     return user_update_membership(by=by, user=user, is_active=False)
 
@@ -328,7 +381,9 @@ def user_deactivate(*, by: User, user: User) -> User:
 def users_deactivate(*, users) -> int:
     """Platform-operator deactivation (Django admin): no workspace rules, tokens revoked."""
     targets = list(users.filter(is_active=True))
+    operator = audit.request_user()
     for user in targets:
+        _audit_access_change(operator, user, role=None, is_active=False)
         user.is_active = False
         user.save(update_fields=["is_active", "updated_at"])
         user_revoke_tokens(user=user)
@@ -424,12 +479,14 @@ def workspace_update(
         raise InvalidInput("Invalid input.", details=errors)
     locked = Workspace.objects.select_for_update().get(pk=workspace.pk)
     agents_saw_unassigned = AGENTS_SEE_UNASSIGNED.is_on(locked)
+    before = _workspace_audited_values(locked)
     changes = {"name": name.strip() if name else None, "timezone": timezone, "language": language}
     for field, value in changes.items():
         if value is not None:
             setattr(locked, field, value)
     locked.settings = {**(locked.settings or {}), **settings}
     locked.save()
+    _audit_workspace_change(by, locked, before)
     if AGENTS_SEE_UNASSIGNED.is_on(locked) != agents_saw_unassigned:
         # Agents' sockets joined the unassigned queue's group (or not) by the old rule.
         hooks.member_rights_changed.send(
@@ -437,6 +494,34 @@ def workspace_update(
         )
     workspace.refresh_from_db()
     return locked
+
+
+def _workspace_audited_values(workspace: Workspace) -> dict[str, Any]:
+    values: dict[str, Any] = {
+        "name": workspace.name,
+        "timezone": workspace.timezone,
+        "language": workspace.language,
+    }
+    for key, default in workspace_switches().items():
+        values[key] = bool(workspace.setting(key, default))
+    return values
+
+
+def _audit_workspace_change(by: User, workspace: Workspace, before: dict[str, Any]) -> None:
+    after = _workspace_audited_values(workspace)
+    changed = {
+        field: {"from": before[field], "to": value}
+        for field, value in after.items()
+        if before.get(field) != value
+    }
+    if changed:
+        audit.record(
+            action=audit.WORKSPACE_UPDATED,
+            workspace_id=workspace.pk,
+            actor=by,
+            target=("workspace", workspace.pk),
+            data={"changes": changed},
+        )
 
 
 def workspace_change_plan(*, workspace_id, plan: str) -> bool:
@@ -476,6 +561,7 @@ def user_update_access_by_operator(
     changes = {f: v for f, v in wanted.items() if v is not None and v != getattr(user, f)}
     if not changes:
         return user
+    _audit_access_change(operator, user, role=role, is_active=is_active)
     for field, value in changes.items():
         setattr(user, field, value)
     user.save(update_fields=[*changes, "updated_at"])
@@ -538,3 +624,146 @@ def user_set_availability(*, user: User, availability: str) -> User:
     if becomes_available:
         hooks.member_available.send(user_ids=[user.pk])
     return user
+
+
+# --- API keys (accounts/api_keys.py) -------------------------------------------------------------
+
+# How often a key's last use is written: a busy key costs one UPDATE a minute, not one a call.
+API_KEY_USE_RESOLUTION = timedelta(minutes=1)
+API_KEY_USE_AUDIT_EVERY = timedelta(hours=1)
+
+
+def _ensure_admin_of(by: User, workspace_id) -> None:
+    if not by.is_workspace_admin or by.workspace_id != workspace_id:
+        raise PermissionDeniedError("Only workspace admins can do this.")
+
+
+def _api_key_input_errors(*, name: str, scopes: list[str], expires_at, now) -> dict:
+    errors: dict[str, list[str]] = {}
+    if not name.strip():
+        errors["name"] = ["The name cannot be empty."]
+    elif len(name.strip()) > max_length_of(ApiKey, "name"):
+        errors["name"] = ["The name is too long."]
+    unknown = sorted({scope for scope in scopes if scope not in ApiKey.Scope.values})
+    if not scopes:
+        errors["scopes"] = ["Choose at least one scope."]
+    elif unknown:
+        errors["scopes"] = [f"Unknown scope: {scope}." for scope in unknown]
+    if expires_at is not None and expires_at <= now:
+        errors["expires_at"] = ["The expiry must be in the future."]
+    return errors
+
+
+@transaction.atomic
+def api_key_create(
+    *, by: User, name: str, scopes: list[str], expires_at=None
+) -> tuple[ApiKey, str]:
+    """A new key of ``by``'s workspace, acting as ``by``; returns it with its secret, which
+    is shown this once and never stored (only its digest is)."""
+    workspace_id = by.member_workspace_id
+    _ensure_admin_of(by, workspace_id)
+    now = timezone.now()
+    errors = _api_key_input_errors(name=name, scopes=scopes, expires_at=expires_at, now=now)
+    if errors:
+        raise InvalidInput("Invalid input.", details=errors)
+    plans.check_api_access(plan_code=Workspace.objects.get(pk=workspace_id).plan)
+    secret = api_keys.new_secret()
+    key = ApiKey.objects.create(
+        workspace_id=workspace_id,
+        created_by=by,
+        name=name.strip(),
+        scopes=[scope for scope in ApiKey.Scope.values if scope in scopes],
+        prefix=api_keys.shown_prefix(secret),
+        digest=token_digest(secret),
+        expires_at=expires_at,
+        created_at=now,
+    )
+    audit.record(
+        action=audit.API_KEY_CREATED,
+        workspace_id=workspace_id,
+        actor=by,
+        target=("api_key", key.pk),
+        data=_api_key_summary(key),
+    )
+    return key, secret
+
+
+def _api_key_summary(key: ApiKey) -> dict[str, Any]:
+    expires_at = key.expires_at.isoformat() if key.expires_at else None
+    return {"name": key.name, "prefix": key.prefix, "scopes": key.scopes, "expires_at": expires_at}
+
+
+@transaction.atomic
+def api_key_revoke(*, by: User, key: ApiKey) -> ApiKey:
+    """Revoke ``key`` (from the next request on); revoking a revoked key changes nothing."""
+    _ensure_admin_of(by, key.workspace_id)
+    now = timezone.now()
+    revoked = ApiKey.objects.filter(pk=key.pk, revoked_at__isnull=True).update(
+        revoked_at=now, revoked_by=by
+    )
+    key.refresh_from_db()
+    if revoked:
+        _audit_revocation(by, key)
+    return key
+
+
+def _audit_revocation(by: User | None, key: ApiKey) -> None:
+    audit.record(
+        action=audit.API_KEY_REVOKED,
+        workspace_id=key.workspace_id,
+        actor=by,
+        target=("api_key", key.pk),
+        data=_api_key_summary(key),
+    )
+
+
+def api_key_record_use(*, key: ApiKey, now, method: str = "", path: str = "") -> bool:
+    """Note that ``key`` was used; True when this call wrote it. The conditions are in the
+    UPDATEs, so concurrent requests of one key write at most once per resolution, and the
+    audit log gets the first use of each hour."""
+    _audit_use(key, now, method, path)
+    if key.last_used_at is not None and now - key.last_used_at < API_KEY_USE_RESOLUTION:
+        return False
+    stale = Q(last_used_at__isnull=True) | Q(last_used_at__lt=now - API_KEY_USE_RESOLUTION)
+    written = ApiKey.objects.filter(stale, pk=key.pk).update(last_used_at=now) == 1
+    if written:
+        key.last_used_at = now
+    return written
+
+
+def _audit_use(key: ApiKey, now, method: str, path: str) -> None:
+    if key.use_audited_at is not None and now - key.use_audited_at < API_KEY_USE_AUDIT_EVERY:
+        return
+    stale = Q(use_audited_at__isnull=True) | Q(use_audited_at__lt=now - API_KEY_USE_AUDIT_EVERY)
+    with transaction.atomic():
+        if ApiKey.objects.filter(stale, pk=key.pk).update(use_audited_at=now) != 1:
+            return
+        key.use_audited_at = now
+        audit.record(
+            action=audit.API_KEY_USED,
+            workspace_id=key.workspace_id,
+            actor=key.created_by,
+            target=("api_key", key.pk),
+            data={"name": key.name, "method": method, "path": path[:200]},
+        )
+
+
+@transaction.atomic
+def api_keys_revoke_by_operator(*, operator: User, keys) -> int:
+    """A platform operator revokes keys of any workspace (a leaked key, Django admin)."""
+    _ensure_operator(operator)
+    now = timezone.now()
+    revoked = 0
+    for key in keys.filter(revoked_at__isnull=True).select_for_update():
+        key.revoked_at, key.revoked_by = now, operator
+        key.save(update_fields=["revoked_at", "revoked_by"])
+        _audit_revocation(operator, key)
+        revoked += 1
+    return revoked
+
+
+def audit_prune(*, now) -> int:
+    """Delete entries older than ``AUDIT_LOG_RETENTION_DAYS`` (the only deletion they know)."""
+    cutoff = now - timedelta(days=django_settings.AUDIT_LOG_RETENTION_DAYS)
+    deleted, _ = AuditEntry.objects.filter(created_at__lt=cutoff).delete()
+    return deleted

@@ -33,3 +33,12 @@ def prune_unconfirmed_signups_task() -> int:
     from accounts.services import signups_prune_unconfirmed
 
     return signups_prune_unconfirmed()
+
+
+@shared_task(acks_late=True)
+def prune_audit_log_task() -> int:
+    from django.utils import timezone
+
+    from accounts.services import audit_prune
+
+    return audit_prune(now=timezone.now())

@@ -33,6 +33,7 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from accounts import audit
 from assistants import conf, replies, selectors
 from assistants.models import AIUsage, Assistant, AutoReplyJob
 from assistants.schedule import assistant_on_duty
@@ -213,6 +214,20 @@ def _send(plan: ReplyPlan, conversation: Conversation, answer: replies.Answer) -
     )
 
 
+def _audit_reply(plan: ReplyPlan, conversation: Conversation, reply: Message, source: str) -> None:
+    audit.record(
+        action=audit.AI_AUTO_REPLY_SENT,
+        workspace_id=conversation.workspace_id,
+        actor=None,
+        target=("conversation", conversation.pk),
+        data={
+            "assistant": {"id": str(plan.assistant.pk), "name": plan.assistant.name},
+            "message_id": str(reply.pk),
+            "source": source,
+        },
+    )
+
+
 @transaction.atomic
 def auto_reply_finish(*, plan: ReplyPlan, answer: replies.Answer) -> Outcome:
     # The row lock orders us against ingestion, which updates this row for every message.
@@ -230,6 +245,7 @@ def auto_reply_finish(*, plan: ReplyPlan, answer: replies.Answer) -> Outcome:
         return Outcome(status=AutoReplyJob.Status.DISCARDED, reason="claim_lost")
     reply = _send(plan, conversation, answer)
     AutoReplyJob.objects.filter(pk=plan.job_id).update(reply=reply)
+    _audit_reply(plan, conversation, reply, answer.source)
     return Outcome(status=AutoReplyJob.Status.SENT, reason=answer.source, reply=reply)
 
 

@@ -18,6 +18,7 @@ from django.core.cache import cache
 from django.db import connection, transaction
 from django.utils import timezone
 
+from accounts import audit
 from accounts.models import User
 from assistants import conf, knowledge
 from assistants.models import (
@@ -72,7 +73,29 @@ def assistant_create(*, by: User, data: dict[str, Any]) -> Assistant:
     )
     assistant_validate(_current_values(assistant))
     assistant.save()
+    _audit(
+        audit.ASSISTANT_CREATED,
+        assistant,
+        by=by,
+        fields=sorted(_allowed(data, Assistant.EDITABLE_FIELDS)),
+    )
     return assistant
+
+
+def _audit(action: str, assistant: Assistant, *, by: User | None, **data: Any) -> None:
+    """Settings changes name the fields; a status, type or name also says its new value (the
+    prompt and the replies are text, not settings to compare)."""
+    audit.record(
+        action=action,
+        workspace_id=assistant.workspace_id,
+        actor=by,
+        target=("assistant", assistant.pk),
+        data={"name": assistant.name, **data},
+    )
+
+
+def _changed_fields(assistant: Assistant, changes: dict[str, Any]) -> list[str]:
+    return sorted(name for name, value in changes.items() if getattr(assistant, name) != value)
 
 
 @transaction.atomic
@@ -84,11 +107,16 @@ def assistant_update(*, assistant: Assistant, data: dict[str, Any]) -> Assistant
     if "status" not in changes:
         values.pop("status")  # the stored status (training, say) is not being set by this edit
     assistant_validate(values)
+    fields = _changed_fields(assistant, changes)
+    if fields:
+        shown = {name: changes[name] for name in ("status", "type", "name") if name in fields}
+        _audit(audit.ASSISTANT_UPDATED, assistant, by=audit.request_user(), fields=fields, **shown)
     return _save_changes(assistant, changes)
 
 
 @transaction.atomic
 def assistant_delete(*, assistant: Assistant) -> None:
+    _audit(audit.ASSISTANT_DELETED, assistant, by=audit.request_user())
     assistant.delete()
 
 
@@ -97,18 +125,38 @@ def assistant_delete(*, assistant: Assistant) -> None:
 SCHEDULE_FIELDS = ("day_of_week", "start_time", "end_time", "enabled")
 
 
+def _audit_schedule(schedule: Schedule, change: str) -> None:
+    _audit(
+        audit.ASSISTANT_SCHEDULE_CHANGED,
+        schedule.assistant,
+        by=audit.request_user(),
+        change=change,
+        schedule={
+            "day_of_week": schedule.day_of_week,
+            "start_time": str(schedule.start_time),
+            "end_time": str(schedule.end_time),
+            "enabled": schedule.enabled,
+        },
+    )
+
+
 @transaction.atomic
 def schedule_create(*, assistant: Assistant, data: dict[str, Any]) -> Schedule:
-    return Schedule.objects.create(assistant=assistant, **_allowed(data, SCHEDULE_FIELDS))
+    schedule = Schedule.objects.create(assistant=assistant, **_allowed(data, SCHEDULE_FIELDS))
+    _audit_schedule(schedule, "created")
+    return schedule
 
 
 @transaction.atomic
 def schedule_update(*, schedule: Schedule, data: dict[str, Any]) -> Schedule:
-    return _save_changes(schedule, _allowed(data, SCHEDULE_FIELDS))
+    schedule = _save_changes(schedule, _allowed(data, SCHEDULE_FIELDS))
+    _audit_schedule(schedule, "updated")
+    return schedule
 
 
 @transaction.atomic
 def schedule_delete(*, schedule: Schedule) -> None:
+    _audit_schedule(schedule, "deleted")
     schedule.delete()
 
 

@@ -39,6 +39,7 @@ _SECRET_TEXT_PATTERNS = [
     re.compile(r"(Bearer\s+)[A-Za-z0-9._~+/=-]+", re.IGNORECASE),
     re.compile(r"eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]+"),
     re.compile(r"(bot)\d{5,}:[A-Za-z0-9_-]{20,}"),
+    re.compile(r"(flm_)[A-Za-z0-9_-]{16,}"),  # API keys (accounts/api_keys.py)
 ]
 _STANDARD_ATTRIBUTES = set(logging.LogRecord("", 0, "", 0, "", (), None).__dict__.keys()) | {
     "message",

@@ -18,6 +18,7 @@ from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.tokens import AccessToken
 
+from accounts.api_keys import is_issued_by_us, presented_secret
 from flame.api.errors import error_response
 from flame.logging import request_id_var, user_id_var, workspace_id_var
 from flame.ratelimits import client_ip, hit
@@ -185,9 +186,9 @@ class AnonymousApiRateLimitMiddleware:
 
     It runs before DRF because DRF checks permissions before throttles: an anonymous call to a
     protected endpoint would be answered 401 without ever being counted. Calls with a bearer
-    token or a signed-in session are limited per user by ``flame.api.throttling``. Platform
-    webhooks are exempt: Meta and Telegram deliver from shared IPs at high rates and are
-    authenticated by signature instead.
+    token, an API key we issued or a signed-in session are limited per user (or key) by
+    ``flame.api.throttling``. Platform webhooks are exempt: Meta and Telegram deliver from
+    shared IPs at high rates and are authenticated by signature instead.
     """
 
     exempt_prefixes = ("/api/webhooks/",)
@@ -219,6 +220,9 @@ class AnonymousApiRateLimitMiddleware:
             return False
         if bearer_token_is_valid(request.headers.get("Authorization", "")):
             return False
+        key = presented_secret(request.headers)
+        if key is not None and is_issued_by_us(key):
+            return False  # limited per key (flame.api.throttling)
         user = getattr(request, "user", None)
         return not (user is not None and user.is_authenticated)
 

@@ -88,6 +88,8 @@ INSTALLED_APPS = [
     # Notifications, saved replies, auto-assignment: beside assistants and satisfaction.
     "workbench",
     "integrations",
+    # Signed outgoing webhooks from the core's event log: beside integrations.
+    "outgoing_webhooks",
     "analytics",
     # Plans, payments, notices and operators' figures: beside analytics, reading every app.
     "billing",
@@ -97,6 +99,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "flame.middleware.RequestContextMiddleware",
+    # The request being served, for the audit log's address and API key (accounts/audit.py).
+    "accounts.audit.AuditContextMiddleware",
     # Prometheus: every request timed by its route's name (flame/metrics.py).
     "flame.metrics.RequestTimingMiddleware",
     "flame.middleware.RequestBodyLimitMiddleware",
@@ -225,6 +229,7 @@ CELERY_TASK_ROUTES = {
     "integrations.tasks.ingest_*": {"queue": "ingest"},
     "integrations.tasks.sweep_*": {"queue": "ingest"},
     "integrations.tasks.deliver_*": {"queue": "outbound"},
+    "outgoing_webhooks.tasks.deliver_*": {"queue": "outbound"},
     "assistants.tasks.*": {"queue": "ai"},
 }
 # A late-acked task that is not acked within the visibility timeout is delivered again, so it
@@ -256,6 +261,17 @@ CELERY_BEAT_SCHEDULE: dict = {
     },
     # Workspaces whose grace period after a failed payment ran out move to the Free plan.
     "billing-grace-sweep": {"task": "billing.tasks.billing_grace_sweep_task", "schedule": 3600.0},
+    # The core's new events become outgoing webhook deliveries; due retries are sent.
+    "dispatch-webhooks": {
+        "task": "outgoing_webhooks.tasks.dispatch_webhooks_task",
+        "schedule": 5.0,
+    },
+    "sweep-webhook-deliveries": {
+        "task": "outgoing_webhooks.tasks.sweep_webhook_deliveries_task",
+        "schedule": 30.0,
+    },
+    # Audit entries older than AUDIT_LOG_RETENTION_DAYS.
+    "prune-audit-log": {"task": "accounts.tasks.prune_audit_log_task", "schedule": 24 * 3600.0},
     "prune-unconfirmed-signups": {
         "task": "accounts.tasks.prune_unconfirmed_signups_task",
         "schedule": 3600.0,
@@ -269,6 +285,7 @@ CELERY_BEAT_SCHEDULE: dict = {
     "notification-emails": {"task": "workbench.tasks.notification_emails_task", "schedule": 60.0},
 }
 EVENT_RETENTION_DAYS = env_int("EVENT_RETENTION_DAYS", 7)
+AUDIT_LOG_RETENTION_DAYS = env_int("AUDIT_LOG_RETENTION_DAYS", 365)
 
 # ---------------------------------------------------------------------------------------------
 # Auth, JWT, passwords
@@ -314,7 +331,9 @@ SIMPLE_JWT = {
 # ---------------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        # JWT as the plan allows it (API access is a plan feature); pages use the session.
+        # API keys and JWT as the plan allows them (API access is a plan feature); pages use
+        # the session. Keys first: a bearer "flm_…" credential is a key, not a JWT.
+        "accounts.api.authentication.ApiKeyAuthentication",
         "accounts.api.authentication.PlanJWTAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
@@ -351,6 +370,7 @@ SPECTACULAR_SETTINGS = {
         "flame.api.schema.add_error_responses",
     ],
     "ENUM_NAME_OVERRIDES": {
+        "WebhookEventEnum": "outgoing_webhooks.models.EventType",
         "ConversationStatusEnum": "conversations.models.Conversation.Status",
         "MessageStatusEnum": "conversations.models.Message.Status",
         "PriorityEnum": "conversations.models.Conversation.Priority",
@@ -371,6 +391,7 @@ RATELIMIT_REGISTER = env_str("RATELIMIT_REGISTER", "10/h")
 RATELIMIT_PASSWORD_RESET = env_str("RATELIMIT_PASSWORD_RESET", "5/15m")
 RATELIMIT_ANONYMOUS = env_str("RATELIMIT_ANONYMOUS", "100/15m")
 RATELIMIT_USER = env_str("RATELIMIT_USER", "1200/m")
+RATELIMIT_API_KEY = env_str("RATELIMIT_API_KEY", "600/m")
 # Proxies (addresses or CIDR networks) whose X-Forwarded-For / X-Real-IP name the client.
 # Empty: the peer address is the client, and forwarding headers are ignored.
 TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", [])
@@ -451,6 +472,13 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "FLAME Assistant <no-reply@lo
 # ---------------------------------------------------------------------------------------------
 # External services (tests and staging point these at local stand-ins)
 # ---------------------------------------------------------------------------------------------
+# Outgoing webhooks (outgoing_webhooks/): private, loopback and link-local targets are refused
+# unless allowed (tests, on-premise receivers); timeouts per try; retries for this many hours.
+OUTGOING_WEBHOOKS_ALLOW_PRIVATE = env_bool("OUTGOING_WEBHOOKS_ALLOW_PRIVATE", False)
+OUTGOING_WEBHOOKS_CONNECT_TIMEOUT = env_float("OUTGOING_WEBHOOKS_CONNECT_TIMEOUT", 5.0)
+OUTGOING_WEBHOOKS_READ_TIMEOUT = env_float("OUTGOING_WEBHOOKS_READ_TIMEOUT", 10.0)
+OUTGOING_WEBHOOKS_RETRY_HOURS = env_int("OUTGOING_WEBHOOKS_RETRY_HOURS", 24)
+OUTGOING_WEBHOOKS_DISPATCH_LAG_SECONDS = env_int("OUTGOING_WEBHOOKS_DISPATCH_LAG_SECONDS", 10)
 GRAPH_API_BASE_URL = env_str("GRAPH_API_BASE_URL", "https://graph.facebook.com").rstrip("/")
 GRAPH_API_VERSION = env_str("GRAPH_API_VERSION", "v21.0")
 TELEGRAM_API_BASE_URL = env_str("TELEGRAM_API_BASE_URL", "https://api.telegram.org").rstrip("/")

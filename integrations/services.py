@@ -15,7 +15,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError
 from django.utils import timezone
 
-from accounts import plans
+from accounts import audit, plans
 from accounts.models import User, Workspace
 from flame.exceptions import ConflictError, InvalidInput
 from flame.fields import max_length_of
@@ -118,7 +118,36 @@ def integration_create(
     integration.external_account_id = _account_id(platform, cleaned, f"sandbox-{integration.pk}")
     if provider_spec(platform).simulated:
         integration.status = Integration.Status.ACTIVE
-    return _save(integration)
+    saved = _save(integration)
+    _audit(audit.CHANNEL_CREATED, saved, by=by, fields=sorted(cleaned))
+    return saved
+
+
+def _audit(action: str, integration: Integration, *, by: User | None, **data) -> None:
+    """Credentials appear by their field names only, never by value."""
+    audit.record(
+        action=action,
+        workspace_id=integration.workspace_id,
+        actor=by,
+        target=("channel", integration.pk),
+        data={"name": integration.name, "platform": integration.platform, **data},
+    )
+
+
+def _audit_update(integration: Integration, before: dict, credentials: dict | None) -> None:
+    by = audit.request_user()
+    settings_changed = sorted(
+        field
+        for field in ("name", "default_assistant")
+        if field in before and before[field] != getattr(integration, field)
+    )
+    if settings_changed:
+        _audit(audit.CHANNEL_UPDATED, integration, by=by, fields=settings_changed)
+    if credentials is not None:
+        old, new = before["credentials"] or {}, integration.credentials or {}
+        names = sorted(name for name in {*old, *new} if old.get(name) != new.get(name))
+        if names:
+            _audit(audit.CHANNEL_CREDENTIALS_CHANGED, integration, by=by, fields=names)
 
 
 _UNSET = object()
@@ -164,21 +193,30 @@ def integration_update(
     for field, value in changes.items():
         setattr(integration, field, value)
     try:
-        return _save(integration)
+        saved = _save(integration)
     except Exception:
         for field, value in before.items():
             setattr(integration, field, value)
         raise
+    _audit_update(saved, before, credentials)
+    return saved
 
 
 def _record_connection(
-    integration: Integration, *, status: str, error: str = "", account_id: str = ""
+    integration: Integration,
+    *,
+    status: str,
+    error: str = "",
+    account_id: str = "",
+    action: str = "",
 ) -> Integration:
     with transaction.atomic():
         fields = {"status": status, "last_error": error, "last_sync": timezone.now()}
         if account_id:
             fields["external_account_id"] = account_id
         Integration.objects.filter(pk=integration.pk).update(**fields, updated_at=timezone.now())
+        if action:
+            _audit(action, integration, by=audit.request_user(), status=status)
     integration.refresh_from_db()
     return integration
 
@@ -202,7 +240,10 @@ def integration_connect(*, integration: Integration) -> Integration:
             details={"provider_message": str(exc)},
         ) from exc
     connected = _record_connection(
-        integration, status=Integration.Status.ACTIVE, account_id=result.external_account_id
+        integration,
+        status=Integration.Status.ACTIVE,
+        account_id=result.external_account_id,
+        action=audit.CHANNEL_CONNECTED,
     )
     # A bot connected (again) gets the workspace's command menu; a refusal leaves it without.
     bot_commands_register(integration=connected)
@@ -219,11 +260,17 @@ def integration_disconnect(*, integration: Integration) -> Integration:
             # Still mark it inactive locally: the business asked to stop using it.
             error = f"Disconnect on the platform failed: {exc}"
             logger.warning("Disconnect failed", extra={"integration_id": str(integration.pk)})
-    return _record_connection(integration, status=Integration.Status.INACTIVE, error=error)
+    return _record_connection(
+        integration,
+        status=Integration.Status.INACTIVE,
+        error=error,
+        action=audit.CHANNEL_DISCONNECTED,
+    )
 
 
 @transaction.atomic
 def integration_delete(*, integration: Integration) -> None:
+    _audit(audit.CHANNEL_DELETED, integration, by=audit.request_user())
     try:
         integration.delete()
     except ProtectedError as exc:

@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+from django.utils import timezone
 from rest_framework import serializers
 
-from accounts.models import User, Workspace
+from accounts.audit import ACTIONS
+from accounts.models import ApiKey, AuditEntry, User, Workspace
 
 
 class WorkspaceSerializer(serializers.ModelSerializer):
@@ -144,3 +146,135 @@ class AvailabilityAnswerSerializer(serializers.Serializer):
         choices=User.Availability.choices,
         help_text="What colleagues see: offline once the member has been away a few minutes.",
     )
+
+
+class ApiKeySerializer(serializers.ModelSerializer):
+    """A key as admins see it: never its secret nor its digest."""
+
+    created_by = serializers.SerializerMethodField()
+    state = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ApiKey
+        fields = (
+            "id",
+            "name",
+            "scopes",
+            "prefix",
+            "state",
+            "created_by",
+            "created_at",
+            "last_used_at",
+            "expires_at",
+            "revoked_at",
+        )
+        read_only_fields = fields
+
+    def get_created_by(self, key: ApiKey) -> dict:
+        return {"id": str(key.created_by_id), "name": key.created_by.name}
+
+    def get_state(self, key: ApiKey) -> str:
+        return key.state(timezone.now())
+
+
+class ApiKeyCreatedSerializer(ApiKeySerializer):
+    """The answer to creating a key: the only time its secret is shown."""
+
+    secret = serializers.CharField(read_only=True)
+
+    class Meta(ApiKeySerializer.Meta):
+        fields = (*ApiKeySerializer.Meta.fields, "secret")
+        read_only_fields = fields
+
+
+class ApiKeyCreateSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=100)
+    scopes = serializers.ListField(
+        child=serializers.ChoiceField(choices=ApiKey.Scope.choices), allow_empty=False
+    )
+    expires_at = serializers.DateTimeField(required=False, allow_null=True)
+
+
+class AuditEntrySerializer(serializers.ModelSerializer):
+    actor = serializers.SerializerMethodField()
+    target = serializers.SerializerMethodField()
+
+    class Meta:
+        model = AuditEntry
+        fields = ("id", "action", "actor", "target", "data", "ip", "created_at")
+        read_only_fields = fields
+
+    def get_actor(self, entry: AuditEntry) -> dict:
+        key = entry.actor_api_key
+        return {
+            "type": entry.actor_type,
+            "label": entry.actor_label,
+            "user": (
+                {"id": str(entry.actor_user_id), "name": entry.actor_user.name}
+                if entry.actor_user is not None
+                else None
+            ),
+            "api_key": (
+                {"id": str(key.pk), "name": key.name, "prefix": key.prefix}
+                if key is not None
+                else None
+            ),
+        }
+
+    def get_target(self, entry: AuditEntry) -> dict | None:
+        if not entry.target_type:
+            return None
+        return {"type": entry.target_type, "id": entry.target_id}
+
+
+class AuditFilterSerializer(serializers.Serializer):
+    """The audit log's filters; a parameter it does not know is refused (400), so a client never
+    believes a filter applied when it did not."""
+
+    also_accepted = ("cursor", "limit")
+
+    action = serializers.CharField(
+        required=False, help_text="One action or several, comma-separated."
+    )
+    actor = serializers.UUIDField(
+        required=False, source="actor_id", help_text="A member's or an API key's id."
+    )
+    actor_type = serializers.ChoiceField(choices=AuditEntry.ActorType.choices, required=False)
+    target_type = serializers.CharField(required=False, max_length=32)
+    target_id = serializers.CharField(required=False, max_length=64)
+
+    def get_fields(self):
+        fields = super().get_fields()
+        # "from" is a Python keyword, so these two are named here rather than declared.
+        fields["from"] = serializers.DateTimeField(
+            required=False, source="since", help_text="Entries at or after this moment (ISO 8601)."
+        )
+        fields["to"] = serializers.DateTimeField(
+            required=False, source="until", help_text="Entries before this moment (ISO 8601)."
+        )
+        return fields
+
+    def to_internal_value(self, data):
+        known = {*self.fields, *self.also_accepted}
+        unknown = sorted(str(name) for name in data if name not in known)
+        if unknown:
+            raise serializers.ValidationError(
+                {name: ["Unknown field: not accepted here."] for name in unknown}
+            )
+        values = super().to_internal_value(data)
+        if "action" in values:
+            values["actions"] = self._actions(values.pop("action"))
+        return values
+
+    def _actions(self, raw: str) -> list[str]:
+        actions = [part.strip() for part in raw.split(",") if part.strip()]
+        unknown = [action for action in actions if action not in ACTIONS]
+        if unknown:
+            raise serializers.ValidationError({"action": [f"Unknown action: {unknown[0]}."]})
+        return actions
+
+    def validate(self, attrs):
+        since, until = attrs.get("since"), attrs.get("until")
+        if since is not None and until is not None and since > until:
+            raise serializers.ValidationError({"to": ["Must not be before from."]})
+        return attrs

@@ -7,6 +7,7 @@ from flame.api.routers import OptionalSlashRouter
 
 router = OptionalSlashRouter()
 router.register("users", views.UserViewSet, basename="user")
+router.register("api-keys", views.ApiKeyViewSet, basename="api-key")
 
 urlpatterns = [
     re_path(r"^auth/register/?$", views.RegisterView.as_view(), name="auth-register"),
@@ -25,6 +26,7 @@ urlpatterns = [
     ),
     re_path(r"^auth/logout/?$", views.LogoutView.as_view(), name="auth-logout"),
     re_path(r"^auth/me/?$", views.MeView.as_view(), name="auth-me"),
+    re_path(r"^audit-log/?$", views.AuditLogView.as_view(), name="audit-log"),
     re_path(r"^auth/profile/?$", views.ProfileView.as_view(), name="auth-profile"),
     re_path(r"^auth/availability/?$", views.AvailabilityView.as_view(), name="auth-availability"),
     re_path(

@@ -8,6 +8,7 @@ from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.authentication import SessionAuthentication
+from rest_framework.generics import ListAPIView
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -15,7 +16,7 @@ from rest_framework.views import APIView
 from accounts import presence, selectors, services
 from accounts.api import serializers as s
 from accounts.api.permissions import IsWorkspaceAdmin, IsWorkspaceMember
-from accounts.models import User
+from accounts.models import ApiKey, AuditEntry, User
 from flame.ratelimits import client_ip, enforce
 
 
@@ -235,3 +236,53 @@ class UserViewSet(
         """Deactivate: history (messages, assignments) keeps pointing at the person."""
         services.user_deactivate(by=request.user, user=self.get_object())
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class ApiKeyViewSet(
+    mixins.ListModelMixin,
+    mixins.CreateModelMixin,
+    mixins.DestroyModelMixin,
+    viewsets.GenericViewSet,
+):
+    """The workspace's API keys (admins; keys never reach this, accounts.api_keys)."""
+
+    permission_classes = [IsWorkspaceAdmin]
+    serializer_class = s.ApiKeySerializer
+    queryset = ApiKey.objects.none()  # for schema generation; requests use get_queryset()
+    lookup_value_regex = "[0-9a-fA-F-]{32,36}"
+
+    def get_queryset(self):
+        return selectors.api_key_list_for(actor=self.request.user)
+
+    def get_object(self):
+        return selectors.api_key_get_for(actor=self.request.user, key_id=self.kwargs["pk"])
+
+    @extend_schema(request=s.ApiKeyCreateSerializer, responses={201: s.ApiKeyCreatedSerializer})
+    def create(self, request, *args, **kwargs):
+        data = s.ApiKeyCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        key, secret = services.api_key_create(by=request.user, **data.validated_data)
+        key.secret = secret  # type: ignore[attr-defined]  # shown this once, never stored
+        return Response(s.ApiKeyCreatedSerializer(key).data, status=status.HTTP_201_CREATED)
+
+    def destroy(self, request, *args, **kwargs):
+        """Revoke: the key stops working at once; it stays listed as revoked."""
+        services.api_key_revoke(by=request.user, key=self.get_object())
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+@extend_schema(parameters=[s.AuditFilterSerializer], responses={200: s.AuditEntrySerializer})
+class AuditLogView(ListAPIView):
+    """The workspace's audit log, newest first, for admins (``accounts.audit``)."""
+
+    permission_classes = [IsWorkspaceAdmin]
+    serializer_class = s.AuditEntrySerializer
+    queryset = AuditEntry.objects.none()  # for schema generation; requests use get_queryset()
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return self.queryset
+        filters = s.AuditFilterSerializer(data=self.request.query_params)
+        filters.is_valid(raise_exception=True)
+        entries = selectors.audit_entries_for(actor=self.request.user)
+        return selectors.audit_entries_filtered(entries, **filters.validated_data)

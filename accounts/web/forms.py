@@ -8,6 +8,7 @@ services', whose errors the views put back on these forms.
 from __future__ import annotations
 
 import zoneinfo
+from datetime import date, datetime, time, timedelta
 from functools import cache
 from typing import Any
 
@@ -15,7 +16,8 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from accounts.api.serializers import MemberCreateSerializer
-from accounts.models import User, Workspace
+from accounts.audit import ACTIONS
+from accounts.models import ApiKey, AuditEntry, User, Workspace
 from accounts.services import workspace_switches
 from flame.forms import apply_serializer
 
@@ -124,3 +126,97 @@ class WorkspaceForm(forms.Form):
             "language": data["language"],
             "settings": {key: data[key] for key in workspace_switches()},
         }
+
+
+# What the page offers as an expiry; the API takes any future moment.
+EXPIRY_CHOICES = [
+    ("", _("Never")),
+    ("30", _("In 30 days")),
+    ("90", _("In 90 days")),
+    ("365", _("In a year")),
+]
+
+
+class ApiKeyForm(forms.Form):
+    name = forms.CharField(
+        label=_("Name"),
+        max_length=_max_length(ApiKey, "name"),
+        help_text=_("Which system uses it, e.g. “CRM sync”."),
+    )
+    scopes = forms.MultipleChoiceField(
+        label=_("What it may do"),
+        choices=ApiKey.Scope.choices,
+        widget=forms.CheckboxSelectMultiple,
+        initial=[ApiKey.Scope.READ],
+    )
+    expires_in_days = forms.TypedChoiceField(
+        label=_("Expires"),
+        choices=EXPIRY_CHOICES,
+        coerce=int,
+        empty_value=None,
+        required=False,
+    )
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["expires_in_days"].conditional = True  # the select always sends a value
+
+    def service_arguments(self, now) -> dict:
+        days = self.cleaned_data["expires_in_days"]
+        return {
+            "name": self.cleaned_data["name"],
+            "scopes": self.cleaned_data["scopes"],
+            "expires_at": now + timedelta(days=days) if days else None,
+        }
+
+
+class AuditFilterForm(forms.Form):
+    """The audit page's filters: days are whole local days in the workspace's time zone."""
+
+    action = forms.ChoiceField(label=_("Action"), required=False)
+    actor_type = forms.ChoiceField(
+        label=_("Who"),
+        required=False,
+        choices=[("", _("Anyone")), *AuditEntry.ActorType.choices],
+    )
+    since = forms.DateField(
+        label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    until = forms.DateField(
+        label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        actions = sorted(ACTIONS.items(), key=lambda item: str(item[1]))
+        self.fields["action"].choices = [("", _("Every action")), *actions]
+        for name in self.fields:
+            self.fields[name].conditional = True  # filters, not missing answers
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        since, until = cleaned.get("since"), cleaned.get("until")
+        if since and until and since > until:
+            self.add_error("until", _("Choose a day on or after the first one."))
+        for name in ("since", "until"):
+            day = cleaned.get(name)
+            if day is not None and not (MIN_DAY <= day <= MAX_DAY):
+                self.add_error(name, _("Choose a day between 2000 and 2100."))
+        return cleaned
+
+    def selector_arguments(self, zone: zoneinfo.ZoneInfo) -> dict[str, Any]:
+        data = self.cleaned_data
+        since, until = data.get("since"), data.get("until")
+        return {
+            "actions": [data["action"]] if data.get("action") else None,
+            "actor_type": data.get("actor_type") or None,
+            "since": _local_midnight(since, zone) if since else None,
+            "until": _local_midnight(until + timedelta(days=1), zone) if until else None,
+        }
+
+
+MIN_DAY, MAX_DAY = date(2000, 1, 1), date(2100, 12, 31)
+
+
+def _local_midnight(day: date, zone: zoneinfo.ZoneInfo) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=zone)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from accounts.web import settings_views, views
+from accounts.web import api_key_views, audit_views, settings_views, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -12,6 +12,13 @@ urlpatterns = [
     path("language/", views.set_language, name="set-language"),
     path("settings/agents/", settings_views.agents, name="settings-agents"),
     path("settings/workspace/", settings_views.workspace, name="settings-workspace"),
+    path("settings/api-keys/", api_key_views.api_keys, name="settings-api-keys"),
+    path("settings/audit-log/", audit_views.audit_log, name="settings-audit-log"),
+    path(
+        "settings/api-keys/<uuid:key_id>/revoke/",
+        api_key_views.api_key_revoke,
+        name="settings-api-key-revoke",
+    ),
     path(
         "settings/agents/<uuid:user_id>/role/",
         settings_views.agent_role,

@@ -16,7 +16,7 @@ from rest_framework.views import APIView
 
 from accounts import plans
 from accounts.api.permissions import IsWorkspaceMember
-from analytics import selectors
+from analytics import selectors, services
 from analytics.api import serializers as s
 from assistants.schedule import workspace_zone
 from flame.streaming import stream_body
@@ -141,6 +141,9 @@ class ExportView(AnalyticsView):
     )
     def get(self, request):
         window = self.window(request)
+        services.export_record(
+            by=request.user, first_day=window.first_day, last_day=window.last_day
+        )
         rows = selectors.export_rows(user=request.user, window=window)
         response = StreamingHttpResponse(
             _streamed(request._request, rows), content_type="text/csv; charset=utf-8"

@@ -45,7 +45,10 @@ PLATFORMS = ("whatsapp", "facebook", "instagram", "telegram", "sandbox")
 
 
 def _seed_people() -> tuple[Workspace, User, list[User]]:
-    workspace = Workspace.objects.create(name="Bench", timezone="America/Mexico_City")
+    # Business: API access and a year of analytics history (plans limit both).
+    workspace = Workspace.objects.create(
+        name="Bench", timezone="America/Mexico_City", plan=Workspace.Plan.BUSINESS
+    )
     admin = User.objects.create(
         email="admin@bench.example", name="Admin", role=User.Role.ADMIN, workspace=workspace
     )
@@ -69,9 +72,9 @@ def _seed_rows(workspace: Workspace, agents: list[User], conversations: int) -> 
         cursor.execute(
             f"""
             INSERT INTO {contact} (id, workspace_id, name, phone, email, avatar_url, metadata,
-                                   created_at, updated_at)
+                                   note, attributes, created_at, updated_at)
             SELECT md5('contact' || g)::uuid, %(workspace)s, 'Contact ' || g,
-                   '+52155' || lpad(g::text, 8, '0'), '', '', '{{}}', now(), now()
+                   '+52155' || lpad(g::text, 8, '0'), '', '', '{{}}', '', '{{}}', now(), now()
             FROM generate_series(1, %(count)s) AS g
             """,
             params,

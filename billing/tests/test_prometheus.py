@@ -303,5 +303,16 @@ def test_the_grafana_dashboard_charts_every_series(client, settings, workspace):
         target["expr"] for panel in dashboard["panels"] for target in panel["targets"]
     )
 
-    assert len(ours) == 11
+    assert ours == {
+        "flame_http_request_duration_seconds",
+        "flame_webhook_acks",
+        "flame_webhook_ingestion_lag_seconds",
+        "flame_webhook_events_waiting",
+        "flame_queue_depth",
+        "flame_websockets_open",
+        "flame_ai_calls",
+        "flame_ai_tokens",
+        "flame_ai_cost_usd",
+        "flame_delivery_failures",
+    }
     assert sorted(name for name in ours if name not in queries) == []

@@ -11,7 +11,9 @@ from typing import Any
 
 from django.utils import timezone
 
+from accounts import audit
 from accounts.models import User
+from conversations import activity as kinds
 from conversations import hooks, realtime
 from conversations.activity import Activity, Snapshot, changes_between
 from conversations.models import Conversation, Event
@@ -39,8 +41,33 @@ def activity_record(
         conversation=conversation,
     )
     activity = Activity(kind=kind, by_id=by.pk if by is not None else None, data=data)
+    _audit(conversation, kind, by, data)
     hooks.activity_recorded.send(conversation=conversation, activity=activity)
     return event
+
+
+# History lines that are also audited: who handed a conversation to whom, and its status.
+_AUDITED = {
+    kinds.ASSIGNED: audit.CONVERSATION_ASSIGNED,
+    kinds.UNASSIGNED: audit.CONVERSATION_UNASSIGNED,
+    kinds.RESOLVED: audit.CONVERSATION_STATUS_CHANGED,
+    kinds.REOPENED: audit.CONVERSATION_STATUS_CHANGED,
+    kinds.STATUS: audit.CONVERSATION_STATUS_CHANGED,
+    kinds.HANDOFF: audit.CONVERSATION_STATUS_CHANGED,
+}
+
+
+def _audit(conversation: Conversation, kind: str, by: User | None, data: dict[str, Any]) -> None:
+    action = _AUDITED.get(kind)
+    if action is None:
+        return
+    audit.record(
+        action=action,
+        workspace_id=conversation.workspace_id,
+        actor=by,
+        target=("conversation", conversation.pk),
+        data={"kind": kind, "status": conversation.status, **data},
+    )
 
 
 def stored_state(conversation: Conversation) -> Snapshot:

@@ -10,6 +10,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Case, F, TextField, Value, When
 from django.utils import timezone
 
+from accounts import audit
 from accounts.models import User
 from conversations import activity, hooks, realtime
 from conversations.activity import Snapshot
@@ -236,9 +237,38 @@ def conversation_update(
     fresh = conversation_updated(conversation)
     _tell_previous_agent(fresh, previous_agent_id)
     activities_record(before=before, conversation=fresh, by=by)
+    _audit_applied_suggestions(by, fresh, before, priority=priority, tags=tags)
     if changes.get("status") == Conversation.Status.RESOLVED:
         hooks.conversation_resolved.send(conversation=fresh)
     return fresh
+
+
+def _audit_applied_suggestions(
+    by: User,
+    conversation: Conversation,
+    before: Snapshot,
+    *,
+    priority: str | None,
+    tags: list[str] | None,
+) -> None:
+    """An agent took the AI's priority or some of its tags (the inbox's one-click buttons send
+    exactly those values)."""
+    applied: dict[str, Any] = {}
+    if priority and priority == conversation.ai_priority and priority != before.priority:
+        applied["priority"] = priority
+    suggested = {name.lower() for name in conversation.ai_tags or []}
+    had = {name.lower() for name in before.tags}
+    taken = sorted({name for name in tags or [] if name.lower() in suggested - had})
+    if taken:
+        applied["tags"] = taken
+    if applied:
+        audit.record(
+            action=audit.AI_SUGGESTION_APPLIED,
+            workspace_id=conversation.workspace_id,
+            actor=by,
+            target=("conversation", conversation.pk),
+            data=applied,
+        )
 
 
 def conversation_hand_off(*, conversation: Conversation, assistant, reason: str) -> Conversation:

@@ -5,20 +5,27 @@ from __future__ import annotations
 from django.conf import settings
 from rest_framework.throttling import BaseThrottle
 
+from accounts.models import ApiKey
 from flame.ratelimits import hit
 
 
 class ApiRateThrottle(BaseThrottle):
-    """RATELIMIT_USER per signed-in user.
+    """RATELIMIT_USER per signed-in user, RATELIMIT_API_KEY per API key.
 
     DRF runs throttles after authentication, so a JWT request is counted against its user and
-    not against the office NAT it shares with colleagues.
+    not against the office NAT it shares with colleagues. A key's calls are counted against the
+    key alone, not against the admin it acts as: an integration's traffic never slows the
+    person down, nor another key.
     """
 
     def allow_request(self, request, view) -> bool:
         user = request.user
         self._wait = None
-        if user is not None and user.is_authenticated:
+        if isinstance(request.auth, ApiKey):
+            self._wait = hit(
+                request, group="api-key", key=str(request.auth.pk), rate=settings.RATELIMIT_API_KEY
+            )
+        elif user is not None and user.is_authenticated:
             self._wait = hit(
                 request, group="api-user", key=str(user.pk), rate=settings.RATELIMIT_USER
             )

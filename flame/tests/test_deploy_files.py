@@ -264,3 +264,15 @@ def test_tasks_land_on_their_queue(task, queue):
     from flame.celery import app
 
     assert app.amqp.router.route({}, task)["queue"].name == queue
+
+
+def test_pytest_collects_every_app_of_ours():
+    # An app missing from testpaths has its tests silently never run, in CI too.
+    import configparser
+
+    ini = configparser.ConfigParser()
+    ini.read(ROOT / "pytest.ini")
+    collected = set(ini["pytest"]["testpaths"].split())
+    ours = {app for app in settings.INSTALLED_APPS if (ROOT / app / "apps.py").exists()}
+
+    assert ours - collected == set()
