@@ -28,7 +28,13 @@ from conversations.models import (
     Message,
     Tag,
 )
-from conversations.search import Fold, FoldedContactText, contains_every_term, search_terms
+from conversations.search import (
+    ExistsRowByRow,
+    Fold,
+    FoldedContactText,
+    contains_every_term,
+    search_terms,
+)
 from flame.exceptions import NotFoundError
 
 
@@ -86,25 +92,43 @@ def _message_matches(workspace_id, terms: list[str]) -> QuerySet[Message]:
     return messages.filter(contains_every_term(Fold("content"), terms))
 
 
+# How many matches the search probes for before it calls a word common (below).
+SEARCH_PROBE = 2000
+
+
 def _search_filter(workspace_id, text: str) -> Q:
     """Contact name / phone / e-mail or message text, every word present, accents and case
     ignored (conversations/search.py).
 
-    One set of matching conversation ids, a union of two index scans on PostgreSQL (GIN
-    full-text over messages, trigram over contacts), which the page then joins by primary key.
-    Contact fields match by substring, because people search by a fragment of a phone number
-    or an e-mail address, which full-text tokens (whole addresses, whole numbers) do not match.
+    Contact fields match by substring through the trigram index, because people search by a
+    fragment of a phone number or an e-mail address, which full-text tokens (whole addresses,
+    whole numbers) do not match; messages match through the GIN full-text index. On PostgreSQL
+    one of two plans is chosen from a capped probe of both indexes (bench/inbox measures them):
+
+    - rare words (fewer than SEARCH_PROBE matches each way): the probes already hold every
+      matching conversation, and the page joins those ids by primary key;
+    - common words: collecting every match (a third of a million messages for "pedido") would
+      cost hundreds of ms, so the page walks the conversations in its own order and checks each
+      for one matching message or a matching contact, stopping at a page's worth.
     """
     terms = search_terms(text)
     if not terms:
         return Q()
-    by_message = _message_matches(workspace_id, terms).order_by().values("conversation_id")
-    by_contact = (
-        Conversation.objects.filter(contact__in=_contact_matches(workspace_id, terms))
+    contacts = _contact_matches(workspace_id, terms)
+    messages = _message_matches(workspace_id, terms)
+    if connection.vendor != "postgresql":
+        return Q(pk__in=messages.values("conversation_id")) | Q(contact__in=contacts)
+    by_message = list(messages.order_by().values_list("conversation_id", flat=True)[:SEARCH_PROBE])
+    by_contact = list(
+        Conversation.objects.filter(contact__in=contacts)
         .order_by()
-        .values("pk")
+        .values_list("pk", flat=True)[:SEARCH_PROBE]
     )
-    return Q(pk__in=by_message.union(by_contact))
+    if len(by_message) < SEARCH_PROBE and len(by_contact) < SEARCH_PROBE:
+        return Q(pk__in={*by_message, *by_contact})
+    one_message = messages.filter(conversation_id=OuterRef("pk"))
+    own_contact = contacts.filter(pk=OuterRef("contact_id"))
+    return Q(ExistsRowByRow(one_message)) | Q(ExistsRowByRow(own_contact))
 
 
 def _assigned_filter(user: User, assigned: str) -> Q:

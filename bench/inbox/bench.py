@@ -18,7 +18,7 @@ BUFFERS) of the slowest query of each search.
 
 Exit status 1 when a read misses its target: search p95 > 100 ms, or the list, next page,
 "mine" and history slower than ``--list-target`` ms at p95 or more queries than today's (3, 3,
-4, 4).
+4, 5).
 
 Usage (PostgreSQL required): bench/inbox/run [--conversations 100000] [--repeat 30] [--explain]
 """
@@ -51,7 +51,8 @@ from conversations.models import Contact, Conversation, Message  # noqa: E402
 WARM_UPS = 3
 SEARCH_TARGET_MS = 100.0
 # Queries per read today (8c837d7): what the list, pages, "mine" and history must not exceed.
-LIST_QUERIES = {"list, first page": 3, "list, next page": 3, "agent's mine": 4, "history": 4}
+# The history's fifth query is the page's attachments (one prefetch, whatever the page size).
+LIST_QUERIES = {"list, first page": 3, "list, next page": 3, "agent's mine": 4, "history": 5}
 OPEN = "active,pending"
 
 # (share of messages in per-mille, words). A message is a greeting + a topic sentence (+ the

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from accounts.tests.factories import UserFactory
+from conversations import selectors
 from conversations.models import Contact
 from conversations.search import FoldedContactText, contains_every_term, search_terms
 from conversations.selectors import ConversationFilters, conversation_list_for
@@ -87,34 +89,65 @@ def test_search_never_crosses_workspaces(admin_client, outsider):
 
 
 def _plan(queryset) -> str:
-    sql, params = queryset.query.sql_with_params()
+    return _explain(*queryset.query.sql_with_params())
+
+
+def _explain(sql: str, params=()) -> str:
     with connection.cursor() as cursor:
         for table in ("conversations_message", "conversations_contact"):
             cursor.execute(f"ANALYZE {table}")  # real statistics, not an empty table's guess
         # With sequential scans priced out, an index that cannot serve the expression shows.
         cursor.execute("SET LOCAL enable_seqscan = off")
-        cursor.execute(f"EXPLAIN {sql}", params)
+        cursor.execute(f"EXPLAIN {sql}", params or None)
         return "\n".join(row[0] for row in cursor.fetchall())
 
 
-@pytest.mark.postgres
-def test_search_runs_through_the_message_and_contact_indexes(workspace):
-    admin = UserFactory(workspace=workspace, role="admin")
-    for n in range(500):
+def _conversations_with_messages(workspace, count: int) -> None:
+    for n in range(count):
         conversation = ConversationFactory(workspace=workspace)
         MessageFactory(conversation=conversation, content=f"Factura del pedido {n}")
-    MessageFactory(conversation=conversation, content="¿Cuánto tarda el envío a Mérida?")
 
-    plan = _plan(
-        conversation_list_for(user=admin, filters=ConversationFilters(search="ENVÍO merid"))[:30]
-    )
 
-    assert "Bitmap Index Scan on message_search_gin" in plan
-    # The messages are read once, from the bitmap the GIN index built. (The contact side is a
-    # semi-join on the conversation's own contact: the planner may well reach it by primary
-    # key, so its trigram index is checked on the contact search below.)
-    assert plan.count("on conversations_message ") == 1
-    assert "Bitmap Heap Scan on conversations_message " in plan
+@pytest.mark.postgres
+def test_a_rare_word_is_found_through_the_message_index_and_joined_by_id(workspace):
+    admin = UserFactory(workspace=workspace, role="admin")
+    _conversations_with_messages(workspace, 500)
+    wanted = ConversationFactory(workspace=workspace)
+    MessageFactory(conversation=wanted, content="¿Cuánto tarda el envío a Mérida?")
+    filters = ConversationFilters(search="ENVÍO merid")
+
+    with CaptureQueriesContext(connection) as queries:
+        page = conversation_list_for(user=admin, filters=filters)[:30]
+    found = list(page)
+
+    # The probe (the one query that reads messages) goes through the GIN index ...
+    (probe,) = [
+        q["sql"] for q in queries.captured_queries if "message_search" in _explain(q["sql"])
+    ]
+    assert "Bitmap Index Scan on message_search_gin" in _explain(probe)
+    # ... and the page itself joins the conversations it found by primary key.
+    assert "conversations_message" not in _plan(page)
+    assert [conversation.pk for conversation in found] == [wanted.pk]
+
+
+@pytest.mark.postgres
+def test_a_common_word_is_checked_conversation_by_conversation(workspace, monkeypatch):
+    monkeypatch.setattr(selectors, "SEARCH_PROBE", 50)
+    admin = UserFactory(workspace=workspace, role="admin")
+    _conversations_with_messages(workspace, 200)
+    elsewhere = ConversationFactory(workspace=workspace, contact__name="Pedido Ramírez")
+
+    page = conversation_list_for(user=admin, filters=ConversationFilters(search="PEDIDO"))
+
+    # Walking the list in its order, each conversation asks for one matching message.
+    plan = _plan(page[:30])
+    assert "Index Scan using conversations_message_conversation_id" in plan
+    assert "Bitmap Index Scan on message_search_gin" not in plan
+    assert page.count() == 201  # every conversation with the word, and the contact's name
+    assert elsewhere in page
+    assert not conversation_list_for(
+        user=admin, filters=ConversationFilters(search="pedido ornitorrinco")
+    ).exists()
 
 
 @pytest.mark.postgres
