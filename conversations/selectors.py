@@ -109,7 +109,8 @@ def _search_filter(workspace_id, text: str) -> Q:
       matching conversation, and the page joins those ids by primary key;
     - common words: collecting every match (a third of a million messages for "pedido") would
       cost hundreds of ms, so the page walks the conversations in its own order and checks each
-      for one matching message or a matching contact, stopping at a page's worth.
+      for one matching message (or its contact, when a name fragment is common), stopping at a
+      page's worth.
     """
     terms = search_terms(text)
     if not terms:
@@ -126,9 +127,16 @@ def _search_filter(workspace_id, text: str) -> Q:
     )
     if len(by_message) < SEARCH_PROBE and len(by_contact) < SEARCH_PROBE:
         return Q(pk__in={*by_message, *by_contact})
-    one_message = messages.filter(conversation_id=OuterRef("pk"))
-    own_contact = contacts.filter(pk=OuterRef("contact_id"))
-    return Q(ExistsRowByRow(one_message)) | Q(ExistsRowByRow(own_contact))
+    # Only the side the word is common on is checked row by row; the other joins its ids.
+    if len(by_message) < SEARCH_PROBE:
+        message_side = Q(pk__in=set(by_message))
+    else:
+        message_side = Q(ExistsRowByRow(messages.filter(conversation_id=OuterRef("pk"))))
+    if len(by_contact) < SEARCH_PROBE:
+        contact_side = Q(pk__in=set(by_contact))
+    else:
+        contact_side = Q(ExistsRowByRow(contacts.filter(pk=OuterRef("contact_id"))))
+    return message_side | contact_side
 
 
 def _assigned_filter(user: User, assigned: str) -> Q:

@@ -163,3 +163,19 @@ def test_the_contact_search_condition_can_use_the_trigram_index(workspace):
 
     assert "Bitmap Index Scan on contact_search_trgm" in plan
     assert [contact.name for contact in Contact.objects.filter(condition)] == ["José Pérez"]
+
+
+@pytest.mark.postgres
+def test_a_common_name_fragment_is_checked_on_each_conversation_s_contact(workspace, monkeypatch):
+    monkeypatch.setattr(selectors, "SEARCH_PROBE", 20)
+    admin = UserFactory(workspace=workspace, role="admin")
+    for n in range(30):
+        ConversationFactory(workspace=workspace, contact__name=f"Ana Ibáñez {n}")
+    by_message = ConversationFactory(workspace=workspace)
+    MessageFactory(conversation=by_message, content="Soy de la familia Ibañez")
+    _conversations_with_messages(workspace, 10)
+
+    page = conversation_list_for(user=admin, filters=ConversationFilters(search="IBAÑ"))
+
+    assert page.count() == 31  # the 30 contacts, and the one message that names the family
+    assert by_message in page
