@@ -7,7 +7,7 @@ Each app keeps its own map of friendlier words (``messages``): keys are a refusa
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from django import forms
@@ -61,3 +61,22 @@ def add_service_errors(
             shown = True
     if not shown:
         form.add_error(None, service_message(error, messages))
+
+
+def form_refusal(
+    form: forms.Form, service: Callable[..., object], messages: Mapping[str, Any] | None = None
+) -> int | None:
+    """Call ``service`` with the form's cleaned data when the form is valid (bind the rest with
+    ``functools.partial``; the form's fields win over the partial's defaults).
+
+    None when it went through; otherwise the status the page answers with — 400 for invalid
+    input, the service's own for a refusal, which is then shown on the form.
+    """
+    if not form.is_valid():
+        return 400
+    try:
+        service(**form.cleaned_data)
+    except ApplicationError as exc:
+        add_service_errors(form, exc, messages)
+        return exc.status_code
+    return None

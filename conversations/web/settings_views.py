@@ -4,6 +4,8 @@ the API's services; a refusal shows the page again with the errors, having chang
 
 from __future__ import annotations
 
+from functools import partial
+
 from django import forms
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
@@ -23,7 +25,7 @@ from conversations.api.serializers import (
 )
 from conversations.models import ContactAttribute, Tag
 from flame.exceptions import ApplicationError, NotFoundError
-from flame.forms import add_service_errors, apply_serializer, service_message
+from flame.forms import apply_serializer, form_refusal, service_message
 
 SERVICE_MESSAGES = {
     "tag_exists": gettext_lazy("A tag with this name already exists."),
@@ -84,13 +86,9 @@ def tags(request: HttpRequest) -> HttpResponse:
     if request.method == "GET":
         return _tags_page(request)
     form = TagForm(request.POST)
-    if not form.is_valid():
-        return _tags_page(request, form=form, status=400)
-    try:
-        services.tag_create(by=request.user, **form.cleaned_data)
-    except ApplicationError as exc:
-        add_service_errors(form, exc, SERVICE_MESSAGES)
-        return _tags_page(request, form=form, status=exc.status_code)
+    create = partial(services.tag_create, by=request.user)
+    if status := form_refusal(form, create, SERVICE_MESSAGES):
+        return _tags_page(request, form=form, status=status)
     messages.success(request, _("Tag added."))
     return redirect("settings-tags")
 
@@ -170,13 +168,9 @@ def contact_attributes(request: HttpRequest) -> HttpResponse:
     if request.method == "GET":
         return _attributes_page(request)
     form = AttributeForm(request.POST)
-    if not form.is_valid():
-        return _attributes_page(request, form=form, status=400)
-    try:
-        services.contact_attribute_create(by=request.user, **form.cleaned_data)
-    except ApplicationError as exc:
-        add_service_errors(form, exc, SERVICE_MESSAGES)
-        return _attributes_page(request, form=form, status=exc.status_code)
+    create = partial(services.contact_attribute_create, by=request.user)
+    if status := form_refusal(form, create, SERVICE_MESSAGES):
+        return _attributes_page(request, form=form, status=status)
     messages.success(request, _("Attribute added."))
     return redirect("settings-contact-attributes")
 

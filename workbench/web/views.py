@@ -6,6 +6,7 @@ refusal shows the page again with the errors and the service's status, having ch
 from __future__ import annotations
 
 from dataclasses import asdict
+from functools import partial
 
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
@@ -17,7 +18,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from accounts.selectors import user_get_for
 from accounts.web.access import admin_required, member_required
 from flame.exceptions import ApplicationError, NotFoundError
-from flame.forms import add_service_errors, service_message
+from flame.forms import form_refusal, service_message
 from workbench import selectors, services
 from workbench.models import SavedReply
 from workbench.services.notifications import preferences_of
@@ -83,14 +84,9 @@ def saved_replies(request: HttpRequest) -> HttpResponse:
     if request.method == "GET":
         return _replies_page(request, SavedReplyForm(can_share=can_share))
     form = SavedReplyForm(request.POST, can_share=can_share)
-    if not form.is_valid():
-        return _replies_page(request, form, status=400)
-    values = {"personal": True, **form.cleaned_data}
-    try:
-        services.saved_reply_create(by=request.user, **values)
-    except ApplicationError as exc:
-        add_service_errors(form, exc, SERVICE_MESSAGES)
-        return _replies_page(request, form, status=exc.status_code)
+    create = partial(services.saved_reply_create, by=request.user, personal=True)
+    if status := form_refusal(form, create, SERVICE_MESSAGES):
+        return _replies_page(request, form, status=status)
     messages.success(
         request,
         _("Saved reply /%(code)s added.") % {"code": form.cleaned_data["short_code"].lstrip("/")},
@@ -107,13 +103,9 @@ def saved_reply(request: HttpRequest, reply_id) -> HttpResponse:
         form = SavedReplyForm(initial={"short_code": reply.short_code, "content": reply.content})
         return _reply_page(request, reply, form)
     form = SavedReplyForm(request.POST)
-    if not form.is_valid():
-        return _reply_page(request, reply, form, status=400)
-    try:
-        services.saved_reply_update(by=request.user, reply=reply, **form.cleaned_data)
-    except ApplicationError as exc:
-        add_service_errors(form, exc, SERVICE_MESSAGES)
-        return _reply_page(request, reply, form, status=exc.status_code)
+    update = partial(services.saved_reply_update, by=request.user, reply=reply)
+    if status := form_refusal(form, update, SERVICE_MESSAGES):
+        return _reply_page(request, reply, form, status=status)
     messages.success(request, _("Saved reply updated."))
     return redirect("settings-saved-replies")
 
