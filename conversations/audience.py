@@ -116,6 +116,8 @@ def groups_for(viewer: Viewer) -> list[str]:
 def event_groups(event: Event) -> list[str]:
     """The groups ``event`` is sent to: exactly the sockets whose viewer ``events_visible``
     admits it."""
+    if event.audience == Event.Audience.SYSTEM:
+        return []
     if event.audience == Event.Audience.USER:
         return [user_group(event.user_id)]
     if event.audience == Event.Audience.WORKSPACE:

@@ -430,6 +430,10 @@ class Event(models.Model):
         WORKSPACE = "workspace", _("Workspace")
         CONVERSATION = "conversation", _("Conversation")
         USER = "user", _("User")
+        # Recorded for outgoing webhooks only (contact and rating changes): never sent to a
+        # socket nor listed by /api/events, so agents don't see contacts of conversations
+        # hidden from them.
+        SYSTEM = "system", _("Integrations only")
 
     # A line of a conversation's history (assigned, resolved, snoozed, ...): kept past the
     # realtime retention, because the thread shows them between its messages.

@@ -167,6 +167,20 @@ def event_record(
     return event
 
 
+def system_event_record(*, workspace_id, kind: str, payload: dict[str, Any], conversation=None):
+    """An outbox row for outgoing webhooks alone, written in the current transaction."""
+    event = event_build(
+        workspace_id=workspace_id,
+        kind=kind,
+        payload=payload,
+        conversation=conversation,
+        user_id=None,
+        audience=Event.Audience.SYSTEM,
+    )
+    event.save()
+    return event
+
+
 def event_build(*, workspace_id, kind, payload, conversation, user_id, audience) -> Event:
     return Event(
         workspace_id=workspace_id,

@@ -23,6 +23,11 @@ _KIND_TYPES = {
     "message:new": EventType.MESSAGE_CREATED,
     "message:updated": EventType.MESSAGE_UPDATED,
     "message:status": EventType.MESSAGE_UPDATED,
+    # Recorded for webhooks alone (Event.Audience.SYSTEM); their payload is the body's data.
+    "conversation:created": EventType.CONVERSATION_CREATED,
+    "contact:created": EventType.CONTACT_CREATED,
+    "contact:updated": EventType.CONTACT_UPDATED,
+    "rating:created": EventType.RATING_CREATED,
 }
 SOURCE_KINDS = (*_KIND_TYPES, Event.ACTIVITY)
 

@@ -21,7 +21,11 @@ class EventType(models.TextChoices):
     MESSAGE_CREATED = "message.created", _("Message created")
     MESSAGE_UPDATED = "message.updated", _("Message updated (edited, delivered, read)")
     CONVERSATION_STATUS_CHANGED = "conversation.status_changed", _("Conversation status changed")
+    CONVERSATION_CREATED = "conversation.created", _("Conversation created")
     CONVERSATION_ASSIGNED = "conversation.assigned", _("Conversation assigned or unassigned")
+    CONTACT_CREATED = "contact.created", _("Contact created")
+    CONTACT_UPDATED = "contact.updated", _("Contact updated")
+    RATING_CREATED = "rating.created", _("Satisfaction rating received")
 
 
 class WebhookEndpoint(models.Model):

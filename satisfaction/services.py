@@ -19,12 +19,14 @@ from conversations.services import (
     contact_for_identity,
     message_receive_in_thread,
     message_store_outbound,
+    system_event,
 )
 from conversations.window import messaging_window
 from flame.exceptions import InvalidInput
 from satisfaction import csat
 from satisfaction.models import MAX_SCORE, MIN_SCORE, SatisfactionRating, SatisfactionSurvey
 from satisfaction.selectors import survey_for_answer, surveys_awaiting_answer
+from satisfaction.serializers import RatingSerializer
 
 COMMENT_MAX_LENGTH = 1000
 
@@ -87,9 +89,10 @@ def survey_send_on_resolve(*, conversation: Conversation) -> SatisfactionSurvey 
     return survey
 
 
+@transaction.atomic
 def rating_from_customer(*, survey: SatisfactionSurvey, score: int) -> SatisfactionRating:
     """The customer's answer; answering again (another button) changes the score."""
-    rating, _created = SatisfactionRating.objects.update_or_create(
+    rating, created = SatisfactionRating.objects.update_or_create(
         survey=survey,
         defaults={
             "workspace_id": survey.workspace_id,
@@ -102,6 +105,18 @@ def rating_from_customer(*, survey: SatisfactionSurvey, score: int) -> Satisfact
     )
     SatisfactionSurvey.objects.filter(pk=survey.pk).update(
         answered_at=Coalesce("answered_at", timezone.now())
+    )
+    if created:  # a second button press changes the score; it is not another rating
+        _announce(rating)
+    return rating
+
+
+def _announce(rating: SatisfactionRating) -> SatisfactionRating:
+    """Outgoing webhooks' ``rating.created``, in the rating's transaction."""
+    system_event(
+        workspace_id=rating.workspace_id,
+        kind="rating:created",
+        payload={"rating": RatingSerializer(rating).data},
     )
     return rating
 
@@ -142,9 +157,9 @@ def rating_record(*, by: User, conversation: Conversation, score, comment="") ->
         "recorded_by": by,
     }
     if survey is None:
-        return SatisfactionRating.objects.create(**fields)
+        return _announce(SatisfactionRating.objects.create(**fields))
     SatisfactionSurvey.objects.filter(pk=survey.pk).update(answered_at=timezone.now())
-    return SatisfactionRating.objects.create(survey=survey, **fields)
+    return _announce(SatisfactionRating.objects.create(survey=survey, **fields))
 
 
 def _answered_survey(integration, inbound: InboundMessage):

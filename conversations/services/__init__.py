@@ -58,7 +58,7 @@ from conversations.services.conversations import (
     conversation_set_status,
     conversation_update,
 )
-from conversations.services.events import events_prune
+from conversations.services.events import events_prune, system_event
 from conversations.services.inbound import (
     InboundBatch,
     InboundResult,
@@ -144,6 +144,7 @@ __all__ = [
     "messages_apply_watermark",
     "messages_receive_inbound",
     "note_add",
+    "system_event",
     "tag_create",
     "tag_delete",
     "tag_merge",

@@ -8,6 +8,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from conversations.models import Contact, ContactIdentity
+from conversations.services.events import contact_updated
 
 
 @transaction.atomic
@@ -17,6 +18,7 @@ def contact_update(*, contact: Contact, data: dict[str, Any]) -> Contact:
         if field in allowed:
             setattr(contact, field, value)
     contact.save(update_fields=[*sorted(set(data) & allowed), "updated_at"])
+    contact_updated(contact)
     return contact
 
 

@@ -20,7 +20,12 @@ from conversations.services.access import ensure_can_act
 from conversations.services.access import is_operator as _is_operator
 from conversations.services.activity import activities_record, activity_record, stored_state
 from conversations.services.contacts import contact_update
-from conversations.services.events import conversation_updated, reloaded
+from conversations.services.events import (
+    contact_created,
+    conversation_created,
+    conversation_updated,
+    reloaded,
+)
 from conversations.services.inbound import contact_for_identity, open_conversation_for
 from conversations.services.outbound import OutboundDraft, message_store_outbound
 from conversations.services.tags import tags_named
@@ -82,12 +87,16 @@ def conversation_create(
 
 def _conversation_by_hand(by: User, platform: str, contact: dict[str, str]) -> Conversation:
     """No channel behind it (a call, a visit): nothing to deliver to, messages are only kept."""
-    return Conversation.objects.create(
+    customer = Contact.objects.create(workspace_id=by.member_workspace_id, **contact)
+    contact_created(customer)
+    conversation = Conversation.objects.create(
         workspace_id=by.member_workspace_id,
-        contact=Contact.objects.create(workspace_id=by.member_workspace_id, **contact),
+        contact=customer,
         platform=platform,
         assigned_agent=None if by.is_workspace_admin else by,
     )
+    conversation_created(conversation)
+    return conversation
 
 
 def _conversation_on_channel(

@@ -13,8 +13,8 @@ from django.conf import settings
 from django.utils import timezone
 
 from conversations import realtime
-from conversations.models import Conversation, Event, Message
-from conversations.serializers import conversation_data, message_data
+from conversations.models import Contact, Conversation, Event, Message
+from conversations.serializers import ContactSerializer, conversation_data, message_data
 
 PREVIEW_LENGTH = 200
 
@@ -37,6 +37,41 @@ def conversation_updated(conversation: Conversation, **extra: Any) -> Conversati
         conversation=fresh,
     )
     return fresh
+
+
+def conversation_created(conversation: Conversation) -> None:
+    """Outgoing webhooks' ``conversation.created`` (the inbox learns of it by its first
+    message or ``conversation:updated``)."""
+    realtime.system_event_record(
+        workspace_id=conversation.workspace_id,
+        kind="conversation:created",
+        payload={"conversation": conversation_data(reloaded(conversation))},
+        conversation=conversation,
+    )
+
+
+def system_event(*, workspace_id, kind: str, payload: dict[str, Any], conversation=None) -> None:
+    """A change only outgoing webhooks hear of (a rating, say): not sent to any socket."""
+    realtime.system_event_record(
+        workspace_id=workspace_id, kind=kind, payload=payload, conversation=conversation
+    )
+
+
+def _contact_event(contact: Contact, kind: str) -> None:
+    fresh = Contact.objects.prefetch_related("identities__integration").get(pk=contact.pk)
+    realtime.system_event_record(
+        workspace_id=contact.workspace_id,
+        kind=kind,
+        payload={"contact": ContactSerializer(fresh).data},
+    )
+
+
+def contact_created(contact: Contact) -> None:
+    _contact_event(contact, "contact:created")
+
+
+def contact_updated(contact: Contact) -> None:
+    _contact_event(contact, "contact:updated")
 
 
 def message_new_payload(message: Message, conversation: Conversation) -> tuple:

@@ -23,7 +23,13 @@ from conversations import hooks, realtime
 from conversations.models import Attachment, Contact, ContactIdentity, Conversation, Message
 from conversations.services.attachments import attachments_create_inbound
 from conversations.services.counters import count_new_messages, customer_wrote_at
-from conversations.services.events import message_new, message_new_payload
+from conversations.services.events import (
+    contact_created,
+    contact_updated,
+    conversation_created,
+    message_new,
+    message_new_payload,
+)
 from conversations.types import InboundMessage
 from flame.fields import max_length_of
 
@@ -62,6 +68,7 @@ def contact_for_identity(integration, inbound: InboundMessage) -> Contact:
         contact = identity.contact
         if name and not contact.name:
             Contact.objects.filter(pk=contact.pk).update(name=name)
+            contact_updated(contact)
         _remember_username(identity, inbound.contact_username)
         return contact
     try:
@@ -77,6 +84,7 @@ def contact_for_identity(integration, inbound: InboundMessage) -> Contact:
                 external_id=inbound.external_contact_id,
                 metadata=_username(inbound.contact_username),
             )
+            contact_created(contact)
             return contact
     except IntegrityError:
         # Another worker created this identity a moment ago: use theirs.
@@ -129,6 +137,7 @@ def open_conversation_for(
                 assigned_agent=agent,
                 assigned_assistant_id=integration.default_assistant_id,
             )
+            conversation_created(created)
             return created, True
     except IntegrityError:
         # Lost the race to open it: the partial unique index guarantees exactly one exists.

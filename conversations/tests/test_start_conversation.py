@@ -298,7 +298,7 @@ def test_status_priority_and_tags_are_honoured_at_creation(admin_client, workspa
         ["VIP", "envío"],
         True,
     )
-    event = Event.objects.get()
+    event = Event.objects.exclude(audience=Event.Audience.SYSTEM).get()
     assert (event.kind, event.payload["conversation"]["priority"]) == (
         "conversation:updated",
         "high",

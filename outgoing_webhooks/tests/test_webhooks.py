@@ -21,20 +21,10 @@ from conversations.tests.factories import ConversationFactory
 from outgoing_webhooks import services, signing
 from outgoing_webhooks.models import WebhookDelivery, WebhookEndpoint
 from outgoing_webhooks.tasks import dispatch_webhooks_task
-from outgoing_webhooks.tests.receiver import running
 
 pytestmark = pytest.mark.django_db
 
 API = "/api/outgoing-webhooks"
-
-
-@pytest.fixture
-def local(settings):
-    settings.OUTGOING_WEBHOOKS_ALLOW_PRIVATE = True
-    settings.OUTGOING_WEBHOOKS_DISPATCH_LAG_SECONDS = 0
-    settings.OUTGOING_WEBHOOKS_READ_TIMEOUT = 0.5
-    with running() as receiver:
-        yield receiver
 
 
 def _subscribe(client, receiver, events=("message.created",)) -> dict:
