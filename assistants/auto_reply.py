@@ -80,15 +80,21 @@ def _superseded(conversation_id, trigger_id) -> bool:
     return latest is not None and latest.pk != trigger_id
 
 
-def _refusal(conversation: Conversation, assistant: Assistant | None, now: datetime) -> str:
-    """Why the assistant must not answer now ("" when it may)."""
+def _refusal(
+    conversation: Conversation,
+    assistant: Assistant | None,
+    now: datetime,
+    on_duty: bool | None = None,
+) -> str:
+    """Why the assistant must not answer now ("" when it may). ``on_duty``: already known for
+    this assistant at ``now`` (a batch decides many jobs of one assistant)."""
     if conversation.status not in Conversation.OPEN_STATUSES:
         return "conversation_closed"
     if assistant is None:
         return "no_assistant"
     if assistant.status != Assistant.Status.ACTIVE:
         return "assistant_inactive"
-    if not assistant_on_duty(assistant, now):
+    if not (assistant_on_duty(assistant, now) if on_duty is None else on_duty):
         return "off_duty"
     if human_in_charge(conversation, assistant, now):
         return "human_in_charge"
@@ -255,6 +261,122 @@ def auto_reply_process(*, message_id, now: datetime | None = None, wait: bool = 
     if isinstance(prepared, Outcome):
         return prepared
     return auto_reply_finish(plan=prepared, answer=reply_generate(plan=prepared))
+
+
+# --- many due jobs at once ------------------------------------------------------------------------
+
+DUE_BATCH = 500
+
+
+@dataclass(frozen=True)
+class DueJobs:
+    """What one pass over the due jobs did: the jobs it claimed to answer, as (trigger message
+    id, claim token) for ``auto_reply_answer``; how many it closed; when the next pending job
+    falls due (None: none pending); whether more were due than one pass takes."""
+
+    to_answer: list[tuple[str, str]]
+    closed: int
+    next_due: datetime | None
+    more: bool
+
+
+def _due_jobs(now: datetime) -> list[AutoReplyJob]:
+    return list(
+        AutoReplyJob.objects.select_related("conversation__integration")
+        .filter(status=AutoReplyJob.Status.PENDING, due_at__lte=now)
+        .order_by("due_at")[:DUE_BATCH]
+    )
+
+
+def _assistants_of(conversations: list[Conversation]) -> dict:
+    """Each conversation's assistant (its own, else its channel's default), loaded once."""
+    wanted = {
+        c.pk: c.assigned_assistant_id
+        or (c.integration.default_assistant_id if c.integration else None)
+        for c in conversations
+    }
+    loaded = {
+        a.pk: a
+        for a in Assistant.objects.select_related("workspace")
+        .prefetch_related("schedules")
+        .filter(pk__in={pk for pk in wanted.values() if pk})
+    }
+    return {
+        c.pk: a
+        for c in conversations
+        if (a := loaded.get(wanted[c.pk])) is not None and a.workspace_id == c.workspace_id
+    }
+
+
+def _verdicts(
+    jobs: list[AutoReplyJob], assistants: dict, now: datetime
+) -> dict[tuple[str, str], list]:
+    """Jobs grouped by what happens to them: (status, reason); ("", "") may be answered."""
+    latest = selectors.latest_customer_message_ids(
+        conversation_ids={job.conversation_id for job in jobs}
+    )
+    on_duty = {a.pk: assistant_on_duty(a, now) for a in set(assistants.values())}
+    groups: dict[tuple[str, str], list] = {}
+    for job in jobs:
+        assistant = assistants.get(job.conversation_id)
+        if latest.get(job.conversation_id, job.trigger_message_id) != job.trigger_message_id:
+            verdict = (AutoReplyJob.Status.DISCARDED, "superseded")
+        else:
+            duty = on_duty[assistant.pk] if assistant is not None else None
+            reason = _refusal(job.conversation, assistant, now, on_duty=duty)
+            verdict = (AutoReplyJob.Status.SKIPPED, reason) if reason else ("", "")
+        groups.setdefault(verdict, []).append(job)
+    return groups
+
+
+def _claimed(group: list[AutoReplyJob], assistants: dict, now: datetime) -> list[tuple[str, str]]:
+    claims = ((job, _claim(job, assistants[job.conversation_id], now)) for job in group)
+    return [(str(job.trigger_message_id), str(token)) for job, token in claims if token]
+
+
+def auto_reply_answer(*, message_id, token) -> Outcome:
+    """Steps 3 and 4 for a job ``auto_reply_decide_due`` claimed with ``token``. A lost claim
+    (its lease ran out and the sweep took the job again) does nothing here."""
+    job = _load_job(message_id)
+    if job is None:
+        return Outcome(status=MISSING)
+    if job.status != AutoReplyJob.Status.CLAIMED or str(job.claim_token) != str(token):
+        return Outcome(status=job.status, reason="claim_lost")
+    plan = ReplyPlan(
+        job_id=job.pk,
+        token=job.claim_token,
+        conversation=job.conversation,
+        trigger=job.trigger_message,
+        assistant=selectors.assistant_for_conversation(job.conversation),
+        now=timezone.now(),
+    )
+    return auto_reply_finish(plan=plan, answer=reply_generate(plan=plan))
+
+
+def _next_due() -> datetime | None:
+    pending = AutoReplyJob.objects.filter(status=AutoReplyJob.Status.PENDING)
+    return pending.order_by("due_at").values_list("due_at", flat=True).first()
+
+
+def auto_reply_decide_due(*, now: datetime) -> DueJobs:
+    """Step 1 for every job due by ``now``, in a few queries whatever their number: a burst of
+    customers writing to an assistant that is off duty is settled in one UPDATE per reason
+    instead of one task and four queries per message. The jobs that may be answered are
+    claimed here (step 2) for ``auto_reply_answer``; the conditional UPDATEs leave any job
+    another worker claimed meanwhile alone."""
+    jobs = _due_jobs(now)
+    assistants = _assistants_of([job.conversation for job in jobs])
+    closed, to_answer = 0, []
+    for (status, reason), group in _verdicts(jobs, assistants, now).items():
+        if not status:
+            to_answer += _claimed(group, assistants, now)
+            continue
+        closed += AutoReplyJob.objects.filter(
+            _claimable(now), pk__in=[job.pk for job in group]
+        ).update(status=status, reason=reason, finished_at=now)
+    return DueJobs(
+        to_answer=to_answer, closed=closed, next_due=_next_due(), more=len(jobs) == DUE_BATCH
+    )
 
 
 # --- recovery ------------------------------------------------------------------------------------

@@ -19,9 +19,11 @@ from django.db.models import (
     Count,
     F,
     FloatField,
+    OuterRef,
     Prefetch,
     Q,
     QuerySet,
+    Subquery,
     Sum,
     Value,
     When,
@@ -187,6 +189,21 @@ def latest_customer_message(*, conversation_id) -> Message | None:
         .exclude(type=Message.Type.REACTION)
         .order_by("-created_at", "-id")
         .first()
+    )
+
+
+def latest_customer_message_ids(*, conversation_ids) -> dict:
+    """``latest_customer_message`` for many conversations in one query: {conversation: id}."""
+    newest = (
+        Message.objects.filter(conversation_id=OuterRef("pk"), sender=Message.Sender.USER)
+        .exclude(type=Message.Type.REACTION)
+        .order_by("-created_at", "-id")
+        .values("pk")[:1]
+    )
+    return dict(
+        Conversation.objects.filter(pk__in=conversation_ids)
+        .annotate(newest=Subquery(newest))
+        .values_list("pk", "newest")
     )
 
 

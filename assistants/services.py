@@ -271,12 +271,11 @@ def customer_messages_received(*, messages: list, conversations: dict) -> None:
     """Newly stored customer messages (a webhook batch), inside the ingestion transaction.
 
     Records the pending reply jobs in one INSERT (in the same transaction: a job exists iff its
-    message does) and, once that commits, enqueues each reply decision after the quiet period
-    and one debounced analysis per conversation. Nothing here waits or calls out.
-    ``conversations`` maps the messages' conversation ids to their conversations.
+    message does) and, once that commits, makes sure the reply decisions run when the quiet
+    period ends (``schedule_reply_decisions``) and enqueues one debounced analysis per
+    conversation. Nothing here waits or calls out. ``conversations`` maps the messages'
+    conversation ids to their conversations.
     """
-    from assistants.tasks import auto_reply_task
-
     quiet = conf.auto_reply_quiet_seconds()
     wanted = [m for m in messages if _wants_reply(m, conversations[m.conversation_id])]
     AutoReplyJob.objects.bulk_create(
@@ -288,15 +287,37 @@ def customer_messages_received(*, messages: list, conversations: dict) -> None:
         )
         for message in wanted
     )
-    for message in wanted:
+    if wanted:
+        message_ids = [str(message.pk) for message in wanted]
         transaction.on_commit(
-            partial(auto_reply_task.apply_async, (str(message.pk),), countdown=quiet),
-            robust=True,
+            partial(schedule_reply_decisions, message_ids=message_ids, delay=quiet), robust=True
         )
     for conversation_id in dict.fromkeys(message.conversation_id for message in messages):
         transaction.on_commit(
             partial(schedule_analysis, conversation_id=conversation_id), robust=True
         )
+
+
+REPLY_DECISIONS_KEY = "auto-reply-decisions-scheduled"
+
+
+def schedule_reply_decisions(*, message_ids: list[str], delay: float) -> None:
+    """Run the reply decisions of newly stored messages when their quiet period ends.
+
+    With a broker, one task decides every job due by then (``auto_reply_decide_due``) and a
+    burst of messages shares it: the key says one is already on its way (the task clears it
+    before reading, and reschedules itself while jobs are pending, so none is missed; the
+    minute sweep is the net if the broker lost it). Inline (the embedded default) there is
+    nothing to wait with: each message is decided at once, as before.
+    """
+    from assistants.tasks import auto_reply_due_task, auto_reply_task
+
+    if auto_reply_task.app.conf.task_always_eager:
+        for message_id in message_ids:
+            auto_reply_task.delay(message_id)
+        return
+    if cache.add(REPLY_DECISIONS_KEY, 1, timeout=int(delay) + 60):
+        auto_reply_due_task.apply_async(countdown=delay)
 
 
 def analysis_after_agent_reply(*, message) -> None:

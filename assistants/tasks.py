@@ -45,6 +45,33 @@ def auto_reply_task(self, message_id: str) -> str:
     return outcome.status
 
 
+# Decisions due within this much of each other share a run (what a reply may wait extra).
+DUE_TICK_SECONDS = 0.25
+
+
+@shared_task(**TASK_OPTIONS)
+def auto_reply_due_task(self) -> int:
+    """Decide every reply job whose quiet period is over (services.schedule_reply_decisions):
+    refusals settled in bulk, each job it claimed answered by ``auto_reply_answer_task``; then
+    run again when the next pending job falls due."""
+    cache.delete(services.REPLY_DECISIONS_KEY)
+    now = timezone.now()
+    due = auto_reply.auto_reply_decide_due(now=now)
+    for message_id, token in due.to_answer:
+        auto_reply_answer_task.delay(message_id, token)
+    if due.more:
+        auto_reply_due_task.delay()
+    elif due.next_due is not None:
+        wait = max((due.next_due - now).total_seconds(), DUE_TICK_SECONDS)
+        auto_reply_due_task.apply_async(countdown=wait)
+    return len(due.to_answer) + due.closed
+
+
+@shared_task(**TASK_OPTIONS)
+def auto_reply_answer_task(self, message_id: str, token: str) -> str:
+    return auto_reply.auto_reply_answer(message_id=message_id, token=token).status
+
+
 @shared_task(**TASK_OPTIONS)
 def analyze_conversation_task(self, conversation_id: str) -> str:
     cache.delete(services.analysis_schedule_key(conversation_id))

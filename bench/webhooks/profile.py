@@ -378,6 +378,8 @@ def start_py_spy(
 TASKS = (
     ("ingestion (ingest_webhook_event_task)", "ingest_webhook_event_task (integrations/tasks.py"),
     ("reply decision (auto_reply_task)", "auto_reply_task (assistants/tasks.py"),
+    ("reply decisions in bulk (auto_reply_due_task)", "auto_reply_due_task (assistants/tasks.py"),
+    ("reply (auto_reply_answer_task)", "auto_reply_answer_task (assistants/tasks.py"),
     ("analysis (analyze_conversation_task)", "analyze_conversation_task (assistants/tasks.py"),
 )
 

@@ -257,6 +257,8 @@ def test_dockerfile_build_time_encryption_key_is_well_formed():
         ("integrations.tasks.download_attachment_task", "media"),
         ("integrations.tasks.sweep_attachment_downloads_task", "media"),
         ("assistants.tasks.auto_reply_task", "ai"),
+        ("assistants.tasks.auto_reply_due_task", "ai"),
+        ("assistants.tasks.auto_reply_answer_task", "ai"),
     ],
 )
 def test_tasks_land_on_their_queue(task, queue):
