@@ -411,7 +411,11 @@ def conversation_record_analysis(
         fresh = conversation_updated(locked)  # lists re-filter and re-badge it
         activities_record(before=before, conversation=fresh, by=None, ai=True)
     else:
-        fresh = reloaded(locked)
+        # Only the ai_* fields moved: the event needs them and the row's audience, both known
+        # here, so the usual case (every quiet conversation, again and again) reloads nothing.
+        for field, value in changes.items():
+            setattr(locked, field, value)
+        fresh = locked
     _analysis_event(fresh)
     return fresh
 
