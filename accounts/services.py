@@ -923,18 +923,21 @@ def date_override_delete(*, by: User, override: DateOverride) -> None:
 
 
 def _feed_url(url: str) -> str:
-    """The address to fetch: ``webcal://`` (how calendars offer subscriptions) is https.
-    Refused (400 on ``url``) unless it is a public http(s) address (SSRF, flame/net.py)."""
+    """The address to fetch: ``webcal://`` (how calendars offer subscriptions) is https."""
     url = url.strip()
     if url.lower().startswith("webcal://"):
         url = "https://" + url[len("webcal://") :]
     if len(url) > max_length_of(HolidayFeed, "url"):
         raise InvalidInput("Invalid input.", details={"url": ["The address is too long."]})
+    return url
+
+
+def _check_feed_target(url: str) -> None:
+    """Refuse (400 on ``url``) anything but a public http(s) address (SSRF, flame/net.py)."""
     try:
         net.resolve(url, allow_private=django_settings.HOLIDAY_FEEDS_ALLOW_PRIVATE)
     except net.TargetRefused as exc:
         raise InvalidInput("Invalid input.", details={"url": [str(exc)]}) from exc
-    return url
 
 
 def _feed_name(name: str) -> str:
@@ -976,6 +979,7 @@ def holiday_feed_create(*, by: User, name: str, url: str, enabled: bool = True) 
     _ensure_admin_of(by, workspace_id)
     name, url = _feed_name(name), _feed_url(url)
     _check_feed_free(workspace_id=workspace_id, url=url)
+    _check_feed_target(url)
     feed = HolidayFeed.objects.create(
         workspace_id=workspace_id, name=name, url=url, enabled=enabled, created_by=by
     )
@@ -1003,6 +1007,7 @@ def holiday_feed_update(
     if url is not None and url.strip() != feed.url:
         new_url = _feed_url(url)
         _check_feed_free(workspace_id=feed.workspace_id, url=new_url, feed=feed)
+        _check_feed_target(new_url)
         changes["url"] = new_url
     if enabled is not None and enabled != feed.enabled:
         changes["enabled"] = enabled

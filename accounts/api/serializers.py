@@ -310,7 +310,7 @@ class DateOverrideSerializer(serializers.ModelSerializer):
     opens = serializers.TimeField(format=TIME_FORMAT, allow_null=True)
     closes = serializers.TimeField(format=TIME_FORMAT, allow_null=True)
     feed_id = serializers.UUIDField(allow_null=True)
-    feed_name = serializers.CharField(source="feed.name", default="", allow_null=True)
+    feed_name = serializers.CharField(source="feed.name", default=None, allow_null=True)
 
     class Meta:
         model = DateOverride
