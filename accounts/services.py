@@ -813,7 +813,9 @@ def _take_date(*, workspace_id, day: date, keep: DateOverride | None = None) -> 
     """Make ``day`` free for a person's entry: a feed's row there gives way (a person's choice
     wins over a feed); a person's row there is a conflict (409)."""
     rows = DateOverride.objects.select_for_update().filter(workspace_id=workspace_id, date=day)
-    for row in rows.exclude(pk=keep.pk if keep else None):
+    if keep is not None:
+        rows = rows.exclude(pk=keep.pk)
+    for row in rows:
         if row.source == DateOverride.Source.MANUAL:
             raise ConflictError(DATE_TAKEN, code="date_taken")
         row.delete()
@@ -962,7 +964,9 @@ def _audit_feed(action: str, feed: HolidayFeed, by: User | None, **data: Any) ->
 
 def _check_feed_free(*, workspace_id, url: str, feed: HolidayFeed | None = None) -> None:
     others = HolidayFeed.objects.filter(workspace_id=workspace_id, url=url)
-    if others.exclude(pk=feed.pk if feed else None).exists():
+    if feed is not None:
+        others = others.exclude(pk=feed.pk)
+    if others.exists():
         raise ConflictError(FEED_EXISTS, code="feed_exists")
 
 

@@ -384,6 +384,9 @@ SPECTACULAR_SETTINGS = {
         "AssistantStatusEnum": "assistants.models.Assistant.Status",
         "AvailabilityEnum": "accounts.models.User.Availability",
         "ContactAttributeTypeEnum": "conversations.models.ContactAttribute.Type",
+        # Two fields are named "source": each choice set keeps a name of its own.
+        "SourceEnum": "assistants.api.serializers.REPLY_SOURCES",
+        "DateOverrideSourceEnum": "accounts.models.DateOverride.Source",
     },
 }
 

@@ -257,6 +257,9 @@ def test_dockerfile_build_time_encryption_key_is_well_formed():
         ("integrations.tasks.download_attachment_task", "media"),
         ("integrations.tasks.sweep_attachment_downloads_task", "media"),
         ("assistants.tasks.auto_reply_task", "ai"),
+        # Holiday feeds fetch outside addresses: never on the queues messages wait on.
+        ("accounts.tasks.refresh_holiday_feed_task", "default"),
+        ("accounts.tasks.refresh_holiday_feeds_task", "default"),
     ],
 )
 def test_tasks_land_on_their_queue(task, queue):
