@@ -276,6 +276,10 @@ class DateOverrideForm(forms.Form):
         closed = data.pop("kind", CLOSED) == CLOSED
         if closed:
             data["opens"] = data["closes"] = None
+        else:
+            for name in ("opens", "closes"):
+                if data.get(name) is None and name not in self.errors:
+                    self.add_error(name, _("Give both the opening and closing time."))
         return {**data, "closed": closed}
 
 

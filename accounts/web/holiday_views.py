@@ -28,8 +28,7 @@ SERVICE_MESSAGES = {
     "date_taken": gettext_lazy("This date already has its own hours: change that entry instead."),
     "feed_exists": gettext_lazy("This workspace already has a feed with this address."),
     "feed_disabled": gettext_lazy("Turn the feed on before refreshing it."),
-    "closed": gettext_lazy("A closed date has no opening hours."),
-    "opens": gettext_lazy("Give both the opening and closing time."),
+    # The form asks for both hours itself, so the service's only refusal left on them is this.
     "closes": gettext_lazy("Must be after the opening time (the hours end by midnight)."),
     "url": gettext_lazy(
         "Use a public https:// or webcal:// address (private and local addresses are refused)."
