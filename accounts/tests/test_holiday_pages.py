@@ -187,7 +187,9 @@ def test_an_admin_adds_refreshes_turns_off_and_deletes_a_feed(
     with running() as server:
         url = server.serve("/mx.ics", ics(f"DTSTART;VALUE=DATE:{day:%Y%m%d}\nSUMMARY:Fiesta"))
         with django_capture_on_commit_callbacks(execute=True):
-            added = as_admin.post(reverse("settings-holiday-feeds"), {"name": "Mexico", "url": url})
+            added = as_admin.post(
+                reverse("settings-holiday-feeds"), {"feed-name": "Mexico", "feed-url": url}
+            )
         feed = HolidayFeed.objects.get()
         assert added.status_code == 302
         assert list(DateOverride.objects.values_list("date", "name", "source")) == [
@@ -211,7 +213,8 @@ def test_a_private_feed_address_is_refused_on_the_form(as_admin, settings):
     settings.HOLIDAY_FEEDS_ALLOW_PRIVATE = False
 
     response = as_admin.post(
-        reverse("settings-holiday-feeds"), {"name": "Intranet", "url": "http://10.0.0.8/h.ics"}
+        reverse("settings-holiday-feeds"),
+        {"feed-name": "Intranet", "feed-url": "http://10.0.0.8/h.ics"},
     )
 
     assert response.status_code == 400

@@ -284,6 +284,8 @@ class DateOverrideForm(forms.Form):
 
 
 class HolidayFeedForm(forms.Form):
+    prefix = "feed"  # beside the date form on one page: its fields need ids of their own
+
     name = forms.CharField(
         label=_("Name"),
         max_length=_max_length(HolidayFeed, "name"),
