@@ -57,6 +57,13 @@ WEBHOOK_UPDATED = "webhook.updated"
 WEBHOOK_DELETED = "webhook.deleted"
 WEBHOOK_DISABLED = "webhook.disabled"
 WEBHOOK_REDELIVERED = "webhook.redelivered"
+HOLIDAY_CREATED = "holiday.created"
+HOLIDAY_UPDATED = "holiday.updated"
+HOLIDAY_DELETED = "holiday.deleted"
+HOLIDAY_FEED_CREATED = "holiday_feed.created"
+HOLIDAY_FEED_UPDATED = "holiday_feed.updated"
+HOLIDAY_FEED_DELETED = "holiday_feed.deleted"
+HOLIDAY_FEED_REFRESHED = "holiday_feed.refreshed"
 
 # Every action, with the words the page shows for it.
 ACTIONS: dict[str, Any] = {
@@ -91,6 +98,13 @@ ACTIONS: dict[str, Any] = {
     WEBHOOK_DELETED: _("Deleted a webhook"),
     WEBHOOK_DISABLED: _("A failing webhook was turned off"),
     WEBHOOK_REDELIVERED: _("Redelivered a webhook event"),
+    HOLIDAY_CREATED: _("Added a holiday or special hours"),
+    HOLIDAY_UPDATED: _("Changed a holiday or special hours"),
+    HOLIDAY_DELETED: _("Removed a holiday or special hours"),
+    HOLIDAY_FEED_CREATED: _("Added a holiday feed"),
+    HOLIDAY_FEED_UPDATED: _("Changed a holiday feed"),
+    HOLIDAY_FEED_DELETED: _("Deleted a holiday feed"),
+    HOLIDAY_FEED_REFRESHED: _("Refreshed a holiday feed"),
 }
 
 

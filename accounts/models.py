@@ -287,3 +287,92 @@ class AuditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.action} by {self.actor_label or self.actor_type}"
+
+
+class HolidayFeed(models.Model):
+    """A public-holiday calendar (an iCal address) whose whole-day events close the workspace
+    on those dates (``DateOverride`` rows of source ``feed``), refreshed daily and on demand
+    (``accounts.services.holiday_feed_refresh``; docs/schedules.md)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="holiday_feeds")
+    name = models.CharField(max_length=100)
+    url = models.URLField(max_length=500)
+    enabled = models.BooleanField(default=True)
+    # The last try, whatever came of it; the last that brought dates; why the last one failed.
+    last_fetched_at = models.DateTimeField(null=True, blank=True)
+    last_succeeded_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=300, blank=True)
+    created_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=django_timezone.now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ("name", "id")
+        constraints = [
+            models.UniqueConstraint(
+                "workspace",
+                "url",
+                name="accounts_holiday_feed_url_unique",
+                violation_error_message=_("This workspace already has a feed with this address."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class DateOverride(models.Model):
+    """One local date (in the workspace's timezone) that does not follow the weekly schedules:
+    closed all day, or open only from ``opens`` to ``closes`` (``accounts.calendar``).
+
+    One row per workspace and date: a person's row (``manual``) replaces a feed's on that date
+    and no feed refresh touches it again; a feed's rows are the feed's to add and remove.
+    """
+
+    class Source(models.TextChoices):
+        MANUAL = "manual", _("Set by hand")
+        FEED = "feed", _("Holiday feed")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    workspace = models.ForeignKey(
+        Workspace, on_delete=models.CASCADE, related_name="date_overrides"
+    )
+    date = models.DateField()
+    closed = models.BooleanField(default=True)
+    opens = models.TimeField(null=True, blank=True)
+    closes = models.TimeField(null=True, blank=True)
+    name = models.CharField(max_length=200, blank=True)
+    source = models.CharField(max_length=8, choices=Source.choices, default=Source.MANUAL)
+    feed = models.ForeignKey(
+        HolidayFeed, on_delete=models.CASCADE, null=True, blank=True, related_name="dates"
+    )
+    created_at = models.DateTimeField(default=django_timezone.now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ("date",)
+        constraints = [
+            models.UniqueConstraint(
+                "workspace",
+                "date",
+                name="accounts_date_override_unique",
+                violation_error_message=_("This date already has its own hours."),
+            ),
+            # Closed: no hours. Open: both hours, within the date (opens < closes).
+            models.CheckConstraint(
+                condition=Q(closed=True, opens__isnull=True, closes__isnull=True)
+                | Q(closed=False, opens__isnull=False, closes__gt=models.F("opens")),
+                name="accounts_date_override_hours",
+            ),
+            models.CheckConstraint(
+                condition=Q(source="manual", feed__isnull=True)
+                | Q(source="feed", feed__isnull=False),
+                name="accounts_date_override_source",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.date} {self.name}".strip()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db.models import Q, QuerySet
 
 from accounts import presence
-from accounts.models import ApiKey, AuditEntry, User
+from accounts.models import ApiKey, AuditEntry, DateOverride, HolidayFeed, User
 from flame.exceptions import NotFoundError
 
 
@@ -110,3 +110,41 @@ def audit_entries_filtered(
     if target_id:
         entries = entries.filter(target_id=target_id)
     return entries
+
+
+# --- the business calendar ------------------------------------------------------------------------
+
+
+def date_override_list_for(*, actor: User, first=None, last=None) -> QuerySet[DateOverride]:
+    """The dates with their own hours of a member's workspace, in date order, optionally
+    between ``first`` and ``last`` (inclusive); with the feed each came from (one query)."""
+    if not actor.is_active or actor.workspace_id is None:
+        return DateOverride.objects.none()
+    rows = DateOverride.objects.filter(workspace_id=actor.workspace_id).select_related("feed")
+    if first is not None:
+        rows = rows.filter(date__gte=first)
+    if last is not None:
+        rows = rows.filter(date__lte=last)
+    return rows.order_by("date")
+
+
+def date_override_get_for(*, actor: User, override_id) -> DateOverride:
+    override = date_override_list_for(actor=actor).filter(pk=override_id).first()
+    if override is None:
+        raise NotFoundError("Not found.")
+    return override
+
+
+def holiday_feed_list_for(*, actor: User) -> QuerySet[HolidayFeed]:
+    """The holiday feeds of an admin's workspace (agents and operators see none)."""
+    if not actor.is_workspace_admin:
+        return HolidayFeed.objects.none()
+    feeds = HolidayFeed.objects.filter(workspace_id=actor.member_workspace_id)
+    return feeds.select_related("workspace").order_by("name", "id")
+
+
+def holiday_feed_get_for(*, actor: User, feed_id) -> HolidayFeed:
+    feed = holiday_feed_list_for(actor=actor).filter(pk=feed_id).first()
+    if feed is None:
+        raise NotFoundError("Not found.")
+    return feed

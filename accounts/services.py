@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import logging
 import zoneinfo
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import date, timedelta
+from datetime import time as dt_time
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.conf import settings as django_settings
 from django.contrib.auth import authenticate
@@ -22,12 +25,13 @@ from django.utils.http import urlsafe_base64_decode
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
-from accounts import api_keys, audit, hooks, plans, presence, selectors
+from accounts import api_keys, audit, calendar, hooks, ical, plans, presence, selectors
 from accounts.emails import signup_user_for
-from accounts.models import ApiKey, AuditEntry, User, Workspace
+from accounts.models import ApiKey, AuditEntry, DateOverride, HolidayFeed, User, Workspace
 from accounts.switches import AGENTS_SEE_UNASSIGNED, workspace_switches
 from accounts.tasks import send_account_email_task
 from accounts.tokens import IssuedRefreshToken, token_digest
+from flame import net
 from flame.exceptions import (
     AuthenticationError,
     ConflictError,
@@ -767,3 +771,399 @@ def audit_prune(*, now) -> int:
     cutoff = now - timedelta(days=django_settings.AUDIT_LOG_RETENTION_DAYS)
     deleted, _ = AuditEntry.objects.filter(created_at__lt=cutoff).delete()
     return deleted
+
+
+# --- the business calendar: dates with their own hours, and holiday feeds (accounts/calendar.py) -
+
+DATE_TAKEN = "This date already has its own hours: change that entry instead."
+FEED_EXISTS = "This workspace already has a feed with this address."
+# How far ahead a feed's dates are imported (yearly rules included), from today.
+FEED_HORIZON = timedelta(days=548)
+FEED_NO_DATES = "The calendar lists no whole-day dates in the next 18 months."
+AUDITED_DATES = 100  # dates named in one audit entry; the counts are always exact
+
+
+def _date_override_errors(
+    *, closed: bool, opens: dt_time | None, closes: dt_time | None, name: str
+) -> dict[str, list[str]]:
+    errors: dict[str, list[str]] = {}
+    if closed and (opens is not None or closes is not None):
+        errors["closed"] = ["A closed date has no opening hours: leave opens and closes empty."]
+    elif not closed and (opens is None or closes is None):
+        errors["opens" if opens is None else "closes"] = ["Give both the opening and closing time."]
+    elif not closed and opens is not None and closes is not None and opens >= closes:
+        errors["closes"] = ["Must be after the opening time (the hours end by midnight)."]
+    if len(name.strip()) > max_length_of(DateOverride, "name"):
+        errors["name"] = ["The name is too long."]
+    return errors
+
+
+def _date_override_summary(override: DateOverride) -> dict[str, Any]:
+    return {
+        "date": override.date.isoformat(),
+        "closed": override.closed,
+        "opens": override.opens.strftime("%H:%M") if override.opens else None,
+        "closes": override.closes.strftime("%H:%M") if override.closes else None,
+        "name": override.name,
+        "source": override.source,
+    }
+
+
+def _take_date(*, workspace_id, day: date, keep: DateOverride | None = None) -> None:
+    """Make ``day`` free for a person's entry: a feed's row there gives way (a person's choice
+    wins over a feed); a person's row there is a conflict (409)."""
+    rows = DateOverride.objects.select_for_update().filter(workspace_id=workspace_id, date=day)
+    if keep is not None:
+        rows = rows.exclude(pk=keep.pk)
+    for row in rows:
+        if row.source == DateOverride.Source.MANUAL:
+            raise ConflictError(DATE_TAKEN, code="date_taken")
+        row.delete()
+
+
+@transaction.atomic
+def date_override_create(
+    *,
+    by: User,
+    day: date,
+    closed: bool = True,
+    opens: dt_time | None = None,
+    closes: dt_time | None = None,
+    name: str = "",
+) -> DateOverride:
+    """A date of ``by``'s workspace closed all day, or open only from ``opens`` to ``closes``
+    (admins). It replaces a feed's entry on that date."""
+    workspace_id = by.member_workspace_id
+    _ensure_admin_of(by, workspace_id)
+    errors = _date_override_errors(closed=closed, opens=opens, closes=closes, name=name)
+    if errors:
+        raise InvalidInput("Invalid input.", details=errors)
+    _take_date(workspace_id=workspace_id, day=day)
+    override = DateOverride.objects.create(
+        workspace_id=workspace_id,
+        date=day,
+        closed=closed,
+        opens=opens,
+        closes=closes,
+        name=name.strip(),
+    )
+    audit.record(
+        action=audit.HOLIDAY_CREATED,
+        workspace_id=workspace_id,
+        actor=by,
+        target=("holiday", override.pk),
+        data=_date_override_summary(override),
+    )
+    return override
+
+
+_UNSET: Any = object()  # "not given", where None means "no time"
+
+
+@transaction.atomic
+def date_override_update(
+    *,
+    by: User,
+    override: DateOverride,
+    day: date | None = None,
+    closed: bool | None = None,
+    opens: dt_time | None = _UNSET,
+    closes: dt_time | None = _UNSET,
+    name: str | None = None,
+) -> DateOverride:
+    """Change a date's entry (admins); the result is checked whole. A feed's entry changed by a
+    person becomes theirs: no refresh touches it again. Closing a date clears its hours."""
+    _ensure_admin_of(by, override.workspace_id)
+    before = _date_override_summary(override)
+    new_closed = override.closed if closed is None else closed
+    kept_opens, kept_closes = (None, None) if closed else (override.opens, override.closes)
+    new_opens = kept_opens if opens is _UNSET else opens
+    new_closes = kept_closes if closes is _UNSET else closes
+    new_name = override.name if name is None else name
+    errors = _date_override_errors(
+        closed=new_closed, opens=new_opens, closes=new_closes, name=new_name
+    )
+    if errors:
+        raise InvalidInput("Invalid input.", details=errors)
+    new_date = override.date if day is None else day
+    if new_date != override.date:
+        _take_date(workspace_id=override.workspace_id, day=new_date, keep=override)
+    override.date, override.closed, override.name = new_date, new_closed, new_name.strip()
+    override.opens, override.closes = new_opens, new_closes
+    override.source, override.feed = DateOverride.Source.MANUAL, None
+    override.save()
+    after = _date_override_summary(override)
+    changed = {
+        name: {"from": before[name], "to": value}
+        for name, value in after.items()
+        if before[name] != value
+    }
+    if changed:
+        audit.record(
+            action=audit.HOLIDAY_UPDATED,
+            workspace_id=override.workspace_id,
+            actor=by,
+            target=("holiday", override.pk),
+            data={"date": after["date"], "changes": changed},
+        )
+    return override
+
+
+@transaction.atomic
+def date_override_delete(*, by: User, override: DateOverride) -> None:
+    """The date follows the weekly schedules again (a feed's date comes back at its next
+    refresh: turn the feed off, or give the date its own hours, to keep it open)."""
+    _ensure_admin_of(by, override.workspace_id)
+    audit.record(
+        action=audit.HOLIDAY_DELETED,
+        workspace_id=override.workspace_id,
+        actor=by,
+        target=("holiday", override.pk),
+        data=_date_override_summary(override),
+    )
+    override.delete()
+
+
+def _feed_url(url: str) -> str:
+    """The address to fetch: ``webcal://`` (how calendars offer subscriptions) is https."""
+    url = url.strip()
+    if url.lower().startswith("webcal://"):
+        url = "https://" + url[len("webcal://") :]
+    if len(url) > max_length_of(HolidayFeed, "url"):
+        raise InvalidInput("Invalid input.", details={"url": ["The address is too long."]})
+    return url
+
+
+def _check_feed_target(url: str) -> None:
+    """Refuse (400 on ``url``) anything but a public http(s) address (SSRF, flame/net.py)."""
+    try:
+        net.resolve(url, allow_private=django_settings.HOLIDAY_FEEDS_ALLOW_PRIVATE)
+    except net.TargetRefused as exc:
+        raise InvalidInput("Invalid input.", details={"url": [str(exc)]}) from exc
+
+
+def _feed_name(name: str) -> str:
+    name = name.strip()
+    if not name or len(name) > max_length_of(HolidayFeed, "name"):
+        words = "The name cannot be empty." if not name else "The name is too long."
+        raise InvalidInput("Invalid input.", details={"name": [words]})
+    return name
+
+
+def _audit_feed(action: str, feed: HolidayFeed, by: User | None, **data: Any) -> None:
+    # The host only: a private calendar's address carries its secret in the path.
+    host = urlsplit(feed.url).hostname or ""
+    audit.record(
+        action=action,
+        workspace_id=feed.workspace_id,
+        actor=by,
+        target=("holiday_feed", feed.pk),
+        data={"name": feed.name, "host": host, **data},
+    )
+
+
+def _check_feed_free(*, workspace_id, url: str, feed: HolidayFeed | None = None) -> None:
+    others = HolidayFeed.objects.filter(workspace_id=workspace_id, url=url)
+    if feed is not None:
+        others = others.exclude(pk=feed.pk)
+    if others.exists():
+        raise ConflictError(FEED_EXISTS, code="feed_exists")
+
+
+def _refresh_on_commit(feed: HolidayFeed) -> None:
+    from accounts.tasks import refresh_holiday_feed_task
+
+    transaction.on_commit(lambda: refresh_holiday_feed_task.delay(str(feed.pk)), robust=True)
+
+
+@transaction.atomic
+def holiday_feed_create(*, by: User, name: str, url: str, enabled: bool = True) -> HolidayFeed:
+    """A public-holiday calendar for ``by``'s workspace (admins); fetched once committed."""
+    workspace_id = by.member_workspace_id
+    _ensure_admin_of(by, workspace_id)
+    name, url = _feed_name(name), _feed_url(url)
+    _check_feed_free(workspace_id=workspace_id, url=url)
+    _check_feed_target(url)
+    feed = HolidayFeed.objects.create(
+        workspace_id=workspace_id, name=name, url=url, enabled=enabled, created_by=by
+    )
+    _audit_feed(audit.HOLIDAY_FEED_CREATED, feed, by, enabled=enabled)
+    if enabled:
+        _refresh_on_commit(feed)
+    return feed
+
+
+@transaction.atomic
+def holiday_feed_update(
+    *,
+    by: User,
+    feed: HolidayFeed,
+    name: str | None = None,
+    url: str | None = None,
+    enabled: bool | None = None,
+) -> HolidayFeed:
+    """Rename, move or turn a feed off or on (admins). Off, its dates from today on are removed
+    (the workspace stops following it); on again or moved, it is fetched once committed."""
+    _ensure_admin_of(by, feed.workspace_id)
+    changes: dict[str, Any] = {}
+    if name is not None and name.strip() != feed.name:
+        changes["name"] = _feed_name(name)
+    if url is not None and url.strip() != feed.url:
+        new_url = _feed_url(url)
+        _check_feed_free(workspace_id=feed.workspace_id, url=new_url, feed=feed)
+        _check_feed_target(new_url)
+        changes["url"] = new_url
+    if enabled is not None and enabled != feed.enabled:
+        changes["enabled"] = enabled
+    if not changes:
+        return feed
+    for attribute, value in changes.items():
+        setattr(feed, attribute, value)
+    feed.save()
+    removed = 0
+    if not feed.enabled:
+        today = calendar.today(feed.workspace, timezone.now())
+        removed, _ = feed.dates.filter(date__gte=today).delete()
+    _audit_feed(audit.HOLIDAY_FEED_UPDATED, feed, by, fields=sorted(changes), removed=removed)
+    if feed.enabled and ("url" in changes or "enabled" in changes):
+        _refresh_on_commit(feed)
+    return feed
+
+
+@transaction.atomic
+def holiday_feed_delete(*, by: User, feed: HolidayFeed) -> None:
+    """Delete a feed and every date it brought (the dates people set stay)."""
+    _ensure_admin_of(by, feed.workspace_id)
+    _audit_feed(audit.HOLIDAY_FEED_DELETED, feed, by, dates=feed.dates.count())
+    feed.delete()
+
+
+@dataclass(frozen=True)
+class FeedRefresh:
+    added: tuple[date, ...] = ()
+    removed: tuple[date, ...] = ()
+    renamed: int = 0
+    error: str = ""
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.added or self.removed or self.renamed)
+
+
+class FeedUnusable(Exception):
+    """Why a refresh brought no dates (stored on the feed, shown to admins)."""
+
+
+def _fetch_holidays(feed: HolidayFeed, first: date) -> dict[date, str]:
+    """The feed's whole-day dates from ``first`` on, or FeedUnusable saying why not. Network:
+    never inside a transaction."""
+    limits = net.FetchLimits(
+        allow_private=django_settings.HOLIDAY_FEEDS_ALLOW_PRIVATE,
+        max_bytes=django_settings.HOLIDAY_FEEDS_MAX_BYTES,
+        timeout=django_settings.HOLIDAY_FEEDS_TIMEOUT_SECONDS,
+        deadline=2 * django_settings.HOLIDAY_FEEDS_TIMEOUT_SECONDS,
+    )
+    headers = {"Accept": "text/calendar, */*;q=0.5", "User-Agent": "FLAME Assistant"}
+    try:
+        body = net.fetch(feed.url, limits, headers)
+        found = ical.holidays_in(body, first=first, last=first + FEED_HORIZON)
+    except (net.FetchFailed, ical.CalendarUnreadable) as exc:
+        raise FeedUnusable(str(exc)) from exc
+    if not found:
+        raise FeedUnusable(FEED_NO_DATES)
+    return found
+
+
+def holiday_feed_refresh(*, feed: HolidayFeed, by: User | None = None) -> FeedRefresh:
+    """Fetch the feed and bring its dates up to date (on demand by an admin, or daily by the
+    system). A failure is stored on the feed and changes no date; never raised."""
+    if by is not None:
+        _ensure_admin_of(by, feed.workspace_id)
+        if not feed.enabled:
+            raise ConflictError("Turn the feed on before refreshing it.", code="feed_disabled")
+    now = timezone.now()
+    first = calendar.today(feed.workspace, now)
+    try:
+        holidays = _fetch_holidays(feed, first)
+    except FeedUnusable as exc:
+        return _feed_failed(feed, by, now, str(exc)[: max_length_of(HolidayFeed, "last_error")])
+    return _feed_apply(feed, by, now, first, holidays)
+
+
+@transaction.atomic
+def _feed_failed(feed: HolidayFeed, by: User | None, now, error: str) -> FeedRefresh:
+    HolidayFeed.objects.filter(pk=feed.pk).update(last_fetched_at=now, last_error=error)
+    feed.last_fetched_at, feed.last_error = now, error
+    if by is not None:
+        _audit_feed(audit.HOLIDAY_FEED_REFRESHED, feed, by, error=error)
+    return FeedRefresh(error=error)
+
+
+@transaction.atomic
+def _feed_apply(
+    feed: HolidayFeed, by: User | None, now, first: date, holidays: dict[date, str]
+) -> FeedRefresh:
+    """Add the feed's new dates, rename the ones it renamed, remove the ones it no longer lists
+    (from ``first`` on: past dates stay as history). A date another source holds (a person, or
+    another feed that listed it first) is left alone. The feed's row lock serialises two
+    refreshes of one feed."""
+    locked = HolidayFeed.objects.select_for_update().filter(pk=feed.pk, enabled=True).first()
+    if locked is None:
+        return FeedRefresh(error="")  # deleted or turned off while it was being fetched
+    held = {
+        row.date: row
+        for row in DateOverride.objects.filter(workspace_id=feed.workspace_id, date__gte=first)
+    }
+    added = [day for day in holidays if day not in held]
+    DateOverride.objects.bulk_create(
+        [
+            DateOverride(
+                workspace_id=feed.workspace_id,
+                date=day,
+                closed=True,
+                name=holidays[day],
+                source=DateOverride.Source.FEED,
+                feed_id=feed.pk,
+            )
+            for day in added
+        ],
+        ignore_conflicts=True,  # a person's entry committed meanwhile wins
+    )
+    ours = [row for row in held.values() if row.feed_id == feed.pk]
+    renamed = [row for row in ours if row.date in holidays and row.name != holidays[row.date]]
+    for row in renamed:
+        row.name = holidays[row.date]
+    DateOverride.objects.bulk_update(renamed, ["name"])
+    removed = tuple(sorted(row.date for row in ours if row.date not in holidays))
+    DateOverride.objects.filter(feed_id=feed.pk, date__in=removed).delete()
+    HolidayFeed.objects.filter(pk=feed.pk).update(
+        last_fetched_at=now, last_succeeded_at=now, last_error=""
+    )
+    feed.last_fetched_at = feed.last_succeeded_at = now
+    feed.last_error = ""
+    result = FeedRefresh(added=tuple(sorted(added)), removed=removed, renamed=len(renamed))
+    if by is not None or result.changed:
+        _audit_feed(
+            audit.HOLIDAY_FEED_REFRESHED,
+            feed,
+            by,
+            added=[day.isoformat() for day in result.added[:AUDITED_DATES]],
+            removed=[day.isoformat() for day in removed[:AUDITED_DATES]],
+            counts={"added": len(added), "removed": len(removed), "renamed": len(renamed)},
+        )
+    return result
+
+
+# Refreshed daily: the hourly sweep takes the feeds last fetched longer ago than this.
+FEED_REFRESH_EVERY = timedelta(hours=23)
+
+
+def holiday_feeds_due(*, now) -> list:
+    """Claim the enabled feeds due for their daily refresh (a conditional UPDATE each, so two
+    sweeps never both enqueue one); their ids."""
+    due = Q(last_fetched_at__isnull=True) | Q(last_fetched_at__lt=now - FEED_REFRESH_EVERY)
+    claimed = []
+    for pk in HolidayFeed.objects.filter(due, enabled=True).values_list("pk", flat=True):
+        if HolidayFeed.objects.filter(due, pk=pk).update(last_fetched_at=now) == 1:
+            claimed.append(pk)
+    return claimed

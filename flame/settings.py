@@ -272,13 +272,19 @@ CELERY_BEAT_SCHEDULE: dict = {
     },
     # Audit entries older than AUDIT_LOG_RETENTION_DAYS.
     "prune-audit-log": {"task": "accounts.tasks.prune_audit_log_task", "schedule": 24 * 3600.0},
+    # Holiday feeds: each is fetched again once a day (those due are claimed every hour).
+    "refresh-holiday-feeds": {
+        "task": "accounts.tasks.refresh_holiday_feeds_task",
+        "schedule": 3600.0,
+    },
     "prune-unconfirmed-signups": {
         "task": "accounts.tasks.prune_unconfirmed_signups_task",
         "schedule": 3600.0,
     },
     # Snoozed conversations whose time has come are back in the open list.
     "wake-snoozed": {"task": "conversations.tasks.wake_snoozed_task", "schedule": 60.0},
-    # Auto-assignment's safety net (a lost drain, an assistant gone off duty), waiting alerts,
+    # Auto-assignment's safety net (a lost drain, an assistant gone off duty, the workspace
+    # opening again after a holiday or before a date's own hours: within a minute), waiting alerts,
     # and the e-mail digests of notifications nobody saw.
     "assignment-sweep": {"task": "workbench.tasks.assignment_sweep_task", "schedule": 60.0},
     "waiting-alerts": {"task": "workbench.tasks.waiting_alerts_task", "schedule": 60.0},
@@ -378,6 +384,9 @@ SPECTACULAR_SETTINGS = {
         "AssistantStatusEnum": "assistants.models.Assistant.Status",
         "AvailabilityEnum": "accounts.models.User.Availability",
         "ContactAttributeTypeEnum": "conversations.models.ContactAttribute.Type",
+        # Two fields are named "source": each choice set keeps a name of its own.
+        "SourceEnum": "assistants.api.serializers.REPLY_SOURCES",
+        "DateOverrideSourceEnum": "accounts.models.DateOverride.Source",
     },
 }
 
@@ -479,6 +488,11 @@ OUTGOING_WEBHOOKS_CONNECT_TIMEOUT = env_float("OUTGOING_WEBHOOKS_CONNECT_TIMEOUT
 OUTGOING_WEBHOOKS_READ_TIMEOUT = env_float("OUTGOING_WEBHOOKS_READ_TIMEOUT", 10.0)
 OUTGOING_WEBHOOKS_RETRY_HOURS = env_int("OUTGOING_WEBHOOKS_RETRY_HOURS", 24)
 OUTGOING_WEBHOOKS_DISPATCH_LAG_SECONDS = env_int("OUTGOING_WEBHOOKS_DISPATCH_LAG_SECONDS", 10)
+# Holiday feeds (accounts: public-holiday iCal addresses; docs/schedules.md): the same SSRF
+# refusal as webhooks unless allowed; the size and the time one fetch may take.
+HOLIDAY_FEEDS_ALLOW_PRIVATE = env_bool("HOLIDAY_FEEDS_ALLOW_PRIVATE", False)
+HOLIDAY_FEEDS_MAX_BYTES = env_int("HOLIDAY_FEEDS_MAX_BYTES", 2 * 1024 * 1024)
+HOLIDAY_FEEDS_TIMEOUT_SECONDS = env_float("HOLIDAY_FEEDS_TIMEOUT_SECONDS", 10.0)
 GRAPH_API_BASE_URL = env_str("GRAPH_API_BASE_URL", "https://graph.facebook.com").rstrip("/")
 GRAPH_API_VERSION = env_str("GRAPH_API_VERSION", "v21.0")
 TELEGRAM_API_BASE_URL = env_str("TELEGRAM_API_BASE_URL", "https://api.telegram.org").rstrip("/")

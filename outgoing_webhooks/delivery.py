@@ -6,10 +6,10 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-import certifi
 import urllib3
 from django.conf import settings
 
+from flame import net
 from outgoing_webhooks import targets
 
 RETRYABLE_STATUSES = frozenset({408, 429})
@@ -27,33 +27,6 @@ class Result:
         return self.status_code is not None and 200 <= self.status_code < 300
 
 
-def _pool(target: targets.Target) -> urllib3.HTTPConnectionPool:
-    timeout = urllib3.Timeout(
-        connect=settings.OUTGOING_WEBHOOKS_CONNECT_TIMEOUT,
-        read=settings.OUTGOING_WEBHOOKS_READ_TIMEOUT,
-    )
-    if target.scheme == "https":
-        return urllib3.HTTPSConnectionPool(
-            target.address,
-            target.port,
-            timeout=timeout,
-            retries=False,
-            maxsize=1,
-            server_hostname=target.host,
-            assert_hostname=target.host,
-            cert_reqs="CERT_REQUIRED",
-            ca_certs=certifi.where(),
-        )
-    return urllib3.HTTPConnectionPool(
-        target.address, target.port, timeout=timeout, retries=False, maxsize=1
-    )
-
-
-def _host_header(target: targets.Target) -> str:
-    default = 443 if target.scheme == "https" else 80
-    return target.host if target.port == default else f"{target.host}:{target.port}"
-
-
 def post(url: str, body: bytes, headers: dict[str, str]) -> Result:
     started = time.perf_counter()
 
@@ -64,13 +37,17 @@ def post(url: str, body: bytes, headers: dict[str, str]) -> Result:
         target = targets.resolve(url)
     except targets.TargetRefused as exc:
         return Result(None, elapsed(), str(exc), retryable=exc.retryable)
-    pool = _pool(target)
+    pool = net.pool(
+        target,
+        connect=settings.OUTGOING_WEBHOOKS_CONNECT_TIMEOUT,
+        read=settings.OUTGOING_WEBHOOKS_READ_TIMEOUT,
+    )
     try:
         response = pool.urlopen(
             "POST",
             target.path,
             body=body,
-            headers={**headers, "Host": _host_header(target)},
+            headers={**headers, "Host": net.host_header(target)},
             redirect=False,
             assert_same_host=False,
             preload_content=False,

@@ -1,10 +1,14 @@
 from __future__ import annotations
 
+from datetime import timedelta
+
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.utils import timezone
 from rest_framework import serializers
 
 from accounts.audit import ACTIONS
-from accounts.models import ApiKey, AuditEntry, User, Workspace
+from accounts.models import ApiKey, AuditEntry, DateOverride, HolidayFeed, User, Workspace
+from flame.api.dates import FIRST_DAY, LAST_DAY, DayRangeQuerySerializer
 
 
 class WorkspaceSerializer(serializers.ModelSerializer):
@@ -278,3 +282,106 @@ class AuditFilterSerializer(serializers.Serializer):
         if since is not None and until is not None and since > until:
             raise serializers.ValidationError({"to": ["Must not be before from."]})
         return attrs
+
+
+# --- the business calendar ------------------------------------------------------------------------
+
+TIME_FORMAT = "%H:%M"
+_DAY_RANGE = f"Must be between {FIRST_DAY.isoformat()} and {LAST_DAY.isoformat()}."
+
+
+class HolidayWindowSerializer(DayRangeQuerySerializer):
+    """``?from=&to=`` of /api/holidays: by default from today (the workspace's) for a year."""
+
+    max_days = 800
+    ahead = timedelta(days=365)
+
+    def day_range(self, attrs):
+        first = attrs.get("from") or timezone.localdate(timezone=self.context["zone"])
+        last = attrs.get("to") or first + self.ahead
+        if first > last:
+            raise serializers.ValidationError({"from": ["Must not be after 'to'."]})
+        if (last - first).days >= self.max_days:
+            raise serializers.ValidationError({"from": [f"At most {self.max_days} days."]})
+        return first, last
+
+
+class DateOverrideSerializer(serializers.ModelSerializer):
+    opens = serializers.TimeField(format=TIME_FORMAT, allow_null=True)
+    closes = serializers.TimeField(format=TIME_FORMAT, allow_null=True)
+    feed_id = serializers.UUIDField(allow_null=True)
+    feed_name = serializers.CharField(source="feed.name", default=None, allow_null=True)
+
+    class Meta:
+        model = DateOverride
+        fields = (
+            "id",
+            "date",
+            "closed",
+            "opens",
+            "closes",
+            "name",
+            "source",
+            "feed_id",
+            "feed_name",
+            "created_at",
+            "updated_at",
+        )
+        read_only_fields = fields
+
+
+class DateOverrideWriteSerializer(serializers.Serializer):
+    """A date closed all day (``closed: true``, no hours) or open only from ``opens`` to
+    ``closes`` (``closed: false``), in the workspace's timezone."""
+
+    date = serializers.DateField(
+        source="day",
+        help_text="The local date (YYYY-MM-DD) in the workspace timezone.",
+        validators=[
+            MinValueValidator(FIRST_DAY, message=_DAY_RANGE),
+            MaxValueValidator(LAST_DAY, message=_DAY_RANGE),
+        ],
+    )
+    closed = serializers.BooleanField(default=True)
+    opens = serializers.TimeField(
+        required=False, allow_null=True, help_text="HH:MM; only when closed is false."
+    )
+    closes = serializers.TimeField(
+        required=False,
+        allow_null=True,
+        help_text="HH:MM, after opens (the hours end by midnight); only when closed is false.",
+    )
+    name = serializers.CharField(required=False, allow_blank=True, max_length=200)
+
+
+class HolidayFeedSerializer(serializers.ModelSerializer):
+    dates_count = serializers.IntegerField(read_only=True, default=0)
+
+    class Meta:
+        model = HolidayFeed
+        fields = (
+            "id",
+            "name",
+            "url",
+            "enabled",
+            "last_fetched_at",
+            "last_succeeded_at",
+            "last_error",
+            "dates_count",
+            "created_at",
+        )
+        read_only_fields = fields
+
+
+class HolidayFeedWriteSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=100)
+    # Not a URLField: webcal:// addresses are accepted too; the service checks the address.
+    url = serializers.CharField(max_length=500, help_text="An http(s) or webcal address of an .ics")
+    enabled = serializers.BooleanField(default=True)
+
+
+class HolidayFeedRefreshSerializer(serializers.Serializer):
+    feed = HolidayFeedSerializer()
+    added = serializers.ListField(child=serializers.DateField())
+    removed = serializers.ListField(child=serializers.DateField())
+    error = serializers.CharField()

@@ -8,6 +8,8 @@ from flame.api.routers import OptionalSlashRouter
 router = OptionalSlashRouter()
 router.register("users", views.UserViewSet, basename="user")
 router.register("api-keys", views.ApiKeyViewSet, basename="api-key")
+router.register("holidays", views.DateOverrideViewSet, basename="holiday")
+router.register("holiday-feeds", views.HolidayFeedViewSet, basename="holiday-feed")
 
 urlpatterns = [
     re_path(r"^auth/register/?$", views.RegisterView.as_view(), name="auth-register"),

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib.auth import logout as session_logout
+from django.db.models import Count
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.authentication import SessionAuthentication
+from rest_framework.decorators import action
 from rest_framework.generics import ListAPIView
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
@@ -15,8 +17,13 @@ from rest_framework.views import APIView
 
 from accounts import presence, selectors, services
 from accounts.api import serializers as s
-from accounts.api.permissions import IsWorkspaceAdmin, IsWorkspaceMember
-from accounts.models import ApiKey, AuditEntry, User
+from accounts.api.permissions import (
+    IsWorkspaceAdmin,
+    IsWorkspaceAdminOrReadOnly,
+    IsWorkspaceMember,
+)
+from accounts.calendar import workspace_zone
+from accounts.models import ApiKey, AuditEntry, DateOverride, HolidayFeed, User
 from flame.ratelimits import client_ip, enforce
 
 
@@ -286,3 +293,126 @@ class AuditLogView(ListAPIView):
         filters.is_valid(raise_exception=True)
         entries = selectors.audit_entries_for(actor=self.request.user)
         return selectors.audit_entries_filtered(entries, **filters.validated_data)
+
+
+class DateOverrideViewSet(
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    mixins.DestroyModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Dates that do not follow the weekly schedules (holidays, special hours): members read,
+    admins write (``accounts.calendar``; docs/schedules.md)."""
+
+    permission_classes = [IsWorkspaceAdminOrReadOnly]
+    serializer_class = s.DateOverrideSerializer
+    queryset = DateOverride.objects.none()  # for schema generation; requests use selectors
+    lookup_value_regex = "[0-9a-fA-F-]{32,36}"
+    pagination_class = None  # a bounded window (``from``/``to``), listed whole
+
+    def get_object(self):
+        return selectors.date_override_get_for(
+            actor=self.request.user, override_id=self.kwargs["pk"]
+        )
+
+    @extend_schema(
+        parameters=[s.HolidayWindowSerializer], responses={200: s.DateOverrideSerializer(many=True)}
+    )
+    def list(self, request, *args, **kwargs):
+        """The window's dates in order: by default from today (the workspace's) for a year."""
+        zone = workspace_zone(request.user.workspace.timezone)
+        window = s.HolidayWindowSerializer(data=request.query_params, context={"zone": zone})
+        window.is_valid(raise_exception=True)
+        first, last = window.day_range(window.validated_data)
+        rows = selectors.date_override_list_for(actor=request.user, first=first, last=last)
+        return Response(s.DateOverrideSerializer(rows, many=True).data)
+
+    @extend_schema(request=s.DateOverrideWriteSerializer, responses={201: s.DateOverrideSerializer})
+    def create(self, request, *args, **kwargs):
+        data = s.DateOverrideWriteSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        override = services.date_override_create(by=request.user, **data.validated_data)
+        return Response(s.DateOverrideSerializer(override).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=s.DateOverrideWriteSerializer, responses={200: s.DateOverrideSerializer})
+    def update(self, request, *args, **kwargs):
+        override = self.get_object()
+        partial = kwargs.get("partial", False)
+        data = s.DateOverrideWriteSerializer(data=request.data, partial=partial)
+        data.is_valid(raise_exception=True)
+        override = services.date_override_update(
+            by=request.user, override=override, **data.validated_data
+        )
+        return Response(s.DateOverrideSerializer(override).data)
+
+    def destroy(self, request, *args, **kwargs):
+        """The date follows the weekly schedules again."""
+        services.date_override_delete(by=request.user, override=self.get_object())
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class HolidayFeedViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    mixins.DestroyModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Public-holiday calendars (iCal addresses) whose whole-day events close the workspace;
+    refreshed daily and on ``POST …/refresh`` (admins)."""
+
+    permission_classes = [IsWorkspaceAdmin]
+    serializer_class = s.HolidayFeedSerializer
+    queryset = HolidayFeed.objects.none()  # for schema generation; requests use selectors
+    lookup_value_regex = "[0-9a-fA-F-]{32,36}"
+    pagination_class = None  # a handful per workspace
+
+    def get_queryset(self):
+        feeds = selectors.holiday_feed_list_for(actor=self.request.user)
+        return feeds.annotate(dates_count=Count("dates"))
+
+    def get_object(self):
+        return selectors.holiday_feed_get_for(actor=self.request.user, feed_id=self.kwargs["pk"])
+
+    def _answer(self, feed: HolidayFeed, code: int = status.HTTP_200_OK) -> Response:
+        feed.dates_count = feed.dates.count()  # type: ignore[attr-defined]
+        return Response(s.HolidayFeedSerializer(feed).data, status=code)
+
+    @extend_schema(request=s.HolidayFeedWriteSerializer, responses={201: s.HolidayFeedSerializer})
+    def create(self, request, *args, **kwargs):
+        data = s.HolidayFeedWriteSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        feed = services.holiday_feed_create(by=request.user, **data.validated_data)
+        return self._answer(feed, status.HTTP_201_CREATED)
+
+    @extend_schema(request=s.HolidayFeedWriteSerializer, responses={200: s.HolidayFeedSerializer})
+    def update(self, request, *args, **kwargs):
+        feed = self.get_object()
+        partial = kwargs.get("partial", False)
+        data = s.HolidayFeedWriteSerializer(data=request.data, partial=partial)
+        data.is_valid(raise_exception=True)
+        feed = services.holiday_feed_update(by=request.user, feed=feed, **data.validated_data)
+        return self._answer(feed)
+
+    def destroy(self, request, *args, **kwargs):
+        """Delete the feed and the dates it brought (dates set by hand stay)."""
+        services.holiday_feed_delete(by=request.user, feed=self.get_object())
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(request=None, responses={200: s.HolidayFeedRefreshSerializer})
+    @action(detail=True, methods=["post"])
+    def refresh(self, request, pk=None):
+        """Fetch the feed now. A failure (unreachable, not a calendar, too big) is stored on
+        the feed and answered in ``error``, with no date changed."""
+        feed = self.get_object()
+        outcome = services.holiday_feed_refresh(feed=feed, by=request.user)
+        feed.dates_count = feed.dates.count()  # type: ignore[attr-defined]
+        body = {
+            "feed": s.HolidayFeedSerializer(feed).data,
+            "added": list(outcome.added),
+            "removed": list(outcome.removed),
+            "error": outcome.error,
+        }
+        return Response(body)

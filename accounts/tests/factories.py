@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import factory
 
-from accounts.models import User, Workspace
+from accounts.models import DateOverride, User, Workspace
 
 DEFAULT_PASSWORD = "correct-horse-battery-9"
 
@@ -32,3 +32,14 @@ class UserFactory(factory.django.DjangoModelFactory):
         self.set_password(extracted or DEFAULT_PASSWORD)
         if create:
             self.save(update_fields=["password"])
+
+
+class DateOverrideFactory(factory.django.DjangoModelFactory):
+    """A date closed all day, set by hand (give ``closed=False, opens=…, closes=…`` for hours)."""
+
+    class Meta:
+        model = DateOverride
+
+    workspace = factory.SubFactory(WorkspaceFactory)
+    closed = True
+    name = "Holiday"

@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.api.serializers import MemberCreateSerializer
 from accounts.audit import ACTIONS
-from accounts.models import ApiKey, AuditEntry, User, Workspace
+from accounts.models import ApiKey, AuditEntry, DateOverride, HolidayFeed, User, Workspace
 from accounts.services import workspace_switches
 from flame.forms import apply_serializer
 
@@ -220,3 +220,82 @@ MIN_DAY, MAX_DAY = date(2000, 1, 1), date(2100, 12, 31)
 
 def _local_midnight(day: date, zone: zoneinfo.ZoneInfo) -> datetime:
     return datetime.combine(day, time.min, tzinfo=zone)
+
+
+# --- holidays and special hours (accounts.calendar) -----------------------------------------------
+
+CLOSED, HOURS = "closed", "hours"
+
+
+class DateOverrideForm(forms.Form):
+    """A date closed all day or with its own hours. With "closed" chosen, the hour fields are
+    ignored (a person may have typed them before changing their mind)."""
+
+    day = forms.DateField(label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}))
+    kind = forms.ChoiceField(
+        label=_("That day"),
+        choices=((CLOSED, _("Closed all day")), (HOURS, _("Open only during these hours"))),
+        initial=CLOSED,
+    )
+    opens = forms.TimeField(
+        label=_("Opens"),
+        required=False,
+        widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+    )
+    closes = forms.TimeField(
+        label=_("Closes"),
+        required=False,
+        widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+        help_text=_("Only for special hours; they end by midnight."),
+    )
+    name = forms.CharField(
+        label=_("Name"),
+        required=False,
+        max_length=_max_length(DateOverride, "name"),
+        help_text=_("For example: Christmas, Inventory day."),
+    )
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["opens"].conditional = True  # type: ignore[attr-defined]
+        self.fields["closes"].conditional = True  # type: ignore[attr-defined]
+
+    @classmethod
+    def initial_for(cls, override: DateOverride) -> dict[str, Any]:
+        return {
+            "day": override.date,
+            "kind": CLOSED if override.closed else HOURS,
+            "opens": override.opens,
+            "closes": override.closes,
+            "name": override.name,
+        }
+
+    def clean(self) -> dict[str, Any]:
+        """What the services take: ``closed`` instead of the choice, no hours when closed."""
+        data = super().clean() or {}
+        closed = data.pop("kind", CLOSED) == CLOSED
+        if closed:
+            data["opens"] = data["closes"] = None
+        else:
+            for name in ("opens", "closes"):
+                if data.get(name) is None and name not in self.errors:
+                    self.add_error(name, _("Give both the opening and closing time."))
+        return {**data, "closed": closed}
+
+
+class HolidayFeedForm(forms.Form):
+    prefix = "feed"  # beside the date form on one page: its fields need ids of their own
+
+    name = forms.CharField(
+        label=_("Name"),
+        max_length=_max_length(HolidayFeed, "name"),
+        help_text=_("For example: Public holidays in Mexico."),
+    )
+    url = forms.CharField(
+        label=_("Calendar address (.ics)"),
+        max_length=_max_length(HolidayFeed, "url"),
+        help_text=_(
+            "An iCal address (https:// or webcal://). Its whole-day events close the workspace "
+            "on those dates; it is fetched again every day."
+        ),
+    )

@@ -153,11 +153,13 @@ class CallUsageSerializer(serializers.Serializer):
     latency_ms = serializers.IntegerField()
 
 
+# Where a playground answer came from (named SourceEnum in the schema: flame/settings.py).
+REPLY_SOURCES = ["ai", "knowledge", "auto_response", "handoff", "notice"]
+
+
 class PlaygroundAnswerSerializer(serializers.Serializer):
     reply = serializers.CharField()
-    source = serializers.ChoiceField(
-        choices=["ai", "knowledge", "auto_response", "handoff", "notice"]
-    )
+    source = serializers.ChoiceField(choices=REPLY_SOURCES)
     error = serializers.CharField()
     provider = serializers.CharField()
     model = serializers.CharField()

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
+from accounts.calendar import override_at
 from accounts.web.access import admin_required
 from assistants import selectors, services
 from assistants.models import Assistant, KnowledgeDocument, Schedule
@@ -63,10 +64,12 @@ def _assistant_page(
     request: HttpRequest, assistant: Assistant, tab: str, context: dict, status: int = 200
 ) -> HttpResponse:
     """One tab of an assistant (settings, schedules, knowledge, playground) with its header."""
+    now = timezone.now()
     header = {
         "assistant": assistant,
         "tab": tab,
-        "on_duty": assistant_on_duty(assistant, timezone.now()),
+        "on_duty": assistant_on_duty(assistant, now),
+        "date_today": override_at(workspace=assistant.workspace, instant=now),
     }
     return _page(request, f"assistants/assistant_{tab}.html", {**header, **context}, status)
 

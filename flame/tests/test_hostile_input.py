@@ -9,10 +9,12 @@ URL names exactly as they were. CI runs this on PostgreSQL, which refuses what S
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 
 from accounts import audit
-from accounts.models import AuditEntry
+from accounts.models import AuditEntry, DateOverride, HolidayFeed
 from accounts.services import api_key_create
 from accounts.tests.factories import UserFactory
 from assistants.tests.factories import (
@@ -76,6 +78,11 @@ def targets(workspace, admin_user):
         "notice_id": Notice.objects.create(workspace=workspace, kind="announcement", title="N"),
         "api-keys.id": api_key_create(by=admin_user, name="CRM", scopes=["read"])[0],
         "outgoing-webhooks.id": endpoint,
+        "holidays.id": DateOverride.objects.create(workspace=workspace, date=date(2031, 1, 1)),
+        # A loopback address: a refresh is refused by the SSRF check, never sent anywhere.
+        "holiday-feeds.id": HolidayFeed.objects.create(
+            workspace=workspace, name="Holidays", url="http://127.0.0.1:9/holidays.ics"
+        ),
         "delivery_id": WebhookDelivery.objects.create(
             endpoint=endpoint,
             workspace=workspace,

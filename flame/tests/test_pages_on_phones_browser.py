@@ -7,14 +7,15 @@ px) get the same checks."""
 from __future__ import annotations
 
 from contextlib import contextmanager
-from datetime import time
+from datetime import time, timedelta
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 from playwright.sync_api import expect
 
 from accounts.emails import password_token_for, signup_token_for
-from accounts.models import User, Workspace
+from accounts.models import DateOverride, HolidayFeed, User, Workspace
 from accounts.tests.factories import DEFAULT_PASSWORD, UserFactory
 from assistants.tests.factories import (
     AIAssistantFactory,
@@ -80,7 +81,25 @@ def shop(workspace, admin_user, agent_user):
     conversation = ConversationFactory(workspace=workspace, assigned_agent=agent_user)
     MessageFactory(conversation=conversation, content="Do you deliver on Sundays?")
     UserFactory(workspace=workspace, role="agent", email="pending@a.example", is_pending=True)
+    feed = HolidayFeed.objects.create(
+        workspace=workspace,
+        name="Public holidays",
+        url="https://calendar.example/" + "long-path/" * 12 + "holidays.ics",
+        last_fetched_at=timezone.now(),
+        last_error="The server answered 404.",
+    )
+    holiday = DateOverride.objects.create(
+        workspace=workspace, date=timezone.localdate() + timedelta(days=3), name="Founders' day"
+    )
+    DateOverride.objects.create(
+        workspace=workspace,
+        date=timezone.localdate() + timedelta(days=9),
+        name="Independence day and a long holiday name that wraps on a phone",
+        source="feed",
+        feed=feed,
+    )
     return {
+        "holiday": holiday,
         "assistant": assistant,
         "schedule": schedule,
         "document": document,
@@ -131,6 +150,8 @@ def _admin_pages(shop) -> list[str]:
         reverse("settings-api-keys"),
         reverse("settings-audit-log"),
         reverse("settings-webhooks"),
+        reverse("settings-holidays"),
+        reverse("settings-holiday", args=[shop["holiday"].pk]),
     ]
 
 

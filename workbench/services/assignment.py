@@ -7,6 +7,10 @@ that puts it in the queue). The agents: members online by their own choice and p
 (``accounts.presence``), each up to their capacity of open, not snoozed conversations; the
 one whose last automatic assignment is oldest goes first.
 
+The business calendar (``accounts.calendar``) holds it: on a closed date, or outside a date's
+own hours, nothing is assigned automatically (conversations wait in the queue; agents can still
+take them by hand). The sweep drains the queue within a minute of the workspace opening again.
+
 Safe with many workers: each assignment is one short transaction that first takes the
 workspace's advisory lock (PostgreSQL), so the load it counts is the load there is; on SQLite
 a writing transaction holds the database lock anyway. The chosen conversation is assigned
@@ -30,6 +34,7 @@ from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from accounts.calendar import open_for_assignment
 from accounts.selectors import members_available_for_assignment
 from conversations import activity as history
 from conversations import hooks
@@ -138,6 +143,8 @@ def assign_next(*, workspace_id: Any, now: datetime | None = None) -> Conversati
     """Give the longest-waiting conversation to the agent whose turn it is; None when the
     queue is empty (for agents) or everyone is full."""
     now = now or timezone.now()
+    if not open_for_assignment(workspace_id=workspace_id, instant=now):
+        return None
     _lock_workspace(workspace_id)
     slot = agent_with_room(workspace_id, now)
     if slot is None:
@@ -150,25 +157,26 @@ def assign_next(*, workspace_id: Any, now: datetime | None = None) -> Conversati
     return None
 
 
-def assignment_drain(*, workspace_id: Any) -> list[Conversation]:
+def assignment_drain(*, workspace_id: Any, now: datetime | None = None) -> list[Conversation]:
     """Assign until the queue is empty or nobody has room; what was assigned, in order."""
     assigned: list[Conversation] = []
     while len(assigned) < MAX_PER_DRAIN:
-        conversation = assign_next(workspace_id=workspace_id)
+        conversation = assign_next(workspace_id=workspace_id, now=now)
         if conversation is None:
             break
         assigned.append(conversation)
     return assigned
 
 
-def assignment_sweep() -> int:
-    """Drain every workspace with auto-assignment on (the beat task's safety net)."""
+def assignment_sweep(*, now: datetime | None = None) -> int:
+    """Drain every workspace with auto-assignment on (the beat task's safety net, every
+    minute: also what assigns the waiting queue once a holiday or a date's closed hours end)."""
     workspaces = (
         ChannelAssignment.objects.filter(auto_assign=True)
         .values_list("workspace_id", flat=True)
         .distinct()
     )
-    return sum(len(assignment_drain(workspace_id=pk)) for pk in workspaces)
+    return sum(len(assignment_drain(workspace_id=pk, now=now)) for pk in workspaces)
 
 
 # --- when to drain -------------------------------------------------------------------------------
