@@ -57,6 +57,8 @@ WEBHOOK_UPDATED = "webhook.updated"
 WEBHOOK_DELETED = "webhook.deleted"
 WEBHOOK_DISABLED = "webhook.disabled"
 WEBHOOK_REDELIVERED = "webhook.redelivered"
+CONTACT_MERGED = "contact.merged"
+CONTACT_MERGE_UNDONE = "contact.merge_undone"
 
 # Every action, with the words the page shows for it.
 ACTIONS: dict[str, Any] = {
@@ -91,6 +93,8 @@ ACTIONS: dict[str, Any] = {
     WEBHOOK_DELETED: _("Deleted a webhook"),
     WEBHOOK_DISABLED: _("A failing webhook was turned off"),
     WEBHOOK_REDELIVERED: _("Redelivered a webhook event"),
+    CONTACT_MERGED: _("Merged two contacts"),
+    CONTACT_MERGE_UNDONE: _("Undid a contact merge"),
 }
 
 
