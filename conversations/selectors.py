@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import uuid
 from dataclasses import dataclass
+from typing import Any
 
 from django.contrib.postgres.search import SearchQuery, SearchVector
 from django.db import connection
@@ -344,6 +345,9 @@ def attachment_get_for(*, user: User, attachment_id) -> Attachment:
 # --- duplicate contacts and merges ---------------------------------------------------------------
 
 DUPLICATES_LIMIT = 50
+# A contact annotated with its ``phone_key``, ``email_key`` (and, once fetched, its
+# ``conversation_total``): attributes the type checker cannot see on Contact.
+KeyedContact = Any
 REASON_PHONE = "phone"
 REASON_EMAIL = "email"
 
@@ -388,11 +392,11 @@ def contact_duplicates_for(
     return pairs
 
 
-def _keyed(queryset: QuerySet[Contact]) -> QuerySet[Contact]:
+def _keyed(queryset: QuerySet[KeyedContact]) -> QuerySet[KeyedContact]:
     return queryset.annotate(phone_key=matching.phone_key(), email_key=matching.email_key())
 
 
-def _holders_of_contact_keys(keyed: QuerySet[Contact], contact_id) -> QuerySet[Contact]:
+def _holders_of_contact_keys(keyed: QuerySet[KeyedContact], contact_id) -> QuerySet[KeyedContact]:
     """The contact and those sharing its phone or e-mail key: index probes on both keys."""
     own = keyed.filter(pk=contact_id).values("phone_key", "email_key").first()
     if own is None:
@@ -405,7 +409,7 @@ def _holders_of_contact_keys(keyed: QuerySet[Contact], contact_id) -> QuerySet[C
     return keyed.filter(match)
 
 
-def _holders_of_shared_keys(keyed: QuerySet[Contact], limit: int) -> QuerySet[Contact]:
+def _holders_of_shared_keys(keyed: QuerySet[KeyedContact], limit: int) -> QuerySet[KeyedContact]:
     """The contacts holding a phone or e-mail key another contact also holds; at most
     ``limit`` keys of each kind, those with the newest holder first."""
     phones = _shared_keys(keyed, "phone_key", matching.usable_phone_key(), limit)
@@ -413,7 +417,7 @@ def _holders_of_shared_keys(keyed: QuerySet[Contact], limit: int) -> QuerySet[Co
     return keyed.filter(Q(phone_key__in=phones) | Q(email_key__in=emails))
 
 
-def _shared_keys(keyed: QuerySet[Contact], name: str, usable: Q, limit: int) -> list[str]:
+def _shared_keys(keyed: QuerySet[KeyedContact], name: str, usable: Q, limit: int) -> list[str]:
     grouped = (
         keyed.filter(usable)
         .order_by()
@@ -425,7 +429,7 @@ def _shared_keys(keyed: QuerySet[Contact], name: str, usable: Q, limit: int) -> 
     return [row[name] for row in grouped[:limit]]
 
 
-def _dismissed_among(members: list[Contact]) -> set[tuple]:
+def _dismissed_among(members: list[KeyedContact]) -> set[tuple]:
     ids = [member.pk for member in members]
     dismissals = ContactDuplicateDismissal.objects.filter(first_id__in=ids, second_id__in=ids)
     return set(dismissals.values_list("first_id", "second_id"))
@@ -436,12 +440,12 @@ def contact_pair_key(first_id, second_id) -> tuple:
     return (first_id, second_id) if first_id < second_id else (second_id, first_id)
 
 
-def _rank(contact: Contact) -> tuple:
+def _rank(contact: KeyedContact) -> tuple:
     return (-contact.conversation_total, contact.created_at, str(contact.pk))
 
 
-def _groups(members: list[Contact]) -> dict[tuple[str, str], list[Contact]]:
-    groups: dict[tuple[str, str], list[Contact]] = {}
+def _groups(members: list[KeyedContact]) -> dict[tuple[str, str], list[KeyedContact]]:
+    groups: dict[tuple[str, str], list[KeyedContact]] = {}
     for contact in sorted(members, key=_rank):
         if re.match(matching.PHONE_KEY_PATTERN, contact.phone_key):
             groups.setdefault((REASON_PHONE, contact.phone_key), []).append(contact)
@@ -450,7 +454,7 @@ def _groups(members: list[Contact]) -> dict[tuple[str, str], list[Contact]]:
     return groups
 
 
-def _pairs(members: list[Contact], dismissed: set[tuple]) -> list[DuplicatePair]:
+def _pairs(members: list[KeyedContact], dismissed: set[tuple]) -> list[DuplicatePair]:
     found: dict[tuple, tuple[Contact, Contact, set[str]]] = {}
     for (reason, _key), ranked in _groups(members).items():
         for index, contact in enumerate(ranked[1:], start=1):
