@@ -42,6 +42,7 @@ _AREAS: dict[str, tuple[str | None, str | None]] = {
     "conversations": (Scope.READ, Scope.CONVERSATIONS_WRITE),
     "attachments": (Scope.READ, Scope.CONVERSATIONS_WRITE),
     "contacts": (Scope.READ, Scope.CONTACTS_WRITE),
+    "contact-merges": (Scope.READ, Scope.CONTACTS_WRITE),
     "audit-log": (Scope.AUDIT_READ, None),
     "outgoing-webhooks": (Scope.WEBHOOKS_ADMIN, Scope.WEBHOOKS_ADMIN),
 }

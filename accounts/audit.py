@@ -64,6 +64,8 @@ HOLIDAY_FEED_CREATED = "holiday_feed.created"
 HOLIDAY_FEED_UPDATED = "holiday_feed.updated"
 HOLIDAY_FEED_DELETED = "holiday_feed.deleted"
 HOLIDAY_FEED_REFRESHED = "holiday_feed.refreshed"
+CONTACT_MERGED = "contact.merged"
+CONTACT_MERGE_UNDONE = "contact.merge_undone"
 
 # Every action, with the words the page shows for it.
 ACTIONS: dict[str, Any] = {
@@ -105,6 +107,8 @@ ACTIONS: dict[str, Any] = {
     HOLIDAY_FEED_UPDATED: _("Changed a holiday feed"),
     HOLIDAY_FEED_DELETED: _("Deleted a holiday feed"),
     HOLIDAY_FEED_REFRESHED: _("Refreshed a holiday feed"),
+    CONTACT_MERGED: _("Merged two contacts"),
+    CONTACT_MERGE_UNDONE: _("Undid a contact merge"),
 }
 
 

@@ -12,6 +12,7 @@ from conversations.models import (
     Attachment,
     Contact,
     ContactIdentity,
+    ContactMerge,
     Conversation,
     Event,
     Message,
@@ -235,7 +236,25 @@ class ContactAdmin(admin.ModelAdmin):
     list_filter = ("workspace",)
     list_select_related = ("workspace",)
     inlines = [ContactIdentityInline]
-    readonly_fields = ("id", "created_at", "updated_at")
+    # A merge and its undo go through the services (the inbox's duplicate contacts page).
+    readonly_fields = ("id", "merged_into", "merged_at", "created_at", "updated_at")
+
+
+@admin.register(ContactMerge)
+class ContactMergeAdmin(admin.ModelAdmin):
+    """Read-only: merges are made and undone by members, through the services."""
+
+    list_display = ("created_at", "primary", "secondary", "merged_by", "undo_until", "undone_at")
+    list_filter = ("workspace",)
+    list_select_related = ("primary", "secondary", "merged_by")
+    search_fields = ("primary__name", "secondary__name", "primary__id", "secondary__id")
+    readonly_fields = [field.name for field in ContactMerge._meta.fields]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
 
 
 @admin.register(Tag)

@@ -100,7 +100,10 @@ def events_visible(viewer: Viewer | None) -> Q:
     conversation = Q(audience=Event.Audience.CONVERSATION) & _assignee_rule(
         viewer, "assigned_agent_id"
     )
-    return Q(workspace_id=viewer.workspace_id) & (personal | workspace | conversation)
+    seen = personal | workspace | conversation
+    if viewer.is_admin:
+        seen |= Q(audience=Event.Audience.ADMINS)
+    return Q(workspace_id=viewer.workspace_id) & seen
 
 
 def groups_for(viewer: Viewer) -> list[str]:
@@ -122,6 +125,8 @@ def event_groups(event: Event) -> list[str]:
         return [user_group(event.user_id)]
     if event.audience == Event.Audience.WORKSPACE:
         return [members_group(event.workspace_id)]
+    if event.audience == Event.Audience.ADMINS:
+        return [admins_group(event.workspace_id)]
     assignee = event.assigned_agent_id
     reached = user_group(assignee) if assignee else queue_group(event.workspace_id)
     return [admins_group(event.workspace_id), reached]

@@ -11,6 +11,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from conversations.matching import email_key, phone_key
 from conversations.search import Fold, FoldedContactText
 from conversations.types import AttachmentKind, Platform
 
@@ -33,6 +34,12 @@ class Contact(models.Model):
     note = models.TextField(blank=True)
     # Values of the workspace's ContactAttribute keys: {"<key>": value}.
     attributes = models.JSONField(default=dict, blank=True)
+    # Folded into another contact (ContactMerge): kept for the undo, out of every list, search
+    # and duplicate suggestion; its identities and conversations belong to ``merged_into``.
+    merged_into = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    merged_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -42,6 +49,9 @@ class Contact(models.Model):
             models.Index(fields=("workspace", "created_at")),
             # Substring search of name / phone / e-mail, accents and case ignored (PostgreSQL).
             GinIndex(OpClass(FoldedContactText(), name="gin_trgm_ops"), name="contact_search_trgm"),
+            # Duplicate suggestions: the same phone number or e-mail address (matching.py).
+            models.Index(models.F("workspace"), phone_key(), name="contact_phone_key"),
+            models.Index(models.F("workspace"), email_key(), name="contact_email_key"),
         ]
 
     def __str__(self) -> str:
@@ -78,6 +88,84 @@ class ContactAttribute(models.Model):
 
     def __str__(self) -> str:
         return self.label
+
+
+class ContactMerge(models.Model):
+    """One contact folded into another (``services.contact_merge``) and everything the undo
+    needs: which identities and conversations moved, and the kept contact's fields before and
+    after. ``undo_until`` is fixed when merging (``CONTACT_MERGE_UNDO_DAYS``)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    workspace = models.ForeignKey("accounts.Workspace", on_delete=models.CASCADE, related_name="+")
+    # The contact kept, and the one folded into it (hidden while the merge stands).
+    primary = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="merges_kept")
+    secondary = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="merges_folded")
+    merged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    undo_until = models.DateTimeField()
+    # Ids of the ContactIdentity and Conversation rows the merge moved to the primary.
+    identity_ids = models.JSONField(default=list, blank=True)
+    conversation_ids = models.JSONField(default=list, blank=True)
+    # What the merge wrote on the primary: {"<field>": {"before": ..., "after": ...}} for name,
+    # phone, e-mail, avatar and note; {"attributes"|"metadata": {"added": {key: value}}}.
+    changes = models.JSONField(default=dict, blank=True)
+    undone_at = models.DateTimeField(null=True, blank=True)
+    undone_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ("-created_at", "-id")
+        indexes = [models.Index(fields=("workspace", "created_at"), name="contact_merge_recent")]
+        constraints = [
+            # A contact is folded into one other at a time: the last guard against two
+            # concurrent merges of the same contact (the services also lock both rows).
+            models.UniqueConstraint(
+                fields=("secondary",),
+                condition=Q(undone_at__isnull=True),
+                name="contact_merged_once",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.secondary_id} → {self.primary_id}"
+
+    @property
+    def is_undoable(self) -> bool:
+        """Not undone, not past its deadline, and the kept contact not folded into another
+        since (that later merge is undone first)."""
+        return (
+            self.undone_at is None
+            and timezone.now() <= self.undo_until
+            and self.primary.merged_into_id is None
+        )
+
+
+class ContactDuplicateDismissal(models.Model):
+    """Two contacts a member said are not the same person: never suggested together again.
+    Stored in id order (``first`` < ``second``), so a pair is one row whichever way it came."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    workspace = models.ForeignKey("accounts.Workspace", on_delete=models.CASCADE, related_name="+")
+    first = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="+")
+    second = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="+")
+    dismissed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=("first", "second"), name="contact_dismissal_pair"),
+            models.CheckConstraint(
+                condition=Q(first__lt=models.F("second")), name="contact_dismissal_in_order"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.first_id} ≠ {self.second_id}"
 
 
 class ContactIdentity(models.Model):
@@ -434,6 +522,8 @@ class Event(models.Model):
         # socket nor listed by /api/events, so agents don't see contacts of conversations
         # hidden from them.
         SYSTEM = "system", _("Integrations only")
+        # The workspace's admins only: they see every contact (contact merges).
+        ADMINS = "admins", _("Admins")
 
     # A line of a conversation's history (assigned, resolved, snoozed, ...): kept past the
     # realtime retention, because the thread shows them between its messages.

@@ -9,7 +9,7 @@ Groups (named in ``conversations.audience``, which decides who joins which and w
 goes, by the same rule the selectors and the catch-up feed use):
 - ``user.<id>``: every socket of one person;
 - ``workspace.<id>.members``: every member's sockets (workspace-wide events);
-- ``workspace.<id>.admins``: admins see every conversation of their workspace;
+- ``workspace.<id>.admins``: admins see every conversation (and contact) of their workspace;
 - ``workspace.<id>.queue``: agents allowed to see unassigned conversations;
 - ``conversation.<id>``: sockets that opened a thread (typing indicators only).
 
@@ -146,10 +146,17 @@ def event_record(
     payload: dict[str, Any],
     conversation: Conversation | None = None,
     user_id=None,
+    admins_only: bool = False,
 ) -> Event:
-    """Write an outbox row in the current transaction and publish it once that commits."""
+    """Write an outbox row in the current transaction and publish it once that commits.
+
+    Its audience: one user (``user_id``), a conversation's, the workspace's admins
+    (``admins_only``: what only they may see, such as a contact no conversation shows to an
+    agent), or every member."""
     if user_id is not None:
         audience = Event.Audience.USER
+    elif admins_only:
+        audience = Event.Audience.ADMINS
     elif conversation is not None:
         audience = Event.Audience.CONVERSATION
     else:

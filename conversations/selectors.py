@@ -7,22 +7,35 @@ user's scope does not exist for them: lookups raise NotFoundError (404), never 4
 
 from __future__ import annotations
 
+import re
 import uuid
 from dataclasses import dataclass
+from typing import Any
 
 from django.contrib.postgres.search import SearchQuery, SearchVector
 from django.db import connection
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import (
+    Count,
+    Exists,
+    Max,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    prefetch_related_objects,
+)
 
 from accounts.models import User
 from accounts.switches import AGENTS_SEE_UNASSIGNED
-from conversations import audience
+from conversations import audience, matching
 from conversations.models import (
     SEARCH_CONFIG,
     Attachment,
     Contact,
     ContactAttribute,
+    ContactDuplicateDismissal,
     ContactIdentity,
+    ContactMerge,
     Conversation,
     Event,
     Message,
@@ -221,13 +234,20 @@ def tag_get_for(*, user: User, tag_id) -> Tag:
     return tag
 
 
-def contact_list_for(*, user: User, search: str | None = None) -> QuerySet[Contact]:
+def _contacts_seen_by(user: User) -> QuerySet[Contact]:
+    """The contacts ``user`` may see: admins every one of their workspace, agents those of a
+    conversation they see. A contact merged into another is nobody's to see (ContactMerge)."""
     if user.workspace_id is None:
         return Contact.objects.none()
-    queryset = Contact.objects.filter(workspace_id=user.workspace_id)
+    queryset = Contact.objects.filter(workspace_id=user.workspace_id, merged_into__isnull=True)
     if not user.is_workspace_admin:
         visible = Conversation.objects.filter(conversation_scope(user), contact_id=OuterRef("pk"))
         queryset = queryset.filter(Exists(visible))
+    return queryset
+
+
+def contact_list_for(*, user: User, search: str | None = None) -> QuerySet[Contact]:
+    queryset = _contacts_seen_by(user)
     terms = search_terms(search or "")
     if terms:
         queryset = queryset.filter(contains_every_term(FoldedContactText(), terms))
@@ -320,3 +340,178 @@ def attachment_get_for(*, user: User, attachment_id) -> Attachment:
     if attachment is None:
         raise NotFoundError("Attachment not found.")
     return attachment
+
+
+# --- duplicate contacts and merges ---------------------------------------------------------------
+
+DUPLICATES_LIMIT = 50
+# A contact annotated with its ``phone_key``, ``email_key`` (and, once fetched, its
+# ``conversation_total``): attributes the type checker cannot see on Contact.
+KeyedContact = Any
+REASON_PHONE = "phone"
+REASON_EMAIL = "email"
+
+
+@dataclass(frozen=True)
+class DuplicatePair:
+    """Two contacts that look like one customer (``reasons``: the same phone number, the same
+    e-mail address). ``primary`` is the one suggested to keep: more conversations, else older.
+    Each contact carries ``conversation_count``: its conversations the reader sees."""
+
+    primary: Contact
+    secondary: Contact
+    reasons: tuple[str, ...]
+
+
+def contact_duplicates_for(
+    *, user: User, contact_id=None, limit: int = DUPLICATES_LIMIT
+) -> list[DuplicatePair]:
+    """Suggested duplicates among the contacts ``user`` sees, newest first; with
+    ``contact_id``, only that contact's (NotFoundError when the user does not see it).
+
+    Contacts are grouped by their phone and e-mail keys (``conversations/matching.py``) in
+    the database, never compared two by two: at 100,000 contacts it is one grouped scan for
+    the keys shared, then the few contacts holding them. Within a group every contact is
+    paired with the best-ranked one it was not dismissed with, so a key shared by many makes
+    one pair each, not every pair.
+    """
+    keyed = _keyed(_contacts_seen_by(user))
+    if contact_id is not None:
+        holders = _holders_of_contact_keys(keyed, contact_id)
+    else:
+        holders = _holders_of_shared_keys(keyed, limit)
+    members = list(holders.annotate(conversation_total=Count("conversations")).order_by())
+    if len(members) < 2:
+        return []
+    pairs = _pairs(members, _dismissed_among(members))
+    if contact_id is not None:
+        wanted = str(contact_id)
+        pairs = [p for p in pairs if wanted in (str(p.primary.pk), str(p.secondary.pk))]
+    pairs = sorted(pairs, key=_newest_first)[:limit]
+    _describe([contact for pair in pairs for contact in (pair.primary, pair.secondary)], user)
+    return pairs
+
+
+def _keyed(queryset: QuerySet[KeyedContact]) -> QuerySet[KeyedContact]:
+    return queryset.annotate(phone_key=matching.phone_key(), email_key=matching.email_key())
+
+
+def _holders_of_contact_keys(keyed: QuerySet[KeyedContact], contact_id) -> QuerySet[KeyedContact]:
+    """The contact and those sharing its phone or e-mail key: index probes on both keys."""
+    own = keyed.filter(pk=contact_id).values("phone_key", "email_key").first()
+    if own is None:
+        raise NotFoundError("Contact not found.")
+    match = Q(pk=contact_id)
+    if re.match(matching.PHONE_KEY_PATTERN, own["phone_key"]):
+        match |= Q(phone_key=own["phone_key"])
+    if own["email_key"]:
+        match |= Q(email_key=own["email_key"])
+    return keyed.filter(match)
+
+
+def _holders_of_shared_keys(keyed: QuerySet[KeyedContact], limit: int) -> QuerySet[KeyedContact]:
+    """The contacts holding a phone or e-mail key another contact also holds; at most
+    ``limit`` keys of each kind, those with the newest holder first."""
+    phones = _shared_keys(keyed, "phone_key", matching.usable_phone_key(), limit)
+    emails = _shared_keys(keyed, "email_key", matching.usable_email_key(), limit)
+    return keyed.filter(Q(phone_key__in=phones) | Q(email_key__in=emails))
+
+
+def _shared_keys(keyed: QuerySet[KeyedContact], name: str, usable: Q, limit: int) -> list[str]:
+    grouped = (
+        keyed.filter(usable)
+        .order_by()
+        .values(name)
+        .annotate(holders=Count("pk"), newest=Max("created_at"))
+        .filter(holders__gt=1)
+        .order_by("-newest", name)
+    )
+    return [row[name] for row in grouped[:limit]]
+
+
+def _dismissed_among(members: list[KeyedContact]) -> set[tuple]:
+    ids = [member.pk for member in members]
+    dismissals = ContactDuplicateDismissal.objects.filter(first_id__in=ids, second_id__in=ids)
+    return set(dismissals.values_list("first_id", "second_id"))
+
+
+def contact_pair_key(first_id, second_id) -> tuple:
+    """A pair of contacts in id order, as ``ContactDuplicateDismissal`` stores it."""
+    return (first_id, second_id) if first_id < second_id else (second_id, first_id)
+
+
+def _rank(contact: KeyedContact) -> tuple:
+    return (-contact.conversation_total, contact.created_at, str(contact.pk))
+
+
+def _groups(members: list[KeyedContact]) -> dict[tuple[str, str], list[KeyedContact]]:
+    groups: dict[tuple[str, str], list[KeyedContact]] = {}
+    for contact in sorted(members, key=_rank):
+        if re.match(matching.PHONE_KEY_PATTERN, contact.phone_key):
+            groups.setdefault((REASON_PHONE, contact.phone_key), []).append(contact)
+        if contact.email_key:
+            groups.setdefault((REASON_EMAIL, contact.email_key), []).append(contact)
+    return groups
+
+
+def _pairs(members: list[KeyedContact], dismissed: set[tuple]) -> list[DuplicatePair]:
+    found: dict[tuple, tuple[Contact, Contact, set[str]]] = {}
+    for (reason, _key), ranked in _groups(members).items():
+        for index, contact in enumerate(ranked[1:], start=1):
+            keeper = next(
+                (
+                    other
+                    for other in ranked[:index]
+                    if contact_pair_key(other.pk, contact.pk) not in dismissed
+                ),
+                None,
+            )
+            if keeper is not None:
+                entry = found.setdefault(
+                    contact_pair_key(keeper.pk, contact.pk), (keeper, contact, set())
+                )
+                entry[2].add(reason)
+    return [
+        DuplicatePair(primary=keeper, secondary=other, reasons=tuple(sorted(reasons)))
+        for keeper, other, reasons in found.values()
+    ]
+
+
+def _newest_first(pair: DuplicatePair) -> tuple:
+    newest = max(pair.primary.created_at, pair.secondary.created_at)
+    return (-newest.timestamp(), str(pair.primary.pk), str(pair.secondary.pk))
+
+
+def _describe(contacts: list[Contact], user: User) -> None:
+    """Each contact's channels and the number of its conversations ``user`` sees (two
+    queries, whatever the number of contacts)."""
+    identities = ContactIdentity.objects.select_related("integration").order_by("created_at")
+    prefetch_related_objects(contacts, Prefetch("identities", queryset=identities))
+    counts = dict(
+        Conversation.objects.filter(
+            conversation_scope(user), contact_id__in={contact.pk for contact in contacts}
+        )
+        .order_by()
+        .values("contact_id")
+        .annotate(total=Count("pk"))
+        .values_list("contact_id", "total")
+    )
+    for contact in contacts:
+        contact.conversation_count = counts.get(contact.pk, 0)  # type: ignore[attr-defined]
+
+
+def contact_merge_list_for(*, user: User) -> QuerySet[ContactMerge]:
+    """Merges ``user`` may see and undo: admins every one of their workspace, agents theirs."""
+    if user.workspace_id is None:
+        return ContactMerge.objects.none()
+    merges = ContactMerge.objects.filter(workspace_id=user.workspace_id)
+    if not user.is_workspace_admin:
+        merges = merges.filter(merged_by_id=user.pk)
+    return merges.select_related("primary", "secondary", "merged_by", "undone_by")
+
+
+def contact_merge_get_for(*, user: User, merge_id) -> ContactMerge:
+    merge = contact_merge_list_for(user=user).filter(pk=merge_id).first()
+    if merge is None:
+        raise NotFoundError("Contact merge not found.")
+    return merge

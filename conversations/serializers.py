@@ -16,6 +16,7 @@ from conversations.models import (
     Contact,
     ContactAttribute,
     ContactIdentity,
+    ContactMerge,
     Conversation,
     Message,
     Tag,
@@ -88,6 +89,93 @@ class AssistantSummarySerializer(serializers.Serializer):
     id = serializers.UUIDField()
     name = serializers.CharField()
     type = serializers.CharField()
+
+
+def contact_data(contact: Contact) -> dict:
+    """A contact as ``GET /api/contacts/:id`` returns it (events about contacts carry this)."""
+    return dict(ContactSerializer(contact).data)
+
+
+class ContactBriefSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Contact
+        fields = ("id", "name", "phone", "email", "avatar_url")
+        read_only_fields = fields
+
+
+class DuplicateContactSerializer(serializers.ModelSerializer):
+    """A contact in a duplicate suggestion: who it is, its channels, and how many of its
+    conversations the reader sees."""
+
+    platforms = serializers.SerializerMethodField()
+    conversation_count = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = Contact
+        fields = (
+            "id",
+            "name",
+            "phone",
+            "email",
+            "avatar_url",
+            "created_at",
+            "platforms",
+            "conversation_count",
+        )
+        read_only_fields = fields
+
+    def get_platforms(self, contact: Contact) -> list[str]:
+        platforms = (identity.integration.platform for identity in contact.identities.all())
+        return list(dict.fromkeys(platforms))
+
+
+class DuplicatePairSerializer(serializers.Serializer):
+    primary = DuplicateContactSerializer(help_text="The contact suggested to keep.")
+    secondary = DuplicateContactSerializer()
+    reasons = serializers.ListField(
+        child=serializers.ChoiceField(choices=["phone", "email"]),
+        help_text="What they share: the phone number, the e-mail address, or both.",
+    )
+
+
+class ContactMergeSerializer(serializers.ModelSerializer):
+    """A merge: the contact kept (``primary``), the one folded into it (``secondary``), who
+    did it, and until when it can be undone."""
+
+    primary = ContactBriefSerializer(read_only=True)
+    secondary = ContactBriefSerializer(read_only=True)
+    merged_by = AgentSummarySerializer(read_only=True, allow_null=True)
+    undone_by = AgentSummarySerializer(read_only=True, allow_null=True)
+    identities_moved = serializers.SerializerMethodField()
+    conversations_moved = serializers.SerializerMethodField()
+    undoable = serializers.BooleanField(
+        source="is_undoable",
+        read_only=True,
+        help_text="Not undone, before undo_until, and the kept contact not merged since.",
+    )
+
+    class Meta:
+        model = ContactMerge
+        fields = (
+            "id",
+            "primary",
+            "secondary",
+            "merged_by",
+            "created_at",
+            "undo_until",
+            "undoable",
+            "undone_at",
+            "undone_by",
+            "identities_moved",
+            "conversations_moved",
+        )
+        read_only_fields = fields
+
+    def get_identities_moved(self, merge: ContactMerge) -> int:
+        return len(merge.identity_ids)
+
+    def get_conversations_moved(self, merge: ContactMerge) -> int:
+        return len(merge.conversation_ids)
 
 
 class AttachmentSerializer(serializers.ModelSerializer):

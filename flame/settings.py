@@ -292,6 +292,8 @@ CELERY_BEAT_SCHEDULE: dict = {
 }
 EVENT_RETENTION_DAYS = env_int("EVENT_RETENTION_DAYS", 7)
 AUDIT_LOG_RETENTION_DAYS = env_int("AUDIT_LOG_RETENTION_DAYS", 365)
+# How long a contact merge can be undone (docs/contacts.md).
+CONTACT_MERGE_UNDO_DAYS = env_int("CONTACT_MERGE_UNDO_DAYS", 30)
 
 # ---------------------------------------------------------------------------------------------
 # Auth, JWT, passwords

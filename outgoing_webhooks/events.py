@@ -28,6 +28,9 @@ _KIND_TYPES = {
     "contact:created": EventType.CONTACT_CREATED,
     "contact:updated": EventType.CONTACT_UPDATED,
     "rating:created": EventType.RATING_CREATED,
+    # Admins' realtime events; for a receiver, the kept contact changed.
+    "contact:merged": EventType.CONTACT_UPDATED,
+    "contact:merge_undone": EventType.CONTACT_UPDATED,
 }
 SOURCE_KINDS = (*_KIND_TYPES, Event.ACTIVITY)
 

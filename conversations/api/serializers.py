@@ -383,3 +383,26 @@ class UnreadCountsSerializer(serializers.Serializer):
 
 class BulkResultSerializer(serializers.Serializer):
     conversations = serializers.ListField(child=serializers.DictField())
+
+
+class ContactMergeCreateSerializer(StrictInputSerializer):
+    other_id = serializers.UUIDField(
+        help_text="The contact folded into this one: its channels, conversations, note and "
+        "attributes move here and it is hidden until the merge is undone."
+    )
+
+
+class DuplicateQuerySerializer(StrictInputSerializer):
+    contact = serializers.UUIDField(
+        required=False, help_text="Only the suggestions that include this contact."
+    )
+    limit = serializers.IntegerField(min_value=1, max_value=200, default=50)
+
+
+class DuplicateDismissSerializer(StrictInputSerializer):
+    contact_ids = serializers.ListField(
+        child=serializers.UUIDField(),
+        min_length=2,
+        max_length=2,
+        help_text="The two contacts that are not the same person.",
+    )

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import re_path
 
-from conversations.api import views, workbench
+from conversations.api import contact_merge, views, workbench
 from flame.api.routers import OptionalSlashRouter
 
 router = OptionalSlashRouter()
@@ -59,5 +59,26 @@ urlpatterns = [
         name="contact-conversations",
     ),
     re_path(rf"^tags/{ID}/merge/?$", workbench.TagMergeView.as_view(), name="tag-merge"),
+    re_path(
+        r"^contacts/duplicates/?$",
+        contact_merge.DuplicateListView.as_view(),
+        name="contact-duplicates",
+    ),
+    re_path(
+        r"^contacts/duplicates/dismiss/?$",
+        contact_merge.DuplicateDismissView.as_view(),
+        name="contact-duplicates-dismiss",
+    ),
+    re_path(
+        rf"^contacts/{ID}/merge/?$", contact_merge.ContactMergeView.as_view(), name="contact-merge"
+    ),
+    re_path(
+        r"^contact-merges/?$", contact_merge.ContactMergeListView.as_view(), name="contact-merges"
+    ),
+    re_path(
+        rf"^contact-merges/{ID}/undo/?$",
+        contact_merge.ContactMergeUndoView.as_view(),
+        name="contact-merge-undo",
+    ),
     *router.urls,
 ]

@@ -8,7 +8,7 @@
 - ``events``: the payloads and realtime events every change records;
 - ``counters``: conversation counters moved with F();
 - ``attachments``: files of messages, downloaded from channels or uploaded by agents;
-- ``tags``, ``contacts``.
+- ``tags``, ``contacts``, ``contact_merge`` (duplicates merged, undone, dismissed).
 
 Each service is one transaction that also records its realtime Event, so the outbox row
 commits or rolls back with the change it describes. Idempotency comes from unique constraints,
@@ -34,6 +34,11 @@ from conversations.services.channel_updates import (
     message_record_echo,
     message_status_from_channel,
     messages_apply_watermark,
+)
+from conversations.services.contact_merge import (
+    contact_duplicate_dismiss,
+    contact_merge,
+    contact_merge_undo,
 )
 from conversations.services.contact_panel import (
     contact_attribute_create,
@@ -108,10 +113,13 @@ __all__ = [
     "contact_attribute_create",
     "contact_attribute_delete",
     "contact_attribute_update",
+    "contact_duplicate_dismiss",
     "contact_edit",
     "contact_for_identity",
     "contact_identity_flag",
     "contact_identity_moved",
+    "contact_merge",
+    "contact_merge_undo",
     "contact_update",
     "conversation_assign",
     "conversation_assign_automatically",

@@ -114,6 +114,9 @@ def open_conversation_for(
     ).first()
     if open_now is not None:
         return open_now, False
+    kept = _contact_kept(contact)
+    if kept.pk != contact.pk:
+        return open_conversation_for(integration, kept, agent=agent)
     last_resolved = (
         Conversation.objects.filter(
             integration=integration, contact=contact, status=Conversation.Status.RESOLVED
@@ -144,6 +147,20 @@ def open_conversation_for(
         return Conversation.objects.get(
             integration=integration, contact=contact, status__in=Conversation.OPEN_STATUSES
         ), False
+
+
+def _contact_kept(contact: Contact) -> Contact:
+    """The contact a conversation is opened or reopened for: ``contact``, or the one it was
+    merged into after the caller read it from its identity. Locked: a merge under way
+    (services/contact_merge.py) commits first and is seen, so no conversation is opened on a
+    contact that no longer receives messages. Only on this path, which opens or reopens
+    conversations; a customer's next messages find their open conversation above."""
+    rows = Contact.objects.select_for_update().only("pk", "merged_into_id")
+    with transaction.atomic():  # the caller's transaction holds the lock; alone, this block
+        locked = rows.get(pk=contact.pk)
+        while locked.merged_into_id is not None:
+            locked = rows.get(pk=locked.merged_into_id)
+    return contact if locked.pk == contact.pk else Contact.objects.get(pk=locked.pk)
 
 
 def _inbound_row(

@@ -30,6 +30,7 @@ def _events(workspace, admin, agent, colleague) -> list[Event]:
         {"audience": Event.Audience.USER, "user_id": agent.pk},
         {"audience": Event.Audience.USER, "user_id": colleague.pk},
         {"audience": Event.Audience.WORKSPACE},
+        {"audience": Event.Audience.ADMINS},
         {"audience": Event.Audience.CONVERSATION, "assigned_agent_id": agent.pk},
         {"audience": Event.Audience.CONVERSATION, "assigned_agent_id": colleague.pk},
         {"audience": Event.Audience.CONVERSATION, "assigned_agent_id": admin.pk},

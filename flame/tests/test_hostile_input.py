@@ -24,6 +24,7 @@ from assistants.tests.factories import (
 )
 from billing.models import Notice
 from conversations.models import Attachment, ContactAttribute
+from conversations.services import contact_merge
 from conversations.tests.factories import (
     ContactFactory,
     ConversationFactory,
@@ -69,6 +70,11 @@ def targets(workspace, admin_user):
         "channels.id": sandbox,
         "contact-attributes.id": ContactAttribute.objects.create(
             workspace=workspace, key="plan", label="Plan"
+        ),
+        "contact-merges.id": contact_merge(
+            by=admin_user,
+            primary=ContactFactory(workspace=workspace),
+            secondary=ContactFactory(workspace=workspace),
         ),
         "saved-replies.id": SavedReply.objects.create(
             workspace=workspace, short_code="hi", content="Hello {{contact.name}}"

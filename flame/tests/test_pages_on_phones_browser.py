@@ -80,6 +80,9 @@ def shop(workspace, admin_user, agent_user):
     whatsapp = whatsapp_integration(workspace, name="Shop WhatsApp")
     conversation = ConversationFactory(workspace=workspace, assigned_agent=agent_user)
     MessageFactory(conversation=conversation, content="Do you deliver on Sundays?")
+    # one customer twice (the duplicate contacts page has a pair to show)
+    for email in ("ana@shop.example", "ANA@shop.example"):
+        ConversationFactory(workspace=workspace, assigned_agent=agent_user, contact__email=email)
     UserFactory(workspace=workspace, role="agent", email="pending@a.example", is_pending=True)
     feed = HolidayFeed.objects.create(
         workspace=workspace,
@@ -117,6 +120,7 @@ def _member_pages(shop) -> list[str]:
         "/dashboard/",
         reverse("settings-notifications"),
         reverse("settings-saved-replies"),
+        reverse("contact-duplicates-page"),
     ]
 
 

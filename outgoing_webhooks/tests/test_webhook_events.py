@@ -10,7 +10,7 @@ import pytest
 
 from conversations.audience import event_groups
 from conversations.models import Contact, Conversation, Event
-from conversations.tests.factories import ConversationFactory
+from conversations.tests.factories import ContactFactory, ConversationFactory
 from integrations.tests.factories import IntegrationFactory
 from outgoing_webhooks.tests.test_webhooks import _dispatch_and_send, _subscribe
 from satisfaction.services import rating_from_customer
@@ -142,3 +142,24 @@ def test_integration_only_events_never_reach_sockets_or_the_event_log(
     assert all(event_groups(event) == [] for event in recorded)
     assert not {e["type"] for e in listed} & set(SYSTEM_KINDS)
     assert "message:new" in {e["type"] for e in listed}
+
+
+def test_a_merge_and_its_undo_are_contact_updated_for_the_kept_contact(
+    admin_client, workspace, local, django_capture_on_commit_callbacks
+):
+    kept = ContactFactory(workspace=workspace, name="Ana López", email="ana@shop.example")
+    folded = ContactFactory(workspace=workspace, name="ana", email="ANA@shop.example")
+    _subscribe(admin_client, local, events=["contact.updated"])
+
+    merged = admin_client.post(
+        f"/api/contacts/{kept.pk}/merge", {"other_id": str(folded.pk)}, format="json"
+    )
+    undone = admin_client.post(f"/api/contact-merges/{merged.json()['id']}/undo")
+    _dispatch_and_send(django_capture_on_commit_callbacks)
+
+    assert (merged.status_code, undone.status_code) == (201, 200)
+    events = _received(local)
+    assert [e["event"] for e in events] == ["contact.updated", "contact.updated"]
+    assert {e["data"]["contact"]["id"] for e in events} == {str(kept.pk)}
+    assert {e["data"]["merged_contact"]["id"] for e in events} == {str(folded.pk)}
+    assert [e["data"]["merge"]["undone_at"] is None for e in events] == [True, False]

@@ -1,6 +1,7 @@
 // The contact panel: name, phone, e-mail, a note for the team and the workspace's custom
-// attributes, editable in place (PATCH /api/contacts/:id); and the contact's earlier
-// conversations, each a link to its thread.
+// attributes, editable in place (PATCH /api/contacts/:id); the contact's earlier
+// conversations, each a link to its thread; and a link to the duplicate contacts page when
+// another contact shares this one's phone or e-mail.
 import { api } from "../api.js";
 import { el } from "./dom.js";
 import { contactName, fullTime, statusLabel } from "./format.js";
@@ -30,6 +31,7 @@ export class ContactPanel {
     this.form = section.querySelector("[data-testid=contact-form]");
     this.errorNode = section.querySelector("[data-testid=contact-error]");
     this.history = section.querySelector("[data-testid=contact-conversations]");
+    this.duplicate = section.querySelector("[data-testid=contact-duplicate]");
     this.attributes = null;
     this.contact = null;
     this.contactId = null;
@@ -51,19 +53,33 @@ export class ContactPanel {
     const contactId = conversation.contact_id;
     this.contactId = contactId;
     this.edit(false);
+    this.showDuplicate(false);
     try {
-      const [contact, , earlier] = await Promise.all([
+      const [contact, , earlier, duplicates] = await Promise.all([
         api(`/api/contacts/${contactId}`),
         this.definitions(),
         api(`/api/contacts/${contactId}/conversations`),
+        api(`/api/contacts/duplicates?contact=${contactId}&limit=1`).catch(() => []),
       ]);
       if (contactId !== this.contactId) return;
       this.contact = contact;
       this.render();
       this.renderHistory(earlier.results, conversation.id);
+      this.showDuplicate(duplicates.length > 0);
     } catch (error) {
       console.warn("inbox: could not load the contact", error);
     }
+  }
+
+  // The contact changed under the panel (a merge or its undo): the next show loads it again.
+  forget() {
+    this.contactId = null;
+  }
+
+  showDuplicate(found) {
+    if (!this.duplicate) return;
+    this.duplicate.hidden = !found;
+    if (found) this.duplicate.href = `${this.duplicate.dataset.base}?contact=${this.contactId}`;
   }
 
   render() {

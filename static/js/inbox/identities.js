@@ -23,6 +23,11 @@ export class Identities {
     }
   }
 
+  // The contact changed under the panel (a merge or its undo): the next show loads it again.
+  forget() {
+    this.contactId = null;
+  }
+
   render(identities) {
     if (!identities.length) {
       this.listNode.replaceChildren(el("li", { class: "muted", text: gettext("No channel yet.") }));

@@ -118,6 +118,11 @@ function apply(event) {
       if (data.conversation_id === openId) thread.applyStatus(data, event.id);
       break;
     case "conversation:updated":
+      if (data.contact_changed && data.conversation?.id === openId) {
+        // Merged or unmerged: its contact's panel shows the contact as it is now.
+        identities.forget();
+        workbench.contact.forget();
+      }
       if (data.conversation) remember(data.conversation);
       break;
     case "conversation:ai:update":
