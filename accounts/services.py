@@ -1166,7 +1166,7 @@ def date_overrides_import(*, by: User, body: bytes) -> tuple[date, ...]:
         raise InvalidInput(
             "Invalid input.", details={"file": [f"The file is larger than {limit} bytes."]}
         )
-    first = calendar.today(by.workspace, timezone.now())
+    first = calendar.today(Workspace.objects.get(pk=workspace_id), timezone.now())
     try:
         holidays = ical.holidays_in(body, first=first, last=first + FEED_HORIZON)
     except ical.CalendarUnreadable as exc:
