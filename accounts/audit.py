@@ -60,6 +60,7 @@ WEBHOOK_REDELIVERED = "webhook.redelivered"
 HOLIDAY_CREATED = "holiday.created"
 HOLIDAY_UPDATED = "holiday.updated"
 HOLIDAY_DELETED = "holiday.deleted"
+HOLIDAYS_IMPORTED = "holiday.imported"
 HOLIDAY_FEED_CREATED = "holiday_feed.created"
 HOLIDAY_FEED_UPDATED = "holiday_feed.updated"
 HOLIDAY_FEED_DELETED = "holiday_feed.deleted"
@@ -103,6 +104,7 @@ ACTIONS: dict[str, Any] = {
     HOLIDAY_CREATED: _("Added a holiday or special hours"),
     HOLIDAY_UPDATED: _("Changed a holiday or special hours"),
     HOLIDAY_DELETED: _("Removed a holiday or special hours"),
+    HOLIDAYS_IMPORTED: _("Imported holidays from a file"),
     HOLIDAY_FEED_CREATED: _("Added a holiday feed"),
     HOLIDAY_FEED_UPDATED: _("Changed a holiday feed"),
     HOLIDAY_FEED_DELETED: _("Deleted a holiday feed"),

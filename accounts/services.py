@@ -1154,6 +1154,47 @@ def _feed_apply(
     return result
 
 
+@transaction.atomic
+def date_overrides_import(*, by: User, body: bytes) -> tuple[date, ...]:
+    """Close, as the admin's own dates, the whole-day dates of an uploaded calendar file from
+    today on (up to 18 months ahead), once: a date that already has an entry keeps it. The
+    dates added."""
+    workspace_id = by.member_workspace_id
+    _ensure_admin_of(by, workspace_id)
+    if len(body) > django_settings.HOLIDAY_FEEDS_MAX_BYTES:
+        limit = django_settings.HOLIDAY_FEEDS_MAX_BYTES
+        raise InvalidInput(
+            "Invalid input.", details={"file": [f"The file is larger than {limit} bytes."]}
+        )
+    first = calendar.today(Workspace.objects.get(pk=workspace_id), timezone.now())
+    try:
+        holidays = ical.holidays_in(body, first=first, last=first + FEED_HORIZON)
+    except ical.CalendarUnreadable as exc:
+        raise InvalidInput("Invalid input.", details={"file": [str(exc)]}) from exc
+    held = set(
+        DateOverride.objects.filter(workspace_id=workspace_id, date__in=holidays).values_list(
+            "date", flat=True
+        )
+    )
+    added = tuple(day for day in holidays if day not in held)
+    DateOverride.objects.bulk_create(
+        [DateOverride(workspace_id=workspace_id, date=day, name=holidays[day]) for day in added],
+        ignore_conflicts=True,  # an entry committed meanwhile keeps its date
+    )
+    if added:
+        audit.record(
+            action=audit.HOLIDAYS_IMPORTED,
+            workspace_id=workspace_id,
+            actor=by,
+            target=("workspace", workspace_id),
+            data={
+                "added": [day.isoformat() for day in added[:AUDITED_DATES]],
+                "counts": {"added": len(added), "kept": len(held)},
+            },
+        )
+    return added
+
+
 # Refreshed daily: the hourly sweep takes the feeds last fetched longer ago than this.
 FEED_REFRESH_EVERY = timedelta(hours=23)
 

@@ -9,8 +9,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts import calendar
-from accounts.models import DateOverride, HolidayFeed
+from accounts import audit, calendar
+from accounts.models import AuditEntry, DateOverride, HolidayFeed
 from accounts.tests.calendar_server import ics, running
 from accounts.tests.factories import DateOverrideFactory
 from assistants.tests.factories import AssistantFactory
@@ -229,3 +229,59 @@ def test_the_assistant_page_says_when_today_is_closed(as_admin, workspace, today
     page = as_admin.get(reverse("settings-assistant", args=[assistant.pk])).content.decode()
 
     assert "Closed today: Founders&#x27; day" in page
+
+
+def _upload(client, body: bytes):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    upload = SimpleUploadedFile("holidays.ics", body, content_type="text/calendar")
+    return client.post(reverse("settings-holiday-import"), {"upload-file": upload})
+
+
+def test_an_uploaded_calendar_is_imported_once_as_the_admins_own_dates(
+    as_admin, workspace, admin_user, today
+):
+    kept = DateOverrideFactory(
+        workspace=workspace,
+        date=today + timedelta(days=2),
+        closed=False,
+        opens=time(9),
+        closes=time(12),
+    )
+    body = ics(
+        f"DTSTART;VALUE=DATE:{today + timedelta(days=2):%Y%m%d}\nSUMMARY:Already ours",
+        f"DTSTART;VALUE=DATE:{today + timedelta(days=6):%Y%m%d}\nDURATION:P2D\nSUMMARY:Bridge",
+        f"DTSTART:{today + timedelta(days=8):%Y%m%d}T100000Z\nSUMMARY:Timed",
+    )
+
+    response = _upload(as_admin, body)
+
+    assert response.status_code == 302
+    rows = DateOverride.objects.order_by("date")
+    assert [(r.date, r.closed, r.name, r.source) for r in rows] == [
+        (kept.date, False, "Holiday", "manual"),
+        (today + timedelta(days=6), True, "Bridge", "manual"),
+        (today + timedelta(days=7), True, "Bridge", "manual"),
+    ]
+    entry = AuditEntry.objects.get(action=audit.HOLIDAYS_IMPORTED)
+    assert (entry.actor_user_id, entry.data["counts"]) == (admin_user.pk, {"added": 2, "kept": 1})
+
+
+@pytest.mark.parametrize("body", [b"<html>hello</html>", b"BEGIN:VCALENDAR\r\n" + b"X" * 5000])
+def test_an_unreadable_or_too_big_file_is_refused_and_imports_nothing(as_admin, settings, body):
+    settings.HOLIDAY_FEEDS_MAX_BYTES = 4096
+    before = _state()
+
+    response = _upload(as_admin, body)
+
+    assert response.status_code == 400
+    assert "is not an iCalendar (.ics) calendar, or it is too large" in response.content.decode()
+    assert _state() == before
+
+
+def test_agents_cannot_import(client, agent_user, today):
+    client.force_login(agent_user)
+
+    response = _upload(client, ics(f"DTSTART;VALUE=DATE:{today:%Y%m%d}\nSUMMARY:X"))
+
+    assert (response.status_code, DateOverride.objects.count()) == (403, 0)

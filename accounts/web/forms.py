@@ -299,3 +299,16 @@ class HolidayFeedForm(forms.Form):
             "on those dates; it is fetched again every day."
         ),
     )
+
+
+class HolidayFileForm(forms.Form):
+    prefix = "upload"
+
+    file = forms.FileField(
+        label=_("Calendar file (.ics)"),
+        widget=forms.ClearableFileInput(attrs={"accept": ".ics,text/calendar"}),
+        help_text=_(
+            "Imported once: its whole-day events of the next 18 months become closed dates you "
+            "can edit. Dates that already have their own entry are kept."
+        ),
+    )

@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import timedelta
 from functools import partial
 
+from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -19,15 +20,16 @@ from django.views.decorators.http import require_http_methods, require_POST
 from accounts import calendar, selectors, services
 from accounts.models import DateOverride, HolidayFeed
 from accounts.web.access import admin_required
-from accounts.web.forms import DateOverrideForm, HolidayFeedForm
+from accounts.web.forms import DateOverrideForm, HolidayFeedForm, HolidayFileForm
 from flame.exceptions import ApplicationError, NotFoundError
-from flame.forms import form_refusal, service_message
+from flame.forms import add_service_errors, form_refusal, service_message
 
 SERVICE_MESSAGES = {
     "permission_denied": gettext_lazy("Only workspace admins can do this."),
     "date_taken": gettext_lazy("This date already has its own hours: change that entry instead."),
     "feed_exists": gettext_lazy("This workspace already has a feed with this address."),
     "feed_disabled": gettext_lazy("Turn the feed on before refreshing it."),
+    "file": gettext_lazy("The file is not an iCalendar (.ics) calendar, or it is too large."),
     # The form asks for both hours itself, so the service's only refusal left on them is this.
     "closes": gettext_lazy("Must be after the opening time (the hours end by midnight)."),
     "url": gettext_lazy(
@@ -57,6 +59,7 @@ def _page(
     *,
     form: DateOverrideForm | None = None,
     feed_form: HolidayFeedForm | None = None,
+    file_form: HolidayFileForm | None = None,
     status: int = 200,
 ) -> HttpResponse:
     workspace = request.user.workspace
@@ -70,6 +73,7 @@ def _page(
         "today": today,
         "form": form or DateOverrideForm(),
         "feed_form": feed_form or HolidayFeedForm(),
+        "file_form": file_form or HolidayFileForm(),
         "dates": list(dates),
         "feeds": list(selectors.holiday_feed_list_for(actor=request.user)),
     }
@@ -171,4 +175,22 @@ def holiday_feed_delete(request: HttpRequest, feed_id) -> HttpResponse:
     feed = _feed_or_404(request, feed_id)
     services.holiday_feed_delete(by=request.user, feed=feed)
     messages.success(request, _("Feed deleted with its dates."))
+    return redirect("settings-holidays")
+
+
+@admin_required
+@require_POST
+def holiday_import(request: HttpRequest) -> HttpResponse:
+    """Import an uploaded .ics file once (its dates become the admin's own)."""
+    form = HolidayFileForm(request.POST, request.FILES)
+    if not form.is_valid():
+        return _page(request, file_form=form, status=400)
+    upload = form.cleaned_data["file"]
+    body = upload.read(settings.HOLIDAY_FEEDS_MAX_BYTES + 1)
+    try:
+        added = services.date_overrides_import(by=request.user, body=body)
+    except ApplicationError as exc:
+        add_service_errors(form, exc, SERVICE_MESSAGES)
+        return _page(request, file_form=form, status=exc.status_code)
+    messages.success(request, _("%(count)s dates imported.") % {"count": len(added)})
     return redirect("settings-holidays")

@@ -22,6 +22,7 @@ urlpatterns = [
         name="settings-holiday-delete",
     ),
     path("settings/holidays/feeds/", holiday_views.holiday_feeds, name="settings-holiday-feeds"),
+    path("settings/holidays/import/", holiday_views.holiday_import, name="settings-holiday-import"),
     path(
         "settings/holidays/feeds/<uuid:feed_id>/refresh/",
         holiday_views.holiday_feed_refresh,
