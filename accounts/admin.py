@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.db.models import Count, Q
@@ -7,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.forms import OperatorPasswordChangeForm, UserChangeAdminForm, UserCreationAdminForm
 from accounts.hooks import member_rights_changed
-from accounts.models import ApiKey, AuditEntry, User, Workspace
+from accounts.models import ApiKey, AuditEntry, DateOverride, HolidayFeed, User, Workspace
 from accounts.services import (
     api_keys_revoke_by_operator,
     user_update_access_by_operator,
@@ -217,3 +219,54 @@ class AuditEntryAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Shown to operators as the workspace's admins left it: they change it on their pages,
+    through the services that audit it."""
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(DateOverride)
+class DateOverrideAdmin(ReadOnlyAdmin):
+    """The business calendar: why an assistant kept quiet, or auto-assignment waited, that day."""
+
+    list_display = ("date", "workspace", "name", "closed", "opens", "closes", "source")
+    list_filter = ("closed", "source")
+    search_fields = ("name", "workspace__name")
+    list_select_related = ("workspace",)
+    date_hierarchy = "date"
+
+
+@admin.register(HolidayFeed)
+class HolidayFeedAdmin(ReadOnlyAdmin):
+    """Feeds by name and host: a private calendar's full address carries its own secret."""
+
+    list_display = ("name", "workspace", "host", "enabled", "last_fetched_at", "last_error")
+    list_filter = ("enabled",)
+    search_fields = ("name", "workspace__name")
+    list_select_related = ("workspace",)
+    fields = (
+        "name",
+        "workspace",
+        "host",
+        "enabled",
+        "last_fetched_at",
+        "last_succeeded_at",
+        "last_error",
+        "created_by",
+        "created_at",
+    )
+    readonly_fields = fields
+
+    @admin.display(description=_("Host"))
+    def host(self, feed: HolidayFeed) -> str:
+        return urlsplit(feed.url).hostname or ""

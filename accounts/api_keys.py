@@ -45,6 +45,8 @@ _AREAS: dict[str, tuple[str | None, str | None]] = {
     "contact-merges": (Scope.READ, Scope.CONTACTS_WRITE),
     "audit-log": (Scope.AUDIT_READ, None),
     "outgoing-webhooks": (Scope.WEBHOOKS_ADMIN, Scope.WEBHOOKS_ADMIN),
+    # A private calendar's address carries its own secret: shown to signed-in admins only.
+    "holiday-feeds": (None, None),
 }
 # Any other area: readable with ``read``, never written (settings, members, channels,
 # assistants, tags and the like stay with people signed in as admins).

@@ -70,3 +70,27 @@ def test_admin_creates_user_with_lowercased_email(operator_client, workspace):
 
     assert response.status_code == 302, response.content[:2000]
     assert User.objects.get(email="new.person@a.example").workspace == workspace
+
+
+def test_operators_read_the_business_calendar_without_a_feeds_full_address(
+    operator_client, workspace
+):
+    from datetime import date
+
+    from accounts.models import HolidayFeed
+    from accounts.tests.factories import DateOverrideFactory
+
+    feed = HolidayFeed.objects.create(
+        workspace=workspace, name="Festivos MX", url="https://cal.example/private/s3cr3t/basic.ics"
+    )
+    DateOverrideFactory(workspace=workspace, date=date(2031, 12, 25), name="Navidad")
+
+    feeds = operator_client.get("/admin/accounts/holidayfeed/")
+    detail = operator_client.get(f"/admin/accounts/holidayfeed/{feed.pk}/change/")
+    dates = operator_client.get("/admin/accounts/dateoverride/")
+
+    assert [feeds.status_code, detail.status_code, dates.status_code] == [200, 200, 200]
+    assert b"cal.example" in feeds.content
+    assert b"s3cr3t" not in feeds.content + detail.content
+    assert b"Navidad" in dates.content
+    assert operator_client.get("/admin/accounts/dateoverride/add/").status_code == 403

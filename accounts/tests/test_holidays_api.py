@@ -474,15 +474,15 @@ def test_another_workspace_neither_sees_nor_touches_a_feed(outsider_client, feed
 # --- API keys -------------------------------------------------------------------------------------
 
 
-def test_keys_read_dates_and_feeds_but_never_write_them(admin_user, workspace, feed):
+def test_keys_read_dates_never_write_them_and_never_see_feeds(admin_user, workspace, feed):
     DateOverrideFactory(workspace=workspace, date=date(2031, 1, 1))
     _, secret = api_key_create(by=admin_user, name="ERP", scopes=list(ApiKey.Scope.values))
     client = key_client(secret)
     before = _state()
 
     assert client.get(DATES, {"from": "2031-01-01"}).status_code == 200
-    assert client.get(FEEDS).status_code == 200
     refused = [
+        client.get(FEEDS),
         client.post(DATES, {"date": "2031-01-02"}, format="json"),
         client.post(FEEDS, {"name": "X", "url": "http://8.8.8.8/x"}, format="json"),
         client.post(f"{FEEDS}/{feed.pk}/refresh"),
@@ -490,8 +490,9 @@ def test_keys_read_dates_and_feeds_but_never_write_them(admin_user, workspace, f
     ]
     assert [(r.status_code, r.json()["error"]["code"]) for r in refused] == [
         (403, "insufficient_scope")
-    ] * 4
+    ] * 5
     assert _state()[:2] == before[:2]
     assert api_keys.required_scope("GET", "/api/holidays") == ApiKey.Scope.READ
     assert api_keys.required_scope("PATCH", "/api/holidays/1") is None
     assert api_keys.required_scope("POST", "/api/holiday-feeds/1/refresh") is None
+    assert api_keys.required_scope("GET", "/api/holiday-feeds") is None
