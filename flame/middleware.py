@@ -21,7 +21,7 @@ from rest_framework_simplejwt.tokens import AccessToken
 from accounts.api_keys import is_issued_by_us, presented_secret
 from flame.api.errors import error_response
 from flame.logging import request_id_var, user_id_var, workspace_id_var
-from flame.ratelimits import client_ip, hit
+from flame.ratelimits import CountersUnavailable, client_ip, hit
 from flame.text import NULL_NOT_ALLOWED
 
 access_logger = logging.getLogger("flame.access")
@@ -198,12 +198,7 @@ class AnonymousApiRateLimitMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if self._is_counted(request):
-            wait = hit(
-                request,
-                group="api-anonymous",
-                key=client_ip(request),
-                rate=settings.RATELIMIT_ANONYMOUS,
-            )
+            wait = _anonymous_wait(request)
             if wait is not None:
                 response = error_response(
                     429,
@@ -278,3 +273,12 @@ class UserLanguageMiddleware:
         if user.language:
             return user.language
         return user.workspace.language if user.workspace_id else ""
+
+
+def _anonymous_wait(request: HttpRequest) -> int | None:
+    """The anonymous limit only protects capacity: with Redis down the request goes through."""
+    try:
+        limit = settings.RATELIMIT_ANONYMOUS
+        return hit(request, group="api-anonymous", key=client_ip(request), rate=limit)
+    except CountersUnavailable:
+        return None

@@ -7,14 +7,18 @@ so limits hold across gunicorn workers and daphne processes alike.
 from __future__ import annotations
 
 import functools
+import logging
 from dataclasses import dataclass
 from ipaddress import IPv4Network, IPv6Network, ip_address, ip_network
 
 from django.conf import settings
 from django.http import HttpRequest
 from django_ratelimit.core import get_usage
+from redis.exceptions import RedisError
 
 from flame.exceptions import ApplicationError
+
+logger = logging.getLogger(__name__)
 
 
 class RateLimited(ApplicationError):
@@ -29,6 +33,35 @@ class RateLimited(ApplicationError):
 
     def headers(self) -> dict[str, str]:
         return {"Retry-After": str(self.retry_after)}
+
+
+class CountersUnavailable(RateLimited):
+    """The counters' store (Redis) did not answer. A limit that guards accounts (sign-in,
+    registration, password reset) cannot be checked, so the request is refused for a moment
+    (503) rather than let through unguarded; the throttles that only protect capacity let it
+    through instead (``flame.middleware``, ``flame.api.throttling``)."""
+
+    status_code = 503
+    default_code = "temporarily_unavailable"
+    RETRY_AFTER = 5
+
+    def __init__(self) -> None:
+        ApplicationError.__init__(
+            self,
+            "Temporarily unavailable. Try again in a moment.",
+            details={"retry_after": self.RETRY_AFTER},
+        )
+        self.retry_after = self.RETRY_AFTER
+
+
+def _usage(request: HttpRequest, *, group: str, key: str, rate: str, increment: bool):
+    try:
+        return get_usage(
+            request, group=group, key=lambda _g, _r: key, rate=rate, increment=increment
+        )
+    except (RedisError, OSError) as exc:
+        logger.warning("Rate-limit counters unreachable", extra={"group": group})
+        raise CountersUnavailable() from exc
 
 
 @functools.cache
@@ -86,9 +119,7 @@ def client_ip(request: HttpRequest) -> str:
 
 def hit(request: HttpRequest, *, group: str, key: str, rate: str) -> int | None:
     """Count one request against ``group`` for ``key``; return seconds to wait when over."""
-    usage = get_usage(
-        request, group=group, key=lambda _group, _request: key, rate=rate, increment=True
-    )
+    usage = _usage(request, group=group, key=key, rate=rate, increment=True)
     if usage is None or not usage["should_limit"]:
         return None
     return max(1, usage["time_left"])
@@ -96,9 +127,7 @@ def hit(request: HttpRequest, *, group: str, key: str, rate: str) -> int | None:
 
 def exhausted(request: HttpRequest, *, group: str, key: str, rate: str) -> int | None:
     """Seconds to wait if ``key`` already used up ``rate`` in ``group``; counts nothing."""
-    usage = get_usage(
-        request, group=group, key=lambda _group, _request: key, rate=rate, increment=False
-    )
+    usage = _usage(request, group=group, key=key, rate=rate, increment=False)
     if usage is None or usage["count"] < usage["limit"]:
         return None
     return max(1, usage["time_left"])

@@ -21,7 +21,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import services
 from flame.exceptions import ApplicationError
-from flame.ratelimits import RateLimited, client_ip, enforce
+from flame.ratelimits import CountersUnavailable, RateLimited, client_ip, enforce
 
 LANGUAGE_COOKIE_MAX_AGE = 365 * 24 * 3600
 
@@ -67,11 +67,16 @@ def sign_in(request: HttpRequest) -> HttpResponse:
         user = services.user_sign_in(
             request=request, email=email, password=request.POST.get("password", "")
         )
+    except CountersUnavailable:
+        context["error"] = _("Signing in is briefly unavailable. Try again in a moment.")
+        response = render(request, "accounts/login.html", context, status=503)
+        response["Retry-After"] = str(CountersUnavailable.RETRY_AFTER)
+        return response
     except RateLimited as exc:
         context["error"] = _("Too many attempts. Try again in %(seconds)d seconds.") % {
             "seconds": exc.retry_after
         }
-        response = render(request, "accounts/login.html", context, status=429)
+        response = render(request, "accounts/login.html", context, status=exc.status_code)
         response["Retry-After"] = str(exc.retry_after)
         return response
     except ApplicationError:
@@ -102,7 +107,7 @@ def forgot_password(request: HttpRequest) -> HttpResponse:
         _limit_reset(request, "password-reset-email", email)
     except RateLimited as exc:
         context = {"error": _("Too many requests. Try again later.")}
-        response = render(request, "accounts/forgot_password.html", context, status=429)
+        response = render(request, "accounts/forgot_password.html", context, status=exc.status_code)
         response["Retry-After"] = str(exc.retry_after)
         return response
     services.password_reset_request(email=email)
@@ -121,9 +126,9 @@ def reset_password(request: HttpRequest, token: str) -> HttpResponse:
     try:
         _limit_reset(request, "password-reset-confirm", client_ip(request))
         services.password_reset_confirm(token=token, password=password)
-    except RateLimited:
+    except RateLimited as exc:
         context = {"token": token, "error": _("Too many requests. Try again later.")}
-        return render(request, "accounts/reset_password.html", context, status=429)
+        return render(request, "accounts/reset_password.html", context, status=exc.status_code)
     except ApplicationError as exc:
         context = {"token": token, "error": _first_error(exc)}
         return render(request, "accounts/reset_password.html", context, status=400)
@@ -146,9 +151,9 @@ def signup_confirm(request: HttpRequest, token: str) -> HttpResponse:
             rate=settings.RATELIMIT_REGISTER,
         )
         user = services.signup_confirm(token=token)
-    except RateLimited:
+    except RateLimited as exc:
         context["error"] = _("Too many requests. Try again later.")
-        return render(request, "accounts/signup_confirm.html", context, status=429)
+        return render(request, "accounts/signup_confirm.html", context, status=exc.status_code)
     except ApplicationError as exc:
         context["error"] = SIGNUP_ERRORS.get(exc.code, _first_error(exc))
         return render(request, "accounts/signup_confirm.html", context, status=400)

@@ -296,7 +296,9 @@ class Scenario:
         return wait
 
     def _window(self, at: float) -> str:
-        for fault in self.faults:
+        """The fault an answer belongs to: the latest one started by then, for 10 s after it
+        ended (the grace of one fault may reach into the next one's start)."""
+        for fault in reversed(self.faults):
             if fault.started <= at <= (fault.ended or at) + 10.0:
                 return fault.name
         return "no fault"

@@ -6,7 +6,7 @@ from django.conf import settings
 from rest_framework.throttling import BaseThrottle
 
 from accounts.models import ApiKey
-from flame.ratelimits import hit
+from flame.ratelimits import CountersUnavailable, hit
 
 
 class ApiRateThrottle(BaseThrottle):
@@ -19,17 +19,21 @@ class ApiRateThrottle(BaseThrottle):
     """
 
     def allow_request(self, request, view) -> bool:
+        try:
+            self._wait = self._count(request)
+        except CountersUnavailable:
+            self._wait = None  # Redis is down: serve the product, unthrottled for the moment
+        return self._wait is None
+
+    def _count(self, request) -> int | None:
         user = request.user
-        self._wait = None
         if isinstance(request.auth, ApiKey):
-            self._wait = hit(
+            return hit(
                 request, group="api-key", key=str(request.auth.pk), rate=settings.RATELIMIT_API_KEY
             )
-        elif user is not None and user.is_authenticated:
-            self._wait = hit(
-                request, group="api-user", key=str(user.pk), rate=settings.RATELIMIT_USER
-            )
-        return self._wait is None
+        if user is not None and user.is_authenticated:
+            return hit(request, group="api-user", key=str(user.pk), rate=settings.RATELIMIT_USER)
+        return None
 
     def wait(self) -> float | None:
         return self._wait
