@@ -336,26 +336,12 @@ def _process_claimed(event: WebhookEvent, wait_for_unmatched: bool) -> str:
     return status
 
 
-def _relaxed_durability() -> None:
-    """Commit this transaction without waiting for its WAL flush (PostgreSQL only).
-
-    Safe here and nowhere else: everything an ingestion transaction writes is derived from a
-    webhook event that was stored durably before it was acknowledged, and the event's own
-    ``processed`` mark is in the same transaction. A crash can only lose both together, which
-    leaves the event ``processing`` for the sweeper to run again — idempotently.
-    """
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL synchronous_commit TO OFF")
-
-
 def _process_isolated(event: WebhookEvent, wait_for_unmatched: bool) -> str:
     """One event, one short transaction: a bug in one event cannot undo the others, and row
     locks (conversation counters) are held for one event only, so concurrent workers do not
     deadlock on customers that appear in both of their batches."""
     try:
         with transaction.atomic():
-            _relaxed_durability()
             return _process_claimed(event, wait_for_unmatched)
     except OperationalError:
         if not connection.is_usable():
@@ -433,8 +419,9 @@ def _process_batch(events: list[WebhookEvent], wait_for_unmatched: bool) -> dict
     """The whole batch in one transaction: customer messages set-based first (so reactions,
     edits and receipts in the same batch find them), then every other item in event order."""
     parsed, statuses = _parse_batch(events)
+    # Committed durably (no synchronous_commit off): the inbox hears of these messages the
+    # moment the commit returns, and a crash must not take back what it has already shown.
     with transaction.atomic():
-        _relaxed_durability()
         _receive_customer_messages([pair for routed in parsed.values() for pair in routed])
         for event in events:
             if event.pk in parsed:
