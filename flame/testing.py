@@ -220,6 +220,9 @@ def assert_touch_friendly(page) -> None:
 
 def assert_usable_at(page, size: str) -> None:
     """The page fits ``size`` of ``VIEWPORTS``; on the phone it is also touch-friendly."""
+    # Measured once the page's stylesheets apply: a layout taken before (a busy machine, a page
+    # just posted) is not what anyone sees.
+    page.wait_for_load_state("load")
     assert_fits_viewport(page, VIEWPORTS[size]["width"])
     if size == "phone":
         assert_touch_friendly(page)

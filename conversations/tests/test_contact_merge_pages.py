@@ -23,6 +23,12 @@ from integrations.tests.factories import IntegrationFactory
 
 pytestmark = pytest.mark.django_db
 
+
+@pytest.fixture(autouse=True)
+def _english(workspace):
+    workspace.language = "en"  # the factories' workspaces speak Spanish
+    workspace.save(update_fields=["language"])
+
 PAGE = "/inbox/contacts/duplicates/"
 
 

@@ -116,6 +116,8 @@ input.addEventListener("keydown", (event) => {
   }
 });
 
+sendButton.disabled = false; // the page's own button stays off until this script handles it
+
 root.querySelector("[data-playground-clear]").addEventListener("click", () => {
   history = [];
   log.replaceChildren(element("p", "chat-empty muted", gettext("Cleared. Start a new conversation.")));
