@@ -12,7 +12,7 @@ import threading
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -122,6 +122,7 @@ def browser_sign_in(page, base_url: str, email: str, password: str) -> None:
 
 
 # The two sizes every page is tested at: a laptop, and a common phone.
+SETTLE_MS = 2000
 VIEWPORTS = {"desktop": {"width": 1440, "height": 900}, "phone": {"width": 390, "height": 844}}
 # The narrowest and the widest phones the phone layout is built for.
 PHONE_WIDTHS = (360, 430)
@@ -141,6 +142,13 @@ def assert_fits_viewport(page, width: int) -> None:
     Chromium's phone emulation widens ``innerWidth`` to fit wide content, so the document's
     ``scrollWidth`` is compared with the width the test set, never with ``innerWidth``.
     """
+    # Retried for a moment, like Playwright's own expectations: a layout still settling (a page
+    # just posted, a busy machine) is not the page's width; one that stays wide fails.
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    fits = "width => document.documentElement.scrollWidth <= width"
+    with suppress(PlaywrightTimeout):
+        page.wait_for_function(fits, arg=width, timeout=SETTLE_MS)
     scroll_width = page.evaluate("document.documentElement.scrollWidth")
     assert scroll_width <= width, f"page is {scroll_width}px wide at a {width}px viewport"
     outside = page.evaluate(_CONTROLS_OUTSIDE, width)
