@@ -33,6 +33,8 @@ async function refreshCounts() {
   }
 }
 
+button.disabled = false; // the page's own button stays off until this script handles it
+
 form.addEventListener("submit", async (event) => {
   event.preventDefault();
   const body = {
