@@ -29,6 +29,7 @@ def _english(workspace):
     workspace.language = "en"  # the factories' workspaces speak Spanish
     workspace.save(update_fields=["language"])
 
+
 PAGE = "/inbox/contacts/duplicates/"
 
 
