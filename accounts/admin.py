@@ -15,7 +15,7 @@ from accounts.services import (
     user_update_access_by_operator,
     users_deactivate,
 )
-from flame.admin import ServiceAdminMixin
+from flame.admin import ReadOnlyAdmin, ServiceAdminMixin
 
 # What a user's rights rest on: the change form hands these to a service (tokens revoked on
 # deactivation, sockets closed), never to save().
@@ -127,7 +127,7 @@ class UserAdmin(ServiceAdminMixin, DjangoUserAdmin):
 
 
 @admin.register(ApiKey)
-class ApiKeyAdmin(admin.ModelAdmin):
+class ApiKeyAdmin(ReadOnlyAdmin):
     """Keys of every workspace, for operators: read-only (workspaces' admins make them), with a
     revoke action for a leaked key. Neither the secret nor its digest is shown."""
 
@@ -161,15 +161,6 @@ class ApiKeyAdmin(admin.ModelAdmin):
     readonly_fields = fields
     actions = ["revoke_keys"]
 
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
-
     @admin.action(description=_("Revoke selected API keys"), permissions=["view"])
     def revoke_keys(self, request, queryset):
         count = api_keys_revoke_by_operator(operator=request.user, keys=queryset)
@@ -177,7 +168,7 @@ class ApiKeyAdmin(admin.ModelAdmin):
 
 
 @admin.register(AuditEntry)
-class AuditEntryAdmin(admin.ModelAdmin):
+class AuditEntryAdmin(ReadOnlyAdmin):
     """Every workspace's audit log and the platform-wide entries, for operators: read-only
     (entries are only ever added, by the services)."""
 
@@ -210,29 +201,6 @@ class AuditEntryAdmin(admin.ModelAdmin):
         "ip",
     )
     readonly_fields = fields
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Shown to operators as the workspace's admins left it: they change it on their pages,
-    through the services that audit it."""
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 @admin.register(DateOverride)

@@ -288,26 +288,6 @@ def _due_jobs(now: datetime) -> list[AutoReplyJob]:
     )
 
 
-def _assistants_of(conversations: list[Conversation]) -> dict:
-    """Each conversation's assistant (its own, else its channel's default), loaded once."""
-    wanted = {
-        c.pk: c.assigned_assistant_id
-        or (c.integration.default_assistant_id if c.integration else None)
-        for c in conversations
-    }
-    loaded = {
-        a.pk: a
-        for a in Assistant.objects.select_related("workspace")
-        .prefetch_related("schedules")
-        .filter(pk__in={pk for pk in wanted.values() if pk})
-    }
-    return {
-        c.pk: a
-        for c in conversations
-        if (a := loaded.get(wanted[c.pk])) is not None and a.workspace_id == c.workspace_id
-    }
-
-
 def _verdicts(
     jobs: list[AutoReplyJob], assistants: dict, now: datetime
 ) -> dict[tuple[str, str], list]:
@@ -365,7 +345,7 @@ def auto_reply_decide_due(*, now: datetime) -> DueJobs:
     claimed here (step 2) for ``auto_reply_answer``; the conditional UPDATEs leave any job
     another worker claimed meanwhile alone."""
     jobs = _due_jobs(now)
-    assistants = _assistants_of([job.conversation for job in jobs])
+    assistants = selectors.assistants_for_conversations([job.conversation for job in jobs])
     closed, to_answer = 0, []
     for (status, reason), group in _verdicts(jobs, assistants, now).items():
         if not status:

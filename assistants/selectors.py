@@ -221,21 +221,33 @@ def conversation_turns(
     return tuple(_turn(m) for m in recent), (recent[-1].created_at if recent else None)
 
 
+def _assistant_id_of(conversation: Conversation):
+    """Its own assistant, else its channel's default."""
+    if conversation.assigned_assistant_id is not None:
+        return conversation.assigned_assistant_id
+    integration = conversation.integration if conversation.integration_id else None
+    return integration.default_assistant_id if integration else None
+
+
 def assistant_for_conversation(conversation: Conversation) -> Assistant | None:
     """Its own assistant, else its channel's default; never another workspace's."""
-    assistant_id = conversation.assigned_assistant_id
-    if assistant_id is None and conversation.integration_id:
-        assistant_id = (
-            conversation.integration.default_assistant_id if conversation.integration else None
-        )
-    if assistant_id is None:
-        return None
-    return (
-        Assistant.objects.select_related("workspace")
+    return assistants_for_conversations([conversation]).get(conversation.pk)
+
+
+def assistants_for_conversations(conversations: list[Conversation]) -> dict:
+    """``assistant_for_conversation`` for many: one query and the schedules. {pk: assistant}"""
+    wanted = {c.pk: _assistant_id_of(c) for c in conversations}
+    loaded = {
+        a.pk: a
+        for a in Assistant.objects.select_related("workspace")
         .prefetch_related("schedules")
-        .filter(pk=assistant_id, workspace_id=conversation.workspace_id)
-        .first()
-    )
+        .filter(pk__in={pk for pk in wanted.values() if pk})
+    }
+    return {
+        c.pk: a
+        for c in conversations
+        if (a := loaded.get(wanted[c.pk])) is not None and a.workspace_id == c.workspace_id
+    }
 
 
 def assistant_handles(*, conversation: Conversation) -> bool:

@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from django.contrib import admin
+
 from flame.exceptions import ApplicationError
 from flame.forms import add_service_errors
 
@@ -56,3 +58,17 @@ class ServiceAdminMixin:
             for field, problems in refusal.details.items()
         }
         return type(refusal)(refusal.message, code=refusal.code, details=details)
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Shown to operators as the services wrote it: workspaces change these on their own pages
+    (or the services append them), where each change is checked and audited."""
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
