@@ -1,15 +1,17 @@
 """Conversation analysis: a short summary, a priority and tags, kept up to date by the LLM.
 
-Debounced per conversation: each customer message enqueues a run after
-AI_ANALYSIS_DEBOUNCE_SECONDS; a run that finds the customer still typing waits, one that finds
-nothing new since the last stored analysis stops. A run claims the conversation's
-``ConversationAnalysis`` row (conditional UPDATE with a token and a lease) so two workers never
-analyse the same conversation at once; one that finds it busy tries again later, so the message
-that arrived meanwhile is analysed too. The model's answer is validated; anything malformed
-changes nothing and is logged. The result goes to the conversation's ai_* fields (and its
-priority and tags, until an agent sets them: conversations.services.conversation_record_analysis)
-and to clients as ``conversation:ai:update``. An agent's reply schedules a run too, so what the
-agent said is part of the next analysis.
+Debounced per conversation: each customer message (and each agent reply) marks the
+conversation's ``ConversationAnalysis`` row due AI_ANALYSIS_DEBOUNCE_SECONDS later
+(services.analyses_mark_due; a later message moves it on). One bulk run (analysis_due_task)
+claims every due row at once (a conditional UPDATE with a token and a lease, so two workers
+never analyse the same conversation at once) and hands the claimed conversations to
+analyze_claimed_task in chunks; a run that finds nothing new since the last stored analysis
+stops there. A message that arrives during a run marks the row due again, so it is analysed
+too; a claim whose worker died is taken again when its lease ends. The model's answer is
+validated; anything malformed changes nothing and is logged. The result goes to the
+conversation's ai_* fields (and its priority and tags, until an agent sets them:
+conversations.services.conversation_record_analysis) and to clients as
+``conversation:ai:update``.
 """
 
 from __future__ import annotations
@@ -106,10 +108,13 @@ def _claim(conversation: Conversation, now: datetime) -> uuid.UUID | None:
     token = uuid.uuid4()
     free = Q(claim_token__isnull=True) | Q(claimed_until__lt=now)
     won = ConversationAnalysis.objects.filter(free, pk=conversation.pk).update(
-        claim_token=token,
-        claimed_until=now + timedelta(seconds=conf.claim_lease_seconds()),
+        claim_token=token, claimed_until=_lease_end(now), due_at=None
     )
     return token if won else None
+
+
+def _lease_end(now: datetime) -> datetime:
+    return now + timedelta(seconds=conf.claim_lease_seconds())
 
 
 def _release(conversation: Conversation, token: uuid.UUID, **changes) -> bool:
@@ -121,10 +126,9 @@ def _release(conversation: Conversation, token: uuid.UUID, **changes) -> bool:
     )
 
 
-def _up_to_date(conversation: Conversation) -> bool:
+def _analyzed_through(conversation: Conversation) -> datetime | None:
     state = ConversationAnalysis.objects.filter(pk=conversation.pk).first()
-    through = state.analyzed_through if state else None
-    return through is not None and through >= conversation.last_message_at
+    return state.analyzed_through if state else None
 
 
 @transaction.atomic
@@ -161,7 +165,7 @@ def _generate(conversation: Conversation, transcript) -> AnalysisResult:
 def _not_now(
     conversation: Conversation | None, now: datetime, wait: bool
 ) -> AnalysisOutcome | None:
-    """Why this run stops before calling the model (None: go ahead)."""
+    """Why this run stops before calling the model (None: go ahead); up to date aside."""
     if conversation is None:
         return AnalysisOutcome(status="missing")
     if not AI_ANALYSIS.is_on(conversation.workspace):
@@ -172,9 +176,15 @@ def _not_now(
     quiet_until = conversation.last_message_at + timedelta(seconds=conf.analysis_debounce_seconds())
     if wait and quiet_until > now:
         return AnalysisOutcome(status="wait", retry_in=(quiet_until - now).total_seconds())
-    if _up_to_date(conversation):
-        return AnalysisOutcome(status="up_to_date")
     return None
+
+
+def _up_to_date(conversation: Conversation, through: datetime | None) -> bool:
+    """The last stored analysis read the conversation's newest message already."""
+    return through is not None and through >= conversation.last_message_at
+
+
+UP_TO_DATE = AnalysisOutcome(status="up_to_date")
 
 
 def conversation_analyze(
@@ -189,6 +199,8 @@ def conversation_analyze(
     stop = _not_now(conversation, now, wait)
     if stop is not None:
         return stop
+    if _up_to_date(conversation, _analyzed_through(conversation)):
+        return UP_TO_DATE
     token = _claim(conversation, now)
     if token is None:
         return AnalysisOutcome(status="busy", retry_in=conf.analysis_debounce_seconds())
@@ -217,3 +229,86 @@ def _run_claimed(conversation: Conversation, token: uuid.UUID, now: datetime) ->
     if not _store(conversation, token, result, through, now):
         return AnalysisOutcome(status="claim_lost")
     return AnalysisOutcome(status="analyzed", result=result)
+
+
+# --- the bulk run --------------------------------------------------------------------------------
+
+DUE_BATCH = 500  # claimed per pass; a fuller queue takes another pass at once
+
+
+@dataclass(frozen=True)
+class DueAnalyses:
+    """What one pass claimed: conversation ids (for ``analyses_run_claimed``) and their claim
+    token; when the next unclaimed row falls due (None: none); whether more were due than one
+    pass takes."""
+
+    claimed: list[str]
+    token: str
+    next_due: datetime | None
+    more: bool
+
+
+def _claimable(now: datetime) -> Q:
+    """Due and free, or claimed by a run whose lease ran out (its worker died)."""
+    return Q(due_at__lte=now, claim_token__isnull=True) | Q(
+        claim_token__isnull=False, claimed_until__lt=now
+    )
+
+
+def analyses_claim_due(*, now: datetime) -> DueAnalyses:
+    """Claim every conversation whose analysis is due by ``now``, in three queries whatever
+    their number; the conditional UPDATE leaves rows another run claimed meanwhile alone."""
+    rows = ConversationAnalysis.objects
+    ids = list(
+        rows.filter(_claimable(now)).order_by("due_at").values_list("pk", flat=True)[:DUE_BATCH]
+    )
+    token = uuid.uuid4()
+    claimed: list[str] = []
+    if ids:
+        rows.filter(_claimable(now), pk__in=ids).update(
+            claim_token=token, claimed_until=_lease_end(now), due_at=None
+        )
+        claimed = [
+            str(pk)
+            for pk in rows.filter(pk__in=ids, claim_token=token).values_list("pk", flat=True)
+        ]
+    return DueAnalyses(
+        claimed=claimed, token=str(token), next_due=analyses_next_due(), more=len(ids) == DUE_BATCH
+    )
+
+
+def analyses_next_due() -> datetime | None:
+    """When the earliest unclaimed analysis falls due (a claimed one is its run's business)."""
+    pending = ConversationAnalysis.objects.filter(due_at__isnull=False, claim_token__isnull=True)
+    return pending.order_by("due_at").values_list("due_at", flat=True).first()
+
+
+def analyses_run_claimed(*, conversation_ids: list[str], token: str, now: datetime) -> dict:
+    """Analyse the conversations a bulk run claimed with ``token``: {status: how many}.
+
+    The conversations and how far each was analysed come in two queries; those with nothing
+    to do are released in one UPDATE; each of the others is one model call and its result.
+    """
+    conversations = Conversation.objects.select_related("workspace", "assigned_assistant").in_bulk(
+        conversation_ids
+    )
+    through = dict(
+        ConversationAnalysis.objects.filter(pk__in=conversation_ids).values_list(
+            "pk", "analyzed_through"
+        )
+    )
+    counts: dict[str, int] = {}
+    idle = []
+    for pk, conversation in conversations.items():
+        outcome = _not_now(conversation, now, wait=False)
+        if outcome is None and _up_to_date(conversation, through.get(pk)):
+            outcome = UP_TO_DATE
+        if outcome is None:
+            outcome = _run_claimed(conversation, uuid.UUID(token), now)
+        else:
+            idle.append(pk)
+        counts[outcome.status] = counts.get(outcome.status, 0) + 1
+    ConversationAnalysis.objects.filter(pk__in=idle, claim_token=token).update(
+        claim_token=None, claimed_until=None
+    )
+    return counts

@@ -304,7 +304,23 @@ class ConversationAnalysis(models.Model):
     # created_at of the newest message the last stored analysis had read.
     analyzed_through = models.DateTimeField(null=True, blank=True)
     last_error = models.CharField(max_length=200, blank=True)
+    # When the next run is owed: a message (or an agent's reply) sets it to the end of the quiet
+    # period; a run's claim clears it. analysis_due_task finds the due rows in one query.
+    due_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["due_at"], condition=Q(due_at__isnull=False), name="analysis_due_idx"
+            ),
+            # Claims whose run died: taken again once their lease is over.
+            models.Index(
+                fields=["claimed_until"],
+                condition=Q(claim_token__isnull=False),
+                name="analysis_claimed_idx",
+            ),
+        ]
 
     def __str__(self) -> str:
         return str(self.conversation_id)

@@ -14,16 +14,16 @@ from functools import partial
 from typing import Any
 
 from django.contrib.postgres.search import SearchVector
-from django.core.cache import cache
 from django.db import connection, transaction
 from django.utils import timezone
 
 from accounts import audit
 from accounts.models import User
-from assistants import conf, knowledge
+from assistants import conf, due_runs, knowledge
 from assistants.models import (
     Assistant,
     AutoReplyJob,
+    ConversationAnalysis,
     KnowledgeChunk,
     KnowledgeDocument,
     PlaygroundConversation,
@@ -270,10 +270,10 @@ def _wants_reply(message, conversation) -> bool:
 def customer_messages_received(*, messages: list, conversations: dict) -> None:
     """Newly stored customer messages (a webhook batch), inside the ingestion transaction.
 
-    Records the pending reply jobs in one INSERT (in the same transaction: a job exists iff its
-    message does) and, once that commits, makes sure the reply decisions run when the quiet
-    period ends (``schedule_reply_decisions``) and enqueues one debounced analysis per
-    conversation. Nothing here waits or calls out. ``conversations`` maps the messages'
+    Records the pending reply jobs in one INSERT and marks the conversations' analyses due in
+    one more (in the same transaction: the work is owed iff its message exists) and, once that
+    commits, makes sure the bulk runs that do both happen when the quiet periods end
+    (``due_runs``). Nothing here waits or calls out. ``conversations`` maps the messages'
     conversation ids to their conversations.
     """
     quiet = conf.auto_reply_quiet_seconds()
@@ -292,23 +292,16 @@ def customer_messages_received(*, messages: list, conversations: dict) -> None:
         transaction.on_commit(
             partial(schedule_reply_decisions, message_ids=message_ids, delay=quiet), robust=True
         )
-    for conversation_id in dict.fromkeys(message.conversation_id for message in messages):
-        transaction.on_commit(
-            partial(schedule_analysis, conversation_id=conversation_id), robust=True
-        )
-
-
-REPLY_DECISIONS_KEY = "auto-reply-decisions-scheduled"
+    analyses_mark_due(conversation_ids=[message.conversation_id for message in messages])
 
 
 def schedule_reply_decisions(*, message_ids: list[str], delay: float) -> None:
     """Run the reply decisions of newly stored messages when their quiet period ends.
 
     With a broker, one task decides every job due by then (``auto_reply_decide_due``) and a
-    burst of messages shares it: the key says one is already on its way (the task clears it
-    before reading, and reschedules itself while jobs are pending, so none is missed; the
-    minute sweep is the net if the broker lost it). Inline (the embedded default) there is
-    nothing to wait with: each message is decided at once, as before.
+    burst of messages shares it (``due_runs``; the minute sweep is the net if the broker lost
+    it). Inline (the embedded default) there is nothing to wait with: each message is decided
+    at once, as before.
     """
     from assistants.tasks import auto_reply_due_task, auto_reply_task
 
@@ -316,35 +309,46 @@ def schedule_reply_decisions(*, message_ids: list[str], delay: float) -> None:
         for message_id in message_ids:
             auto_reply_task.delay(message_id)
         return
-    if cache.add(REPLY_DECISIONS_KEY, 1, timeout=int(delay) + 60):
-        auto_reply_due_task.apply_async(countdown=delay)
+    due_runs.REPLY_DECISIONS.request(auto_reply_due_task, delay=delay)
 
 
 def analysis_after_agent_reply(*, message) -> None:
     """``conversations.hooks.agent_replied``: what the agent answered changes the summary,
-    priority and tags, so the conversation is analysed again (debounced, after commit)."""
-    conversation_id = message.conversation_id
-    transaction.on_commit(lambda: schedule_analysis(conversation_id=conversation_id), robust=True)
+    priority and tags, so the conversation is analysed again (after the quiet period)."""
+    analyses_mark_due(conversation_ids=[message.conversation_id])
 
 
-def analysis_schedule_key(conversation_id) -> str:
-    return f"analysis-scheduled:{conversation_id}"
+def analyses_mark_due(*, conversation_ids) -> None:
+    """Owe the conversations an analysis once nobody has written for the quiet period.
 
-
-def schedule_analysis(*, conversation_id) -> None:
-    """Enqueue the debounced analysis unless one is already pending for the conversation.
-
-    A burst of 50 messages would otherwise queue 50 tasks that each wake up only to find a
-    newer message; the pending one re-queues itself until the conversation has been quiet.
-    The task clears the key before reading messages, so nothing arriving later is missed.
+    One upsert inside the caller's transaction (a later message moves the time on: the quiet
+    period counts from the last one), then, after commit, one bulk run is asked for
+    (``analysis_due_task``). Inline there is no waiting: each conversation is analysed at once.
     """
-    from assistants.tasks import analyze_conversation_task
-
-    delay = conf.analysis_debounce_seconds()
-    key = analysis_schedule_key(conversation_id)
-    if not cache.add(key, 1, timeout=int(delay) + 60):
+    ids = sorted(set(conversation_ids), key=str)  # one lock order for concurrent batches
+    if not ids:
         return
-    analyze_conversation_task.apply_async((str(conversation_id),), countdown=delay)
+    delay = conf.analysis_debounce_seconds()
+    due_at = timezone.now() + timedelta(seconds=delay)
+    ConversationAnalysis.objects.bulk_create(
+        [ConversationAnalysis(conversation_id=pk, due_at=due_at) for pk in ids],
+        update_conflicts=True,
+        unique_fields=["conversation"],
+        update_fields=["due_at"],
+    )
+    transaction.on_commit(
+        partial(_request_analyses, conversation_ids=ids, delay=delay), robust=True
+    )
+
+
+def _request_analyses(*, conversation_ids: list, delay: float) -> None:
+    from assistants.tasks import analysis_due_task, analyze_conversation_task
+
+    if analysis_due_task.app.conf.task_always_eager:
+        for conversation_id in conversation_ids:
+            analyze_conversation_task.delay(str(conversation_id))
+        return
+    due_runs.ANALYSES.request(analysis_due_task, delay=delay)
 
 
 # --- the playground's history -----------------------------------------------------------------

@@ -14,11 +14,10 @@ from __future__ import annotations
 import math
 
 from celery import shared_task
-from django.core.cache import cache
 from django.db import InterfaceError, OperationalError
 from django.utils import timezone
 
-from assistants import analysis, auto_reply, conf, services
+from assistants import analysis, auto_reply, conf, due_runs, llm, services
 
 SOFT_TIME_LIMIT = conf.ai_task_soft_time_limit()
 TASK_OPTIONS = {
@@ -45,26 +44,25 @@ def auto_reply_task(self, message_id: str) -> str:
     return outcome.status
 
 
-# Decisions due within this much of each other share a run (what a reply may wait extra).
-DUE_TICK_SECONDS = 0.25
-
-
 @shared_task(**TASK_OPTIONS)
-def auto_reply_due_task(self) -> int:
+def auto_reply_due_task(self, at: float | None = None) -> int:
     """Decide every reply job whose quiet period is over (services.schedule_reply_decisions):
     refusals settled in bulk, each job it claimed answered by ``auto_reply_answer_task``; then
-    run again when the next pending job falls due."""
-    cache.delete(services.REPLY_DECISIONS_KEY)
+    ask for a run when the next pending job falls due (``due_runs``)."""
+    due_runs.REPLY_DECISIONS.started(at)
     now = timezone.now()
     due = auto_reply.auto_reply_decide_due(now=now)
     for message_id, token in due.to_answer:
         auto_reply_answer_task.delay(message_id, token)
-    if due.more:
-        auto_reply_due_task.delay()
-    elif due.next_due is not None:
-        wait = max((due.next_due - now).total_seconds(), DUE_TICK_SECONDS)
-        auto_reply_due_task.apply_async(countdown=wait)
+    _next_run(due_runs.REPLY_DECISIONS, auto_reply_due_task, now, due.next_due, due.more)
     return len(due.to_answer) + due.closed
+
+
+def _next_run(run: due_runs.DueRun, task, now, next_due, more: bool) -> None:
+    if more:
+        run.request(task, delay=0)
+    elif next_due is not None:
+        run.request(task, delay=(next_due - now).total_seconds())
 
 
 @shared_task(**TASK_OPTIONS)
@@ -74,15 +72,47 @@ def auto_reply_answer_task(self, message_id: str, token: str) -> str:
 
 @shared_task(**TASK_OPTIONS)
 def analyze_conversation_task(self, conversation_id: str) -> str:
-    cache.delete(services.analysis_schedule_key(conversation_id))
+    """One conversation at once: inline (the embedded default), where nothing waits."""
     outcome = analysis.conversation_analyze(
         conversation_id=conversation_id, wait=not self.request.is_eager
     )
     if outcome.retry_in and not self.request.is_eager:
-        analyze_conversation_task.apply_async(
-            (conversation_id,), countdown=_later(outcome.retry_in)
-        )
+        services.analyses_mark_due(conversation_ids=[conversation_id])
     return outcome.status
+
+
+# Conversations per analyze_claimed_task: the local model answers in microseconds, so a chunk
+# shares one task's overhead; a remote one takes seconds per call, so each conversation is a
+# task of its own and the pool runs them side by side.
+LOCAL_CHUNK = 50
+
+
+@shared_task(**TASK_OPTIONS)
+def analysis_due_task(self, at: float | None = None) -> int:
+    """Claim every conversation whose analysis is due (services.analyses_mark_due), hand them
+    to ``analyze_claimed_task``, then ask for a run when the next one falls due."""
+    due_runs.ANALYSES.started(at)
+    now = timezone.now()
+    due = analysis.analyses_claim_due(now=now)
+    size = LOCAL_CHUNK if not llm.provider().metered else 1
+    for start in range(0, len(due.claimed), size):
+        analyze_claimed_task.delay(due.claimed[start : start + size], due.token)
+    _next_run(due_runs.ANALYSES, analysis_due_task, now, due.next_due, due.more)
+    return len(due.claimed)
+
+
+@shared_task(**TASK_OPTIONS)
+def analyze_claimed_task(self, conversation_ids: list[str], token: str) -> dict:
+    counts = analysis.analyses_run_claimed(
+        conversation_ids=conversation_ids, token=token, now=timezone.now()
+    )
+    # Messages that came in meanwhile marked some of them due again: their run is owed now.
+    next_due = analysis.analyses_next_due()
+    if next_due is not None:
+        due_runs.ANALYSES.request(
+            analysis_due_task, delay=(next_due - timezone.now()).total_seconds()
+        )
+    return counts
 
 
 @shared_task(**TASK_OPTIONS)

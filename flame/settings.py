@@ -248,6 +248,8 @@ CELERY_BEAT_SCHEDULE: dict = {
     },
     # Reply jobs whose task was lost (broker down, dead worker) still get their reply.
     "auto-reply-sweep": {"task": "assistants.tasks.auto_reply_sweep_task", "schedule": 60.0},
+    # Analyses fallen due whose run was lost (broker down) or whose worker died mid-run.
+    "analyses-due": {"task": "assistants.tasks.analysis_due_task", "schedule": 60.0},
     # Registrations whose address was never confirmed (and their empty workspaces).
     # Downloads whose task was lost (broker down, dead worker) are enqueued again.
     "sweep-attachment-downloads": {

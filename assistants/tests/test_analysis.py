@@ -171,8 +171,7 @@ def test_a_new_message_is_analysed_again(channel, openai_server):
 def test_a_conversation_being_analysed_is_not_analysed_twice(channel, openai_server):
     message = receive(channel, "Hola")
     now = quiet_after(message)
-    ConversationAnalysis.objects.create(
-        conversation_id=message.conversation_id,
+    ConversationAnalysis.objects.filter(conversation_id=message.conversation_id).update(
         claim_token="00000000-0000-0000-0000-000000000001",
         claimed_until=now + timedelta(minutes=1),
     )

@@ -18,10 +18,10 @@ import json
 from dataclasses import dataclass
 
 from django.db import connection
-from django.db.models import Count, Max, Min
+from django.db.models import Count, Max, Min, Q
 
 from accounts.models import User, Workspace
-from assistants.models import Assistant, AutoReplyJob
+from assistants.models import Assistant, AutoReplyJob, ConversationAnalysis
 from bench.harness import whatsapp
 from conversations.models import Event, Message
 from integrations.models import Integration, WebhookEvent
@@ -127,13 +127,12 @@ def work_done(since_event_id: int) -> dict[str, int]:
 
 
 def pending_work() -> dict[str, int]:
-    """Work still owed: webhook events not finished, reply jobs not decided, analyses
-    scheduled (their debounce keys in the cache)."""
-    from django.core.cache import cache
-
-    client = cache._cache.get_client()  # the shared Redis: count keys, not read them
+    """Work still owed: webhook events not finished, reply jobs not decided, analyses due or
+    being run."""
     return {
-        "analyses": sum(1 for _ in client.scan_iter(match="*analysis-scheduled:*", count=1000)),
+        "analyses": ConversationAnalysis.objects.filter(
+            Q(due_at__isnull=False) | Q(claim_token__isnull=False)
+        ).count(),
         "webhook_events": WebhookEvent.objects.filter(
             status__in=(WebhookEvent.Status.RECEIVED, WebhookEvent.Status.PROCESSING)
         ).count(),

@@ -380,7 +380,9 @@ TASKS = (
     ("reply decision (auto_reply_task)", "auto_reply_task (assistants/tasks.py"),
     ("reply decisions in bulk (auto_reply_due_task)", "auto_reply_due_task (assistants/tasks.py"),
     ("reply (auto_reply_answer_task)", "auto_reply_answer_task (assistants/tasks.py"),
-    ("analysis (analyze_conversation_task)", "analyze_conversation_task (assistants/tasks.py"),
+    ("analysis, one (analyze_conversation_task)", "analyze_conversation_task (assistants/tasks.py"),
+    ("analyses due, claimed in bulk (analysis_due_task)", "analysis_due_task (assistants/tasks.py"),
+    ("analyses, in chunks (analyze_claimed_task)", "analyze_claimed_task (assistants/tasks.py"),
 )
 
 

@@ -259,6 +259,8 @@ def test_dockerfile_build_time_encryption_key_is_well_formed():
         ("assistants.tasks.auto_reply_task", "ai"),
         ("assistants.tasks.auto_reply_due_task", "ai"),
         ("assistants.tasks.auto_reply_answer_task", "ai"),
+        ("assistants.tasks.analysis_due_task", "ai"),
+        ("assistants.tasks.analyze_claimed_task", "ai"),
         # Holiday feeds fetch outside addresses: never on the queues messages wait on.
         ("accounts.tasks.refresh_holiday_feed_task", "default"),
         ("accounts.tasks.refresh_holiday_feeds_task", "default"),

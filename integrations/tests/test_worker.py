@@ -39,6 +39,7 @@ def worker():
         "LOG_TO_FILES": "0",
         "LOG_LEVEL": "WARNING",
         "AUTO_REPLY_QUIET_SECONDS": "0.5",
+        "AI_ANALYSIS_DEBOUNCE_SECONDS": "0.5",
     }
     celery_app.control.purge()
     process = subprocess.Popen(
@@ -139,3 +140,32 @@ def test_auto_reply_through_a_real_worker(admin_client, workspace, worker, setti
     time.sleep(2)  # a second reply, if the burst were not debounced, would have landed by now
     assert reply.content == "Gracias, te respondemos enseguida."
     assert Message.objects.filter(sender="assistant").count() == 1
+
+
+def test_analyses_through_a_real_worker(admin_client, workspace, worker, settings):
+    """Two customers write, one of them twice: one bulk run analyses both conversations, and
+    the message that came later is part of a second analysis of its conversation."""
+    from assistants.models import AIUsage, ConversationAnalysis
+    from conversations.models import Conversation
+
+    settings.AI_ANALYSIS_DEBOUNCE_SECONDS = 0.5
+    sandbox = IntegrationFactory(
+        workspace=workspace, platform="sandbox", external_account_id="sb-an"
+    )
+
+    def write(sender: str, text: str) -> None:
+        admin_client.post(
+            f"/api/webhooks/sandbox/{sandbox.pk}", {"from": sender, "text": text}, format="json"
+        )
+
+    write("+5215533", "URGENTE: mi pedido llegó roto")
+    write("+5215544", "¿Hacen envíos a Monterrey?")
+    _wait_for(lambda: Conversation.objects.filter(ai_analyzed_at__isnull=False).count() == 2)
+    write("+5215544", "Quiero un reembolso")
+
+    _wait_for(lambda: Conversation.objects.filter(ai_tags__contains="refund").exists())
+    assert Conversation.objects.get(contact__phone="+5215533").ai_priority == "urgent"
+    assert AIUsage.objects.filter(purpose="analysis").count() == 3
+    time.sleep(1.5)  # nothing further is owed, so nothing further runs
+    assert AIUsage.objects.filter(purpose="analysis").count() == 3
+    assert not ConversationAnalysis.objects.filter(due_at__isnull=False).exists()

@@ -1,0 +1,236 @@
+"""Analyses in bulk: a message marks its conversation due, one pass claims every due row, the
+claimed conversations are analysed in chunks, and what arrives meanwhile is owed again. Also
+the ``DueRun`` gate that keeps one scheduled run per kind however many messages ask."""
+
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+
+import pytest
+from django.core.cache import cache
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from assistants import analysis, due_runs
+from assistants.models import AIUsage, ConversationAnalysis
+from assistants.tests.test_analysis import receive
+from conversations.models import Conversation, Event
+from integrations.tests.factories import IntegrationFactory
+
+pytestmark = pytest.mark.django_db
+
+QUIET = timedelta(seconds=10)
+
+
+@pytest.fixture
+def channel(workspace):
+    return IntegrationFactory(workspace=workspace, platform="telegram")
+
+
+def write(channel, text: str, n: int, contact: str = "42"):
+    from conversations.services import InboundMessage
+    from integrations.inbound import customer_message_receive
+
+    inbound = InboundMessage(external_contact_id=contact, external_id=f"m{n}", content=text)
+    return customer_message_receive(integration=channel, inbound=inbound).message
+
+
+def _due_at(conversation_id):
+    return ConversationAnalysis.objects.get(pk=conversation_id).due_at
+
+
+def test_a_message_marks_its_conversation_due_after_the_quiet_period(channel):
+    before = timezone.now()
+    message = receive(channel, "Hola")
+
+    due_at = _due_at(message.conversation_id)
+
+    assert before + QUIET <= due_at <= timezone.now() + QUIET
+
+
+def test_a_later_message_moves_the_due_time_on(channel):
+    first = receive(channel, "Hola")
+    earlier = _due_at(first.conversation_id)
+    time.sleep(0.01)
+    receive(channel, "¿Siguen ahí?", n=2)
+
+    assert _due_at(first.conversation_id) > earlier
+
+
+def test_nothing_is_claimed_before_it_is_due(channel):
+    message = receive(channel, "Hola")
+
+    due = analysis.analyses_claim_due(now=timezone.now())
+
+    assert due.claimed == []
+    assert due.next_due == _due_at(message.conversation_id)
+
+
+def test_one_pass_claims_every_due_conversation_and_runs_them(channel):
+    messages = [
+        write(channel, "URGENTE: mi pedido llegó roto", 1, contact="1"),
+        write(channel, "¿Hacen envíos?", 2, contact="2"),
+        write(channel, "Hola", 3, contact="3"),
+    ]
+    now = timezone.now() + QUIET + timedelta(seconds=1)
+
+    with CaptureQueriesContext(connection) as claiming:
+        due = analysis.analyses_claim_due(now=now)
+
+    assert sorted(due.claimed) == sorted(str(m.conversation_id) for m in messages)
+    assert (due.next_due, due.more) == (None, False)
+    assert len(claiming.captured_queries) == 4  # ids, claim, claimed ids, next due
+    assert not ConversationAnalysis.objects.filter(due_at__isnull=False).exists()
+
+    counts = analysis.analyses_run_claimed(conversation_ids=due.claimed, token=due.token, now=now)
+
+    assert counts == {"analyzed": 3}
+    assert Conversation.objects.filter(ai_analyzed_at__isnull=False).count() == 3
+    assert Conversation.objects.get(pk=messages[0].conversation_id).ai_priority == "urgent"
+    assert AIUsage.objects.filter(purpose="analysis").count() == 3
+    assert Event.objects.filter(kind="conversation:ai:update").count() == 3
+    assert not ConversationAnalysis.objects.filter(claim_token__isnull=False).exists()
+
+
+def test_a_second_pass_finds_nothing_new(channel):
+    write(channel, "Hola", 1)
+    now = timezone.now() + QUIET + timedelta(seconds=1)
+    due = analysis.analyses_claim_due(now=now)
+    analysis.analyses_run_claimed(conversation_ids=due.claimed, token=due.token, now=now)
+
+    assert analysis.analyses_claim_due(now=now + QUIET).claimed == []
+
+
+def test_a_message_during_the_run_is_owed_another_one(channel):
+    first = write(channel, "Hola", 1)
+    now = timezone.now() + QUIET + timedelta(seconds=1)
+    due = analysis.analyses_claim_due(now=now)
+    write(channel, "Una cosa más", 2)  # arrives while the run holds the claim
+
+    analysis.analyses_run_claimed(conversation_ids=due.claimed, token=due.token, now=now)
+
+    owed = _due_at(first.conversation_id)
+    assert owed is not None
+    assert analysis.analyses_next_due() == owed
+    again = analysis.analyses_claim_due(now=owed + timedelta(seconds=1))
+    assert again.claimed == [str(first.conversation_id)]
+
+
+def test_a_claim_held_by_another_run_is_left_alone_until_its_lease_ends(channel):
+    message = write(channel, "Hola", 1)
+    now = timezone.now() + QUIET + timedelta(seconds=1)
+    first = analysis.analyses_claim_due(now=now)
+    write(channel, "Sigo aquí", 2)
+    due_again = _due_at(message.conversation_id) + timedelta(seconds=1)
+
+    assert analysis.analyses_claim_due(now=due_again).claimed == []  # the first run is alive
+
+    lease_over = now + timedelta(seconds=analysis.conf.claim_lease_seconds() + 1)
+    taken = analysis.analyses_claim_due(now=lease_over)
+    assert taken.claimed == first.claimed  # its worker died: the lease ran out
+    assert taken.token != first.token
+    late = analysis.analyses_run_claimed(
+        conversation_ids=first.claimed, token=first.token, now=lease_over
+    )
+    assert late == {"claim_lost": 1}  # the dead run's token writes nothing
+    assert Conversation.objects.get().ai_analyzed_at is None
+
+
+def test_conversations_with_nothing_to_do_are_released_in_one_statement(channel, workspace):
+    write(channel, "Hola", 1, contact="1")
+    write(channel, "Hola", 2, contact="2")
+    workspace.settings = {"ai_analysis": False}
+    workspace.save()
+    now = timezone.now() + QUIET + timedelta(seconds=1)
+    due = analysis.analyses_claim_due(now=now)
+
+    with CaptureQueriesContext(connection) as running:
+        counts = analysis.analyses_run_claimed(
+            conversation_ids=due.claimed, token=due.token, now=now
+        )
+
+    assert counts == {"disabled": 2}
+    assert len(running.captured_queries) == 3  # conversations, how far, one release
+    assert not ConversationAnalysis.objects.filter(claim_token__isnull=False).exists()
+    assert Conversation.objects.filter(ai_analyzed_at__isnull=False).count() == 0
+
+
+def test_an_agents_reply_marks_the_conversation_due(channel, admin_user):
+    from conversations.services import OutboundDraft, message_send_agent
+
+    message = write(channel, "Hola", 1)
+    ConversationAnalysis.objects.update(due_at=None)
+    conversation = Conversation.objects.get(pk=message.conversation_id)
+
+    message_send_agent(
+        by=admin_user, conversation=conversation, draft=OutboundDraft(content="Hola, ¿qué tal?")
+    )
+
+    assert _due_at(conversation.pk) is not None
+
+
+# --- the gate --------------------------------------------------------------------------------
+
+
+class Recorded:
+    """Stands in for the Celery task (the broker is not what these tests are about)."""
+
+    def __init__(self):
+        self.calls = []
+
+    def apply_async(self, kwargs, countdown):
+        self.calls.append((kwargs["at"], countdown))
+
+
+@pytest.fixture
+def run():
+    gate = due_runs.DueRun("test-due-run")
+    cache.delete(gate.key)
+    yield gate
+    cache.delete(gate.key)
+
+
+def test_a_burst_asks_for_one_run(run):
+    task = Recorded()
+
+    for _ in range(50):
+        run.request(task, delay=10)
+
+    assert len(task.calls) == 1
+    at, countdown = task.calls[0]
+    assert 9.5 < countdown <= 10.25
+    assert cache.get(run.key) == at
+
+
+def test_an_earlier_need_asks_for_an_earlier_run(run):
+    task = Recorded()
+    run.request(task, delay=10)
+    run.request(task, delay=1)
+    run.request(task, delay=5)  # the run at +1 s serves it
+
+    assert [round(countdown) for _, countdown in task.calls] == [10, 1]
+
+
+def test_a_started_run_lets_the_next_request_through(run):
+    task = Recorded()
+    run.request(task, delay=0)
+    at, _ = task.calls[0]
+
+    run.started(None)  # the periodic sweep's run is not the registered one
+    run.request(task, delay=5)
+    assert len(task.calls) == 1
+
+    run.started(at)
+    run.request(task, delay=5)
+    assert len(task.calls) == 2
+
+
+def test_eager_analyses_run_at_once(channel, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        message = write(channel, "URGENTE: no llega mi pedido", 1)
+
+    conversation = Conversation.objects.get(pk=message.conversation_id)
+    assert conversation.ai_priority == "urgent"
+    assert _due_at(conversation.pk) is None  # nothing left owed
