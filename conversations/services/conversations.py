@@ -393,26 +393,36 @@ def conversation_record_analysis(
 ) -> Conversation | None:
     """Store the AI's analysis (assistants/analysis.py). Its priority and tags are also the
     conversation's own until an agent sets them; after that only the ai_* fields change."""
-    locked = Conversation.objects.select_for_update(of=("self",)).filter(pk=conversation_id).first()
+    locked = (
+        Conversation.objects.select_for_update(of=("self",))
+        .prefetch_related("tags")
+        .filter(pk=conversation_id)
+        .first()
+    )
     if locked is None:
         return None
-    before = Snapshot.of(locked)
     changes: dict[str, Any] = {
         "ai_summary": summary,
         "ai_priority": priority,
         "ai_tags": tags,
         "ai_analyzed_at": analyzed_at,
     }
-    if not locked.priority_set_by_agent:
+    reprioritised = not locked.priority_set_by_agent and priority != locked.priority
+    if reprioritised:
         changes["priority"] = priority
+    retag = not locked.tags_set_by_agent and _tag_names(tags) != _tag_names(
+        tag.name for tag in locked.tags.all()
+    )
     Conversation.objects.filter(pk=locked.pk).update(**changes)
-    retagged = not locked.tags_set_by_agent and _retag(locked, tags)
-    if retagged or changes.get("priority", locked.priority) != locked.priority:
+    if retag or reprioritised:
+        before = Snapshot.of(locked)
+        if retag:
+            locked.tags.set(tags_named(locked.workspace_id, tags))
         fresh = conversation_updated(locked)  # lists re-filter and re-badge it
         activities_record(before=before, conversation=fresh, by=None, ai=True)
     else:
-        # Only the ai_* fields moved: the event needs them and the row's audience, both known
-        # here, so the usual case (every quiet conversation, again and again) reloads nothing.
+        # Only the ai_* fields moved (the usual case: every quiet conversation, again and
+        # again): the event needs them and the row's audience, both known here.
         for field, value in changes.items():
             setattr(locked, field, value)
         fresh = locked
@@ -420,12 +430,9 @@ def conversation_record_analysis(
     return fresh
 
 
-def _retag(conversation: Conversation, names: list[str]) -> bool:
-    tags = tags_named(conversation.workspace_id, names)
-    if {tag.pk for tag in tags} == set(conversation.tags.values_list("pk", flat=True)):
-        return False
-    conversation.tags.set(tags)
-    return True
+def _tag_names(names) -> set[str]:
+    """Names as ``tags_named`` matches them (trimmed, case-insensitive)."""
+    return {name.strip().lower() for name in names if name.strip()}
 
 
 def _analysis_event(conversation: Conversation) -> None:

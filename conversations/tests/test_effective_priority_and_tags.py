@@ -266,3 +266,22 @@ def test_outsider_put_is_404_and_changes_nothing(outsider_client, workspace, con
     assert response.status_code == 404
     conversation.refresh_from_db()
     assert (conversation.priority, conversation.assigned_assistant_id) == ("medium", None)
+
+
+def test_an_analysis_that_only_rewords_the_summary_is_four_statements(conversation):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    analyse(conversation, "high", ["Envíos", "refund"])
+    Event.objects.all().delete()
+
+    with CaptureQueriesContext(connection) as writing:
+        analyse(conversation, "high", ["envíos ", "REFUND"], summary="Sigue esperando")
+
+    statements = [q["sql"].split()[0] for q in writing.captured_queries]
+    statements = [verb for verb in statements if verb not in ("SAVEPOINT", "RELEASE")]
+    assert statements == ["SELECT", "SELECT", "UPDATE", "INSERT"]  # row, its tags, ai_*, event
+    assert list(Event.objects.values_list("kind", flat=True)) == ["conversation:ai:update"]
+    conversation.refresh_from_db()
+    assert sorted(conversation.tags.values_list("name", flat=True)) == ["Envíos", "refund"]
+    assert conversation.ai_summary == "Sigue esperando"
