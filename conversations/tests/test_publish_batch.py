@@ -1,0 +1,60 @@
+"""A batch of events committed together (an ingestion batch) is published in one hand-off to
+the publishing loop: every socket still gets every event, each group in commit order."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from django.db import connection
+
+from accounts.services import tokens_for
+from accounts.tests.factories import UserFactory
+from conversations.services import InboundMessage, messages_receive_inbound
+from conversations.tests.test_websocket_scale import _collect, _open
+from flame.testing import live_daphne
+from integrations.tests.factories import IntegrationFactory
+
+pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.django_db(transaction=True)]
+
+CUSTOMERS = 40
+
+
+@pytest.fixture
+def daphne_port():
+    with live_daphne() as url:
+        yield int(url.rsplit(":", 1)[1])
+
+
+def test_a_batch_of_messages_reaches_every_socket_in_order(workspace, daphne_port):
+    tokens = [
+        tokens_for(UserFactory(workspace=workspace, role="admin"))["access"] for _ in range(2)
+    ]
+    channel = IntegrationFactory(workspace=workspace, platform="whatsapp")
+
+    def ingest():
+        messages_receive_inbound(
+            integration=channel,
+            inbounds=[
+                InboundMessage(
+                    external_contact_id=f"5215500{n:04d}", external_id=f"b{n}", content=f"Hola {n}"
+                )
+                for n in range(CUSTOMERS)
+            ],
+        )
+        connection.close()
+
+    async def scenario():
+        sockets = [await _open(daphne_port, token) for token in tokens]
+        await asyncio.sleep(0.3)
+        await asyncio.to_thread(ingest)
+        received = await asyncio.gather(
+            *(_collect(sock, CUSTOMERS, timeout=10) for sock in sockets)
+        )
+        await asyncio.gather(*(sock.close() for sock in sockets))
+        return received
+
+    received = asyncio.run(scenario())
+
+    assert [len(ids) for ids in received] == [CUSTOMERS, CUSTOMERS]
+    assert all(ids == sorted(ids) for ids in received)
