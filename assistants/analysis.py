@@ -20,6 +20,7 @@ import json
 import logging
 import re
 import uuid
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -131,19 +132,29 @@ def _analyzed_through(conversation: Conversation) -> datetime | None:
     return state.analyzed_through if state else None
 
 
-@transaction.atomic
+class _ClaimLost(Exception):
+    """Our claim expired and another run owns the conversation now: write nothing."""
+
+
 def _store(
     conversation: Conversation, token: uuid.UUID, result: AnalysisResult, through, now
 ) -> bool:
-    if not _release(conversation, token, analyzed_through=through, last_error=""):
-        return False  # our claim expired and another run owns the conversation now
-    conversation_record_analysis(
-        conversation_id=conversation.pk,
-        summary=result.summary,
-        priority=result.priority,
-        tags=result.tags,
-        analyzed_at=now,
-    )
+    """Write one result (a savepoint when the caller's transaction holds others). The
+    conversation's row is locked before the claim's, the order ingestion takes them in (it
+    moves the counters, then marks the analysis due), so the two never deadlock."""
+    try:
+        with transaction.atomic():
+            conversation_record_analysis(
+                conversation_id=conversation.pk,
+                summary=result.summary,
+                priority=result.priority,
+                tags=result.tags,
+                analyzed_at=now,
+            )
+            if not _release(conversation, token, analyzed_through=through, last_error=""):
+                raise _ClaimLost
+    except _ClaimLost:
+        return False
     return True
 
 
@@ -208,6 +219,21 @@ def conversation_analyze(
 
 
 def _run_claimed(conversation: Conversation, token: uuid.UUID, now: datetime) -> AnalysisOutcome:
+    generated = _generated(conversation, token)
+    if isinstance(generated, AnalysisOutcome):
+        return generated
+    return _stored(conversation, token, generated, now)
+
+
+@dataclass(frozen=True)
+class _Generated:
+    result: AnalysisResult
+    through: datetime | None
+
+
+def _generated(conversation: Conversation, token: uuid.UUID) -> _Generated | AnalysisOutcome:
+    """The model's validated answer on the last messages, outside any transaction; what went
+    wrong releases the claim and is the outcome."""
     transcript, through = selectors.conversation_turns(
         conversation_id=conversation.pk, limit=conf.analysis_messages()
     )
@@ -215,7 +241,7 @@ def _run_claimed(conversation: Conversation, token: uuid.UUID, now: datetime) ->
         _release(conversation, token)
         return AnalysisOutcome(status="empty")
     try:
-        result = _generate(conversation, transcript)
+        return _Generated(result=_generate(conversation, transcript), through=through)
     except llm.LLMError as exc:
         _release(conversation, token, last_error=exc.code)
         return AnalysisOutcome(status="failed")
@@ -226,9 +252,14 @@ def _run_claimed(conversation: Conversation, token: uuid.UUID, now: datetime) ->
         )
         _release(conversation, token, last_error=f"invalid: {exc}"[:200])
         return AnalysisOutcome(status="invalid")
-    if not _store(conversation, token, result, through, now):
+
+
+def _stored(
+    conversation: Conversation, token: uuid.UUID, generated: _Generated, now: datetime
+) -> AnalysisOutcome:
+    if not _store(conversation, token, generated.result, generated.through, now):
         return AnalysisOutcome(status="claim_lost")
-    return AnalysisOutcome(status="analyzed", result=result)
+    return AnalysisOutcome(status="analyzed", result=generated.result)
 
 
 # --- the bulk run --------------------------------------------------------------------------------
@@ -256,24 +287,28 @@ def _claimable(now: datetime) -> Q:
 
 
 def analyses_claim_due(*, now: datetime) -> DueAnalyses:
-    """Claim every conversation whose analysis is due by ``now``, in three queries whatever
-    their number; the conditional UPDATE leaves rows another run claimed meanwhile alone."""
-    rows = ConversationAnalysis.objects
-    ids = list(
-        rows.filter(_claimable(now)).order_by("due_at").values_list("pk", flat=True)[:DUE_BATCH]
-    )
+    """Claim every conversation whose analysis is due by ``now``, in two statements whatever
+    their number. Rows another transaction holds (a run claiming them, ingestion marking them
+    due again) are skipped, not waited for: they are due later or someone else's."""
     token = uuid.uuid4()
-    claimed: list[str] = []
-    if ids:
-        rows.filter(_claimable(now), pk__in=ids).update(
-            claim_token=token, claimed_until=_lease_end(now), due_at=None
-        )
+    rows = ConversationAnalysis.objects
+    with transaction.atomic():
         claimed = [
             str(pk)
-            for pk in rows.filter(pk__in=ids, claim_token=token).values_list("pk", flat=True)
+            for pk in rows.filter(_claimable(now))
+            .order_by("due_at")
+            .select_for_update(skip_locked=True)
+            .values_list("pk", flat=True)[:DUE_BATCH]
         ]
+        if claimed:
+            rows.filter(pk__in=claimed).update(
+                claim_token=token, claimed_until=_lease_end(now), due_at=None
+            )
     return DueAnalyses(
-        claimed=claimed, token=str(token), next_due=analyses_next_due(), more=len(ids) == DUE_BATCH
+        claimed=claimed,
+        token=str(token),
+        next_due=analyses_next_due(),
+        more=len(claimed) == DUE_BATCH,
     )
 
 
@@ -287,7 +322,9 @@ def analyses_run_claimed(*, conversation_ids: list[str], token: str, now: dateti
     """Analyse the conversations a bulk run claimed with ``token``: {status: how many}.
 
     The conversations and how far each was analysed come in two queries; those with nothing
-    to do are released in one UPDATE; each of the others is one model call and its result.
+    to do are released in one UPDATE; each of the others is one model call (outside any
+    transaction), and the results are written in one transaction, in the order of the rows'
+    ids (the order ingestion locks them in), so a chunk pays one commit, not one each.
     """
     conversations = Conversation.objects.select_related("workspace", "assigned_assistant").in_bulk(
         conversation_ids
@@ -297,18 +334,25 @@ def analyses_run_claimed(*, conversation_ids: list[str], token: str, now: dateti
             "pk", "analyzed_through"
         )
     )
-    counts: dict[str, int] = {}
-    idle = []
-    for pk, conversation in conversations.items():
+    counts: Counter[str] = Counter()
+    idle, generated = [], []
+    for pk in sorted(conversations, key=str):
+        conversation = conversations[pk]
         outcome = _not_now(conversation, now, wait=False)
         if outcome is None and _up_to_date(conversation, through.get(pk)):
             outcome = UP_TO_DATE
-        if outcome is None:
-            outcome = _run_claimed(conversation, uuid.UUID(token), now)
-        else:
+        if outcome is not None:
             idle.append(pk)
-        counts[outcome.status] = counts.get(outcome.status, 0) + 1
+        else:
+            outcome = _generated(conversation, uuid.UUID(token))
+        if isinstance(outcome, _Generated):
+            generated.append((conversation, outcome))
+        else:
+            counts[outcome.status] += 1
     ConversationAnalysis.objects.filter(pk__in=idle, claim_token=token).update(
         claim_token=None, claimed_until=None
     )
-    return counts
+    with transaction.atomic():
+        for conversation, result in generated:
+            counts[_stored(conversation, uuid.UUID(token), result, now).status] += 1
+    return dict(counts)

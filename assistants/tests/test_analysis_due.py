@@ -37,6 +37,11 @@ def write(channel, text: str, n: int, contact: str = "42"):
     return customer_message_receive(integration=channel, inbound=inbound).message
 
 
+def _statements(captured) -> list[str]:
+    verbs = [query["sql"].split()[0] for query in captured.captured_queries]
+    return [verb for verb in verbs if verb not in ("SAVEPOINT", "RELEASE", "BEGIN", "COMMIT")]
+
+
 def _due_at(conversation_id):
     return ConversationAnalysis.objects.get(pk=conversation_id).due_at
 
@@ -81,7 +86,7 @@ def test_one_pass_claims_every_due_conversation_and_runs_them(channel):
 
     assert sorted(due.claimed) == sorted(str(m.conversation_id) for m in messages)
     assert (due.next_due, due.more) == (None, False)
-    assert len(claiming.captured_queries) == 4  # ids, claim, claimed ids, next due
+    assert _statements(claiming) == ["SELECT", "UPDATE", "SELECT"]  # lock ids, claim, next due
     assert not ConversationAnalysis.objects.filter(due_at__isnull=False).exists()
 
     counts = analysis.analyses_run_claimed(conversation_ids=due.claimed, token=due.token, now=now)
@@ -152,7 +157,7 @@ def test_conversations_with_nothing_to_do_are_released_in_one_statement(channel,
         )
 
     assert counts == {"disabled": 2}
-    assert len(running.captured_queries) == 3  # conversations, how far, one release
+    assert _statements(running) == ["SELECT", "SELECT", "UPDATE"]  # rows, how far, one release
     assert not ConversationAnalysis.objects.filter(claim_token__isnull=False).exists()
     assert Conversation.objects.filter(ai_analyzed_at__isnull=False).count() == 0
 
@@ -234,3 +239,20 @@ def test_eager_analyses_run_at_once(channel, django_capture_on_commit_callbacks)
     conversation = Conversation.objects.get(pk=message.conversation_id)
     assert conversation.ai_priority == "urgent"
     assert _due_at(conversation.pk) is None  # nothing left owed
+
+
+def test_a_lost_claim_in_a_chunk_writes_nothing_and_keeps_the_others(channel):
+    kept = write(channel, "URGENTE: mi pedido", 1, contact="1")
+    lost = write(channel, "¿Hacen envíos?", 2, contact="2")
+    now = timezone.now() + QUIET + timedelta(seconds=1)
+    due = analysis.analyses_claim_due(now=now)
+    ConversationAnalysis.objects.filter(pk=lost.conversation_id).update(
+        claim_token="00000000-0000-0000-0000-000000000002"  # another run took it over
+    )
+
+    counts = analysis.analyses_run_claimed(conversation_ids=due.claimed, token=due.token, now=now)
+
+    assert counts == {"analyzed": 1, "claim_lost": 1}
+    assert Conversation.objects.get(pk=kept.conversation_id).ai_priority == "urgent"
+    assert Conversation.objects.get(pk=lost.conversation_id).ai_analyzed_at is None
+    assert Event.objects.filter(kind="conversation:ai:update").count() == 1
