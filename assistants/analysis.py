@@ -321,25 +321,24 @@ def analyses_next_due() -> datetime | None:
 def analyses_run_claimed(*, conversation_ids: list[str], token: str, now: datetime) -> dict:
     """Analyse the conversations a bulk run claimed with ``token``: {status: how many}.
 
-    The conversations and how far each was analysed come in two queries; those with nothing
-    to do are released in one UPDATE; each of the others is one model call (outside any
-    transaction), and the results are written in one transaction, in the order of the rows'
-    ids (the order ingestion locks them in), so a chunk pays one commit, not one each.
+    The claims are renewed first: the lease counts from when the work starts, not from when it
+    was queued, and a conversation whose claim ran out while this task waited (another run
+    holds it now) is left to that run before any model is called. How far each was analysed
+    and the conversations come in two queries; those with nothing to do are released in one
+    UPDATE; each of the others is one model call (outside any transaction), and the results
+    are written in one transaction, in the order of the rows' ids (the order ingestion locks
+    them in), so a chunk pays one commit, not one each.
     """
+    through = _renewed(conversation_ids, token, now)
     conversations = Conversation.objects.select_related("workspace", "assigned_assistant").in_bulk(
-        conversation_ids
+        list(through)
     )
-    through = dict(
-        ConversationAnalysis.objects.filter(pk__in=conversation_ids).values_list(
-            "pk", "analyzed_through"
-        )
-    )
-    counts: Counter[str] = Counter()
+    counts: Counter[str] = Counter({"claim_lost": len(conversation_ids) - len(through)})
     idle, generated = [], []
     for pk in sorted(conversations, key=str):
         conversation = conversations[pk]
         outcome = _not_now(conversation, now, wait=False)
-        if outcome is None and _up_to_date(conversation, through.get(pk)):
+        if outcome is None and _up_to_date(conversation, through[pk]):
             outcome = UP_TO_DATE
         if outcome is not None:
             idle.append(pk)
@@ -355,4 +354,11 @@ def analyses_run_claimed(*, conversation_ids: list[str], token: str, now: dateti
     with transaction.atomic():
         for conversation, result in generated:
             counts[_stored(conversation, uuid.UUID(token), result, now).status] += 1
-    return dict(counts)
+    return {status: n for status, n in counts.items() if n}
+
+
+def _renewed(conversation_ids: list[str], token: str, now: datetime) -> dict:
+    """{conversation id: analysed through} of the claims ``token`` still holds, renewed."""
+    held = ConversationAnalysis.objects.filter(pk__in=conversation_ids, claim_token=token)
+    held.update(claimed_until=_lease_end(now))
+    return dict(held.values_list("pk", "analyzed_through"))

@@ -157,7 +157,8 @@ def test_conversations_with_nothing_to_do_are_released_in_one_statement(channel,
         )
 
     assert counts == {"disabled": 2}
-    assert _statements(running) == ["SELECT", "SELECT", "UPDATE"]  # rows, how far, one release
+    # renew the claims, how far each was read, the conversations, one release
+    assert _statements(running) == ["UPDATE", "SELECT", "SELECT", "UPDATE"]
     assert not ConversationAnalysis.objects.filter(claim_token__isnull=False).exists()
     assert Conversation.objects.filter(ai_analyzed_at__isnull=False).count() == 0
 
@@ -256,3 +257,32 @@ def test_a_lost_claim_in_a_chunk_writes_nothing_and_keeps_the_others(channel):
     assert Conversation.objects.get(pk=kept.conversation_id).ai_priority == "urgent"
     assert Conversation.objects.get(pk=lost.conversation_id).ai_analyzed_at is None
     assert Event.objects.filter(kind="conversation:ai:update").count() == 1
+
+
+def test_a_chunk_that_waited_past_its_lease_calls_no_model_for_what_it_lost(channel, openai_server):
+    write(channel, "Hola", 1)
+    now = timezone.now() + QUIET + timedelta(seconds=1)
+    queued = analysis.analyses_claim_due(now=now)
+    write(channel, "¿Siguen ahí?", 2)
+    lease_over = now + timedelta(seconds=analysis.conf.claim_lease_seconds() + 60)
+    analysis.analyses_claim_due(now=lease_over)  # the next run takes the expired claim
+
+    late = analysis.analyses_run_claimed(
+        conversation_ids=queued.claimed, token=queued.token, now=lease_over
+    )
+
+    assert late == {"claim_lost": 1}
+    assert openai_server.chat_requests == []
+    assert not AIUsage.objects.exists()
+
+
+def test_starting_renews_the_lease(channel):
+    message = write(channel, "Hola", 1)
+    now = timezone.now() + QUIET + timedelta(seconds=1)
+    due = analysis.analyses_claim_due(now=now)
+    later = now + timedelta(seconds=analysis.conf.claim_lease_seconds() - 1)
+
+    analysis._renewed(due.claimed, due.token, later)
+
+    state = ConversationAnalysis.objects.get(pk=message.conversation_id)
+    assert state.claimed_until == later + timedelta(seconds=analysis.conf.claim_lease_seconds())
