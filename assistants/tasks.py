@@ -108,10 +108,7 @@ def analyze_claimed_task(self, conversation_ids: list[str], token: str) -> dict:
     )
     # Messages that came in meanwhile marked some of them due again: their run is owed now.
     next_due = analysis.analyses_next_due()
-    if next_due is not None:
-        due_runs.ANALYSES.request(
-            analysis_due_task, delay=(next_due - timezone.now()).total_seconds()
-        )
+    _next_run(due_runs.ANALYSES, analysis_due_task, timezone.now(), next_due, more=False)
     return counts
 
 
