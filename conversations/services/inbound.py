@@ -22,7 +22,7 @@ from accounts.models import User
 from conversations import hooks, realtime
 from conversations.models import Attachment, Contact, ContactIdentity, Conversation, Message
 from conversations.services.attachments import attachments_create_inbound
-from conversations.services.counters import count_new_messages, customer_wrote_at
+from conversations.services.counters import count_customer_messages, customer_wrote_at
 from conversations.services.events import (
     contact_created,
     contact_updated,
@@ -267,9 +267,7 @@ def _announce(created: list[Message]) -> dict:
     by_conversation: dict = {}
     for message in created:
         by_conversation.setdefault(message.conversation_id, []).append(message)
-    # Sorted: two workers updating overlapping conversations take row locks in the same order.
-    for conversation_id in sorted(by_conversation, key=str):
-        count_new_messages(conversation_id, by_conversation[conversation_id])
+    count_customer_messages(by_conversation)
     fresh = {
         conversation.pk: conversation
         for conversation in Conversation.objects.select_related(

@@ -1,5 +1,5 @@
 """Snoozing: an open conversation leaves the open list until a time, or until the customer
-writes again (a customer message wakes it either way: ``counters.count_new_messages``)."""
+writes again (a customer message wakes it either way: ``counters.count_customer_messages``)."""
 
 from __future__ import annotations
 
