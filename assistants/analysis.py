@@ -10,7 +10,7 @@ stops there. A message that arrives during a run marks the row due again, so it 
 too; a claim whose worker died is taken again when its lease ends. The model's answer is
 validated; anything malformed changes nothing and is logged. The result goes to the
 conversation's ai_* fields (and its priority and tags, until an agent sets them:
-conversations.services.conversation_record_analysis) and to clients as
+conversations.services.conversations_record_analyses) and to clients as
 ``conversation:ai:update``.
 """
 
@@ -32,7 +32,11 @@ from accounts.switches import AI_ANALYSIS
 from assistants import conf, llm, selectors, usage
 from assistants.models import AIUsage, ConversationAnalysis
 from conversations.models import Conversation
-from conversations.services import conversation_record_analysis
+from conversations.services import (
+    AnalysisWrite,
+    conversations_lock_for_analysis,
+    conversations_record_analyses,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -132,30 +136,47 @@ def _analyzed_through(conversation: Conversation) -> datetime | None:
     return state.analyzed_through if state else None
 
 
-class _ClaimLost(Exception):
-    """Our claim expired and another run owns the conversation now: write nothing."""
-
-
-def _store(
-    conversation: Conversation, token: uuid.UUID, result: AnalysisResult, through, now
-) -> bool:
-    """Write one result (a savepoint when the caller's transaction holds others). The
-    conversation's row is locked before the claim's, the order ingestion takes them in (it
-    moves the counters, then marks the analysis due), so the two never deadlock."""
-    try:
-        with transaction.atomic():
-            conversation_record_analysis(
-                conversation_id=conversation.pk,
-                summary=result.summary,
-                priority=result.priority,
-                tags=result.tags,
-                analyzed_at=now,
-            )
-            if not _release(conversation, token, analyzed_through=through, last_error=""):
-                raise _ClaimLost
-    except _ClaimLost:
-        return False
-    return True
+def _store_all(
+    token: uuid.UUID, generated: list[tuple[Conversation, _Generated]], now: datetime
+) -> set:
+    """Write the results whose claim ``token`` still holds, in one transaction; the ids
+    written. The conversations are locked before the claims, the order ingestion takes them in
+    (it moves the counters, then marks the analysis due), so the two never deadlock. A claim
+    another run took meanwhile (ours ran out) is that run's: its result is not written."""
+    if not generated:
+        return set()
+    ids = [conversation.pk for conversation, _ in generated]
+    with transaction.atomic():
+        locked = conversations_lock_for_analysis(ids)
+        held = set(
+            ConversationAnalysis.objects.select_for_update()
+            .filter(pk__in=ids, claim_token=token)
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+        kept = [(c, done) for c, done in generated if c.pk in held and c.pk in locked]
+        conversations_record_analyses(
+            locked=locked,
+            writes=[
+                AnalysisWrite(c.pk, done.result.summary, done.result.priority, done.result.tags)
+                for c, done in kept
+            ],
+            analyzed_at=now,
+        )
+        ConversationAnalysis.objects.bulk_update(
+            [
+                ConversationAnalysis(
+                    conversation_id=c.pk,
+                    analyzed_through=done.through,
+                    claim_token=None,
+                    claimed_until=None,
+                    last_error="",
+                )
+                for c, done in kept
+            ],
+            ["analyzed_through", "claim_token", "claimed_until", "last_error"],
+        )
+    return {c.pk for c, _ in kept}
 
 
 def _generate(conversation: Conversation, transcript) -> AnalysisResult:
@@ -257,7 +278,7 @@ def _generated(conversation: Conversation, token: uuid.UUID) -> _Generated | Ana
 def _stored(
     conversation: Conversation, token: uuid.UUID, generated: _Generated, now: datetime
 ) -> AnalysisOutcome:
-    if not _store(conversation, token, generated.result, generated.through, now):
+    if not _store_all(token, [(conversation, generated)], now):
         return AnalysisOutcome(status="claim_lost")
     return AnalysisOutcome(status="analyzed", result=generated.result)
 
@@ -351,9 +372,9 @@ def analyses_run_claimed(*, conversation_ids: list[str], token: str, now: dateti
     ConversationAnalysis.objects.filter(pk__in=idle, claim_token=token).update(
         claim_token=None, claimed_until=None
     )
-    with transaction.atomic():
-        for conversation, result in generated:
-            counts[_stored(conversation, uuid.UUID(token), result, now).status] += 1
+    written = _store_all(uuid.UUID(token), generated, now)
+    counts["analyzed"] += len(written)
+    counts["claim_lost"] += len(generated) - len(written)
     return {status: n for status, n in counts.items() if n}
 
 

@@ -183,13 +183,17 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
             sender_channel=self.channel_name,
         )
 
-    # --- channel-layer handlers ("flame.event" → flame_event) ----------------------------------
+    # --- channel-layer handlers ("flame.events" → flame_events) --------------------------------
 
-    async def flame_event(self, message) -> None:
-        if self.closing or message["id"] in self.recent_event_ids:
-            return
-        self.recent_event_ids.append(message["id"])
-        await self.send(text_data=message["text"])
+    async def flame_events(self, message) -> None:
+        """A batch of events for one of the socket's groups, in order (realtime.publish_many)."""
+        for event in message["events"]:
+            if self.closing:
+                return
+            if event["id"] in self.recent_event_ids:
+                continue
+            self.recent_event_ids.append(event["id"])
+            await self.send(text_data=event["text"])
 
     async def flame_typing(self, message) -> None:
         if not self.closing and message.get("sender_channel") != self.channel_name:

@@ -38,7 +38,8 @@ from conversations.models import Conversation, Event
 
 logger = logging.getLogger(__name__)
 
-EVENT_MESSAGE_TYPE = "flame.event"
+# One channel-layer message carries a batch of events for a group, in order (see publish_many).
+EVENTS_MESSAGE_TYPE = "flame.events"
 TYPING_MESSAGE_TYPE = "flame.typing"
 RIGHTS_CHANGED_MESSAGE_TYPE = "flame.rights_changed"
 
@@ -113,47 +114,51 @@ def publish_many(events: list[Event]) -> None:
 
     The JSON text is built once here rather than by every socket's consumer: with hundreds of
     sockets in a group, per-socket encoding of the same payload was the dominant fan-out cost.
-    A batch (ingestion commits up to a hundred messages at once) is one hand-off to the
-    publishing loop, not one per group and event: each group gets its events in order, and
-    different groups are sent side by side.
+    Each group gets one channel-layer message holding its events in order, however many there
+    are (ingestion commits up to a hundred messages at once). With Redis a message costs about
+    four round trips to send and four more for every socket to receive, so sending events one
+    by one made the channel layer the largest cost of a burst, on the worker and on daphne
+    alike. Different groups are sent side by side, in one hand-off to the publishing loop.
     """
     by_group: dict[str, list[dict]] = {}
     for event in events:
         text = json.dumps(event_wire(event), cls=DjangoJSONEncoder, ensure_ascii=False)
-        message = {"type": EVENT_MESSAGE_TYPE, "id": event.id, "text": text}
+        item = {"id": event.id, "text": text}
         for group in event_groups(event):
-            by_group.setdefault(group, []).append(message)
+            by_group.setdefault(group, []).append(item)
+    messages = {
+        group: {"type": EVENTS_MESSAGE_TYPE, "events": items} for group, items in by_group.items()
+    }
     layer = get_channel_layer()
     if isinstance(layer, InMemoryChannelLayer):
-        for group, messages in by_group.items():
-            for message in messages:
-                try:
-                    async_to_sync(layer.group_send)(group, message)
-                except Exception:
-                    logger.exception("Could not publish event", extra=_failed(group, message))
+        for group, message in messages.items():
+            try:
+                async_to_sync(layer.group_send)(group, message)
+            except Exception:
+                logger.exception("Could not publish events", extra=_failed(group, message))
         return
     try:
-        _publisher.run(_send_groups(layer, by_group), timeout=PUBLISH_TIMEOUT_SECONDS)
+        _publisher.run(_send_groups(layer, messages), timeout=PUBLISH_TIMEOUT_SECONDS)
     except Exception:
         logger.exception("Could not publish events", extra={"events": len(events)})
 
 
-async def _send_groups(layer, by_group: dict[str, list[dict]]) -> None:
+async def _send_groups(layer, messages: dict[str, dict]) -> None:
     slots = asyncio.Semaphore(PUBLISH_CONCURRENCY)
 
-    async def in_order(group: str, messages: list[dict]) -> None:
+    async def send(group: str, message: dict) -> None:
         async with slots:
-            for message in messages:
-                try:
-                    await layer.group_send(group, message)
-                except Exception:
-                    logger.exception("Could not publish event", extra=_failed(group, message))
+            try:
+                await layer.group_send(group, message)
+            except Exception:
+                logger.exception("Could not publish events", extra=_failed(group, message))
 
-    await asyncio.gather(*(in_order(group, messages) for group, messages in by_group.items()))
+    await asyncio.gather(*(send(group, message) for group, message in messages.items()))
 
 
 def _failed(group: str, message: dict) -> dict:
-    return {"event_id": message["id"], "group": group}
+    ids = [item["id"] for item in message["events"]]
+    return {"group": group, "first_event_id": ids[0], "last_event_id": ids[-1]}
 
 
 def publish_on_commit(event: Event) -> None:
@@ -209,9 +214,35 @@ def event_record(
         user_id=user_id,
         audience=audience,
     )
+    event_save(event)
+    return event
+
+
+def event_save(event: Event) -> None:
+    """Write a built event in the current transaction; it is published once that commits."""
     event.save()
     publish_on_commit(event)
-    return event
+
+
+def events_save(events: list[Event]) -> None:
+    """Write many built events in one INSERT; they are published together after commit."""
+    if events:
+        Event.objects.bulk_create(events)
+        transaction.on_commit(lambda: publish_many(events), robust=True)
+
+
+def conversation_event_build(
+    *, conversation: Conversation, kind: str, payload: dict[str, Any]
+) -> Event:
+    """An unsaved event for ``conversation``'s audience (``event_record`` with a conversation)."""
+    return event_build(
+        workspace_id=conversation.workspace_id,
+        kind=kind,
+        payload=payload,
+        conversation=conversation,
+        user_id=None,
+        audience=Event.Audience.CONVERSATION,
+    )
 
 
 def system_event_record(*, workspace_id, kind: str, payload: dict[str, Any], conversation=None):
@@ -246,18 +277,10 @@ def conversation_events_record(
 ) -> list[Event]:
     """Many conversation events in one INSERT (bulk ingestion), each published after commit."""
     events = [
-        event_build(
-            workspace_id=conversation.workspace_id,
-            kind=kind,
-            payload=payload,
-            conversation=conversation,
-            user_id=None,
-            audience=Event.Audience.CONVERSATION,
-        )
+        conversation_event_build(conversation=conversation, kind=kind, payload=payload)
         for conversation, payload in items
     ]
-    Event.objects.bulk_create(events)
-    transaction.on_commit(lambda: publish_many(events), robust=True)
+    events_save(events)
     return events
 
 

@@ -17,6 +17,12 @@ never from check-then-insert. The names below are the public ones; callers impor
 """
 
 from conversations.services.activity import activities_record, activity_record
+from conversations.services.analyses import (
+    AnalysisWrite,
+    conversation_record_analysis,
+    conversations_lock_for_analysis,
+    conversations_record_analyses,
+)
 from conversations.services.attachments import (
     StoredFile,
     Upload,
@@ -59,7 +65,6 @@ from conversations.services.conversations import (
     conversation_delete,
     conversation_hand_off,
     conversation_mark_read,
-    conversation_record_analysis,
     conversation_set_status,
     conversation_update,
 )
@@ -93,6 +98,7 @@ from conversations.services.tags import tag_create, tag_delete, tag_merge, tag_u
 from conversations.types import EchoedMessage, InboundMessage
 
 __all__ = [
+    "AnalysisWrite",
     "BulkChange",
     "ConversationOpened",
     "EchoedMessage",
@@ -133,6 +139,8 @@ __all__ = [
     "conversation_unsnooze",
     "conversation_update",
     "conversations_bulk_update",
+    "conversations_lock_for_analysis",
+    "conversations_record_analyses",
     "conversations_wake_snoozed",
     "events_prune",
     "inbound_not_stored",

@@ -7,6 +7,7 @@ after the change, recorded in the caller's transaction and announced on
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from django.utils import timezone
@@ -30,20 +31,45 @@ def activity_record(
     *, conversation: Conversation, kind: str, by: User | None = None, **data: Any
 ) -> Event:
     """Write one history line for ``conversation`` (as it is now) and announce it."""
-    event = realtime.event_record(
-        workspace_id=conversation.workspace_id,
+    line = activity_line(conversation=conversation, kind=kind, by=by, **data)
+    realtime.event_save(line.event)
+    activity_announce(line)
+    return line.event
+
+
+@dataclass(frozen=True)
+class ActivityLine:
+    """A history line built and not yet written: its event row, and what it announces."""
+
+    conversation: Conversation
+    event: Event
+    activity: Activity
+    by: User | None
+
+
+def activity_line(
+    *, conversation: Conversation, kind: str, by: User | None = None, **data: Any
+) -> ActivityLine:
+    """One history line for ``conversation`` (as it is now), unsaved: a caller writing many
+    saves their events together (``realtime.events_save``), then announces each."""
+    event = realtime.conversation_event_build(
+        conversation=conversation,
         kind=Event.ACTIVITY,
         payload={
             "conversation_id": str(conversation.pk),
             "at": timezone.now().isoformat(),
             "activity": {"kind": kind, "by": _actor(by), **data},
         },
-        conversation=conversation,
     )
     activity = Activity(kind=kind, by_id=by.pk if by is not None else None, data=data)
-    _audit(conversation, kind, by, data)
-    hooks.activity_recorded.send(conversation=conversation, activity=activity)
-    return event
+    return ActivityLine(conversation=conversation, event=event, activity=activity, by=by)
+
+
+def activity_announce(line: ActivityLine) -> None:
+    """What follows a written line: the audit log (for some kinds) and ``activity_recorded``."""
+    activity = line.activity
+    _audit(line.conversation, activity.kind, line.by, activity.data)
+    hooks.activity_recorded.send(conversation=line.conversation, activity=activity)
 
 
 # History lines that are also audited: who handed a conversation to whom, and its status.
@@ -82,5 +108,15 @@ def activities_record(
     """The lines for everything that changed since ``before`` (``extra`` joins each line)."""
     return [
         activity_record(conversation=conversation, kind=kind, by=by, **data, **extra)
+        for kind, data in changes_between(before, Snapshot.of(conversation))
+    ]
+
+
+def activity_lines(
+    *, before: Snapshot, conversation: Conversation, by: User | None, **extra: Any
+) -> list[ActivityLine]:
+    """``activities_record``'s lines, built and not yet written (see ``activity_line``)."""
+    return [
+        activity_line(conversation=conversation, kind=kind, by=by, **data, **extra)
         for kind, data in changes_between(before, Snapshot.of(conversation))
     ]

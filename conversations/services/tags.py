@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 
 from accounts.models import User
 from conversations.models import Conversation, Tag
@@ -10,18 +11,36 @@ from conversations.services.events import conversation_updated
 from flame.exceptions import ConflictError, InvalidInput
 
 
-def tags_named(workspace_id, names: list[str]) -> list[Tag]:
-    tags = []
-    for name in dict.fromkeys(n.strip() for n in names if n.strip()):
-        existing = Tag.objects.filter(workspace_id=workspace_id, name__iexact=name).first()
-        if existing is None:
-            try:
-                with transaction.atomic():
-                    existing = Tag.objects.create(workspace_id=workspace_id, name=name)
-            except IntegrityError:
-                existing = Tag.objects.get(workspace_id=workspace_id, name__iexact=name)
-        tags.append(existing)
-    return tags
+def tags_named(workspace_id, names) -> list[Tag]:
+    """The workspace's tags with these names (trimmed, matched case-insensitively), created
+    where missing, in the order given."""
+    return list(tags_by_name(workspace_id, names).values())
+
+
+def tags_by_name(workspace_id, names) -> dict[str, Tag]:
+    """{name, trimmed: the workspace's tag of that name}, created where missing. The existing
+    ones come in one query, whatever their number."""
+    wanted = list(dict.fromkeys(name.strip() for name in names if name.strip()))
+    if not wanted:
+        return {}
+    matches = Q()
+    for name in wanted:
+        matches |= Q(name__iexact=name)
+    rows = Tag.objects.filter(matches, workspace_id=workspace_id)
+    found = {tag.name.lower(): tag for tag in rows}
+    return {name: found.get(name.lower()) or _tag_named(workspace_id, name) for name in wanted}
+
+
+def _tag_named(workspace_id, name: str) -> Tag:
+    """One tag, found (where the database's case folding differs from Python's) or created."""
+    existing = Tag.objects.filter(workspace_id=workspace_id, name__iexact=name).first()
+    if existing is not None:
+        return existing
+    try:
+        with transaction.atomic():
+            return Tag.objects.create(workspace_id=workspace_id, name=name)
+    except IntegrityError:  # created by someone else a moment ago
+        return Tag.objects.get(workspace_id=workspace_id, name__iexact=name)
 
 
 def _tag_conflict() -> ConflictError:

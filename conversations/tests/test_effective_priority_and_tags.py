@@ -6,6 +6,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from assistants.tests.factories import AssistantFactory
@@ -269,9 +271,6 @@ def test_outsider_put_is_404_and_changes_nothing(outsider_client, workspace, con
 
 
 def test_an_analysis_that_only_rewords_the_summary_is_four_statements(conversation):
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
     analyse(conversation, "high", ["Envíos", "refund"])
     Event.objects.all().delete()
 
@@ -285,3 +284,61 @@ def test_an_analysis_that_only_rewords_the_summary_is_four_statements(conversati
     conversation.refresh_from_db()
     assert sorted(conversation.tags.values_list("name", flat=True)) == ["Envíos", "refund"]
     assert conversation.ai_summary == "Sigue esperando"
+
+
+def _chunk(conversations, tags: list[str], priority: str = "high") -> None:
+    with transaction.atomic():
+        locked = services.conversations_lock_for_analysis([c.pk for c in conversations])
+        services.conversations_record_analyses(
+            locked=locked,
+            writes=[
+                services.AnalysisWrite(c.pk, summary="S", priority=priority, tags=tags)
+                for c in conversations
+            ],
+            analyzed_at=timezone.now(),
+        )
+
+
+def test_a_chunk_of_analyses_costs_the_same_statements_for_two_conversations_or_six(workspace):
+    few = [ConversationFactory(workspace=workspace) for _ in range(2)]
+    many = [ConversationFactory(workspace=workspace) for _ in range(6)]
+    _chunk(few + many, ["Envíos", "pedido"])
+    _chunk(few[:1], ["factura"])  # every tag exists now
+    Event.objects.all().delete()
+
+    with CaptureQueriesContext(connection) as two:
+        _chunk(few, ["factura", "pedido"], priority="urgent")
+    with CaptureQueriesContext(connection) as six:
+        _chunk(many, ["factura", "pedido"], priority="urgent")
+
+    assert len(six.captured_queries) == len(two.captured_queries)
+    for conversation in many:
+        conversation.refresh_from_db()
+        assert sorted(conversation.tags.values_list("name", flat=True)) == ["factura", "pedido"]
+        assert (conversation.priority, conversation.ai_summary) == ("urgent", "S")
+        kinds = list(
+            Event.objects.filter(conversation_id=conversation.pk)
+            .order_by("id")
+            .values_list("kind", flat=True)
+        )
+        # the change, its two history lines (priority, tags), then the analysis itself
+        assert kinds == [
+            "conversation:updated",
+            Event.ACTIVITY,
+            Event.ACTIVITY,
+            "conversation:ai:update",
+        ]
+    line = Event.objects.filter(kind=Event.ACTIVITY, conversation_id=many[0].pk).last()
+    assert line.payload["activity"]["ai"] is True
+    assert line.payload["activity"]["by"] is None
+
+
+def test_a_chunk_leaves_an_agents_tags_and_priority_alone(admin_client, workspace):
+    theirs = ConversationFactory(workspace=workspace)
+    put(admin_client, theirs, priority="low", tags=["vip"])
+
+    _chunk([theirs], ["envíos"], priority="urgent")
+
+    theirs.refresh_from_db()
+    assert sorted(theirs.tags.values_list("name", flat=True)) == ["vip"]
+    assert (theirs.priority, theirs.ai_priority, theirs.ai_tags) == ("low", "urgent", ["envíos"])
