@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from django.db import connection
 
 from conversations.models import Contact, Conversation, Event, Message
 from conversations.services import InboundMessage
@@ -88,3 +89,39 @@ def test_a_claimed_batch_is_processed_set_based_and_exactly_once(workspace, monk
     assert Conversation.objects.count() == 3
     assert sum(Conversation.objects.values_list("unread_count", flat=True)) == 11
     assert WebhookEvent.objects.get(pk=events[5].pk).error.startswith("Malformed body")
+
+
+def _store_twice(channel) -> tuple:
+    body = b'{"object": "whatsapp_business_account", "entry": []}'
+    first = ingest.webhook_event_store(
+        platform="whatsapp", body=body, headers={}, integrations=[channel]
+    )
+    again = ingest.webhook_event_store(
+        platform="whatsapp", body=body, headers={}, integrations=[channel]
+    )
+    return first, again
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_webhook_is_stored_once_in_autocommit_as_the_view_runs(workspace, monkeypatch):
+    """The view's INSERT is its own transaction; a body sent again is recognised, not an error."""
+    monkeypatch.setattr(ingest, "_trigger_ingest", lambda event_id: None)
+    channel = IntegrationFactory(workspace=workspace, platform="whatsapp")
+
+    assert not connection.in_atomic_block
+    first, again = _store_twice(channel)
+
+    assert first is not None
+    assert again is None
+    assert WebhookEvent.objects.count() == 1
+
+
+def test_a_resent_body_inside_a_callers_transaction_leaves_it_usable(workspace, monkeypatch):
+    monkeypatch.setattr(ingest, "_trigger_ingest", lambda event_id: None)
+    channel = IntegrationFactory(workspace=workspace, platform="whatsapp")
+
+    first, again = _store_twice(channel)
+
+    assert first is not None
+    assert again is None
+    assert WebhookEvent.objects.count() == 1  # the transaction still answers
