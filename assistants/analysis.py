@@ -252,12 +252,16 @@ class _Generated:
     through: datetime | None
 
 
-def _generated(conversation: Conversation, token: uuid.UUID) -> _Generated | AnalysisOutcome:
-    """The model's validated answer on the last messages, outside any transaction; what went
-    wrong releases the claim and is the outcome."""
-    transcript, through = selectors.conversation_turns(
-        conversation_id=conversation.pk, limit=conf.analysis_messages()
-    )
+def _generated(
+    conversation: Conversation, token: uuid.UUID, turns: tuple | None = None
+) -> _Generated | AnalysisOutcome:
+    """The model's validated answer on the last messages (``turns``, read here when not
+    given), outside any transaction; what went wrong releases the claim and is the outcome."""
+    if turns is None:
+        turns = selectors.conversation_turns(
+            conversation_id=conversation.pk, limit=conf.analysis_messages()
+        )
+    transcript, through = turns
     if not transcript:
         _release(conversation, token)
         return AnalysisOutcome(status="empty")
@@ -345,26 +349,33 @@ def analyses_run_claimed(*, conversation_ids: list[str], token: str, now: dateti
     The claims are renewed first: the lease counts from when the work starts, not from when it
     was queued, and a conversation whose claim ran out while this task waited (another run
     holds it now) is left to that run before any model is called. How far each was analysed
-    and the conversations come in two queries; those with nothing to do are released in one
-    UPDATE; each of the others is one model call (outside any transaction), and the results
-    are written in one transaction, in the order of the rows' ids (the order ingestion locks
-    them in), so a chunk pays one commit, not one each.
+    and the conversations come in two queries, the last messages of those to analyse in one
+    more (on PostgreSQL); those with nothing to do are released in one UPDATE; each of the
+    others is one model call (outside any transaction), and the results are written in one
+    transaction of a fixed number of statements (``_store_all``).
     """
     through = _renewed(conversation_ids, token, now)
     conversations = Conversation.objects.select_related("workspace", "assigned_assistant").in_bulk(
         list(through)
     )
     counts: Counter[str] = Counter({"claim_lost": len(conversation_ids) - len(through)})
-    idle, generated = [], []
+    idle, due = [], []
     for pk in sorted(conversations, key=str):
         conversation = conversations[pk]
         outcome = _not_now(conversation, now, wait=False)
         if outcome is None and _up_to_date(conversation, through[pk]):
             outcome = UP_TO_DATE
-        if outcome is not None:
-            idle.append(pk)
+        if outcome is None:
+            due.append(conversation)
         else:
-            outcome = _generated(conversation, uuid.UUID(token))
+            idle.append(pk)
+            counts[outcome.status] += 1
+    turns = selectors.conversations_turns(
+        conversation_ids=[c.pk for c in due], limit=conf.analysis_messages()
+    )
+    generated = []
+    for conversation in due:
+        outcome = _generated(conversation, uuid.UUID(token), turns[conversation.pk])
         if isinstance(outcome, _Generated):
             generated.append((conversation, outcome))
         else:

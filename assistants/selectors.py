@@ -217,8 +217,46 @@ def conversation_turns(
     )
     if until is not None:
         messages = messages.filter(created_at__lte=until.created_at)
-    recent = list(messages.order_by("-created_at", "-id")[:limit])[::-1]
+    return _turns_of(list(messages.order_by("-created_at", "-id")[:limit]))
+
+
+def _turns_of(newest_first: list[Message]) -> tuple[tuple[llm.Turn, ...], datetime | None]:
+    recent = newest_first[::-1]
     return tuple(_turn(m) for m in recent), (recent[-1].created_at if recent else None)
+
+
+# Each conversation's last messages by its (conversation, created_at) index, all at once.
+_LAST_MESSAGES_SQL = """
+SELECT m.id, m.conversation_id, m.sender, m.type, m.content, m.metadata, m.created_at
+FROM unnest(%s::uuid[]) AS wanted(id)
+CROSS JOIN LATERAL (
+    SELECT id, conversation_id, sender, type, content, metadata, created_at
+    FROM {table}
+    WHERE conversation_id = wanted.id AND NOT is_deleted AND NOT private
+    ORDER BY created_at DESC, id DESC
+    LIMIT %s
+) AS m
+ORDER BY m.created_at DESC, m.id DESC
+"""
+
+
+def conversations_turns(*, conversation_ids, limit: int) -> dict:
+    """``conversation_turns`` for many conversations: {id: (turns, newest message's time)}.
+
+    One query on PostgreSQL, a LATERAL join that reads each conversation's last ``limit``
+    messages from the index however long the conversation (a window over all their messages
+    would read every one); one query per conversation elsewhere (SQLite has no LATERAL).
+    """
+    ids = list(conversation_ids)
+    if not ids:
+        return {}
+    if connection.vendor != "postgresql":
+        return {pk: conversation_turns(conversation_id=pk, limit=limit) for pk in ids}
+    newest_first: dict[str, list[Message]] = {str(pk): [] for pk in ids}
+    sql = _LAST_MESSAGES_SQL.format(table=connection.ops.quote_name(Message._meta.db_table))
+    for message in Message.objects.raw(sql, [list(newest_first), limit]):
+        newest_first[str(message.conversation_id)].append(message)
+    return {pk: _turns_of(newest_first[str(pk)]) for pk in ids}
 
 
 def _assistant_id_of(conversation: Conversation):

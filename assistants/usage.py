@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -74,7 +73,6 @@ def _add_tokens(workspace: Workspace, at: datetime, tokens: int) -> None:
         )
 
 
-@transaction.atomic
 def usage_record(
     *,
     context: CallContext,

@@ -15,8 +15,10 @@ from django.utils import timezone
 
 from assistants import analysis, due_runs
 from assistants.models import AIUsage, ConversationAnalysis
+from assistants.selectors import conversation_turns, conversations_turns
 from assistants.tests.test_analysis import receive
 from conversations.models import Conversation, Event
+from conversations.tests.factories import ConversationFactory, MessageFactory
 from integrations.tests.factories import IntegrationFactory
 
 pytestmark = pytest.mark.django_db
@@ -286,3 +288,28 @@ def test_starting_renews_the_lease(channel):
 
     state = ConversationAnalysis.objects.get(pk=message.conversation_id)
     assert state.claimed_until == later + timedelta(seconds=analysis.conf.claim_lease_seconds())
+
+
+@pytest.mark.postgres
+def test_the_last_messages_of_many_conversations_come_in_one_query(
+    workspace, django_assert_num_queries
+):
+    """The chunk's transcripts: the same turns as one conversation's read, in one query."""
+    start = timezone.now() - timedelta(hours=1)
+    conversations = [ConversationFactory(workspace=workspace) for _ in range(3)]
+    for n, conversation in enumerate(conversations):
+        for i in range(4 + n):
+            at = start + timedelta(seconds=i)
+            MessageFactory(conversation=conversation, content=f"{n}-{i}", created_at=at)
+        later = start + timedelta(minutes=5)
+        MessageFactory(conversation=conversation, content="nota", private=True, created_at=later)
+        MessageFactory(conversation=conversation, content="x", is_deleted=True, created_at=later)
+    silent = ConversationFactory(workspace=workspace)
+    ids = [c.pk for c in [*conversations, silent]]
+
+    with django_assert_num_queries(1):
+        many = conversations_turns(conversation_ids=ids, limit=3)
+
+    assert many == {pk: conversation_turns(conversation_id=pk, limit=3) for pk in ids}
+    assert [turn.content for turn in many[conversations[2].pk][0]] == ["2-3", "2-4", "2-5"]
+    assert many[silent.pk] == ((), None)
