@@ -126,16 +126,15 @@ def publish_many(events: list[Event]) -> None:
         item = {"id": event.id, "text": text}
         for group in event_groups(event):
             by_group.setdefault(group, []).append(item)
-    messages = {
-        group: {"type": EVENTS_MESSAGE_TYPE, "events": items} for group, items in by_group.items()
-    }
+    messages = {group: _batches(items) for group, items in by_group.items()}
     layer = get_channel_layer()
     if isinstance(layer, InMemoryChannelLayer):
-        for group, message in messages.items():
-            try:
-                async_to_sync(layer.group_send)(group, message)
-            except Exception:
-                logger.exception("Could not publish events", extra=_failed(group, message))
+        for group, batches in messages.items():
+            for message in batches:
+                try:
+                    async_to_sync(layer.group_send)(group, message)
+                except Exception:
+                    logger.exception("Could not publish events", extra=_failed(group, message))
         return
     try:
         _publisher.run(_send_groups(layer, messages), timeout=PUBLISH_TIMEOUT_SECONDS)
@@ -143,17 +142,30 @@ def publish_many(events: list[Event]) -> None:
         logger.exception("Could not publish events", extra={"events": len(events)})
 
 
-async def _send_groups(layer, messages: dict[str, dict]) -> None:
+# At most this many events in one channel-layer message: a bulk change of a thousand
+# conversations still goes as a few messages of bounded size, not one of megabytes.
+EVENTS_PER_MESSAGE = 100
+
+
+def _batches(items: list[dict]) -> list[dict]:
+    return [
+        {"type": EVENTS_MESSAGE_TYPE, "events": items[start : start + EVENTS_PER_MESSAGE]}
+        for start in range(0, len(items), EVENTS_PER_MESSAGE)
+    ]
+
+
+async def _send_groups(layer, messages: dict[str, list[dict]]) -> None:
     slots = asyncio.Semaphore(PUBLISH_CONCURRENCY)
 
-    async def send(group: str, message: dict) -> None:
+    async def in_order(group: str, batches: list[dict]) -> None:
         async with slots:
-            try:
-                await layer.group_send(group, message)
-            except Exception:
-                logger.exception("Could not publish events", extra=_failed(group, message))
+            for message in batches:
+                try:
+                    await layer.group_send(group, message)
+                except Exception:
+                    logger.exception("Could not publish events", extra=_failed(group, message))
 
-    await asyncio.gather(*(send(group, message) for group, message in messages.items()))
+    await asyncio.gather(*(in_order(group, batches) for group, batches in messages.items()))
 
 
 def _failed(group: str, message: dict) -> dict:
