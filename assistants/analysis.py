@@ -351,8 +351,9 @@ def analyses_run_claimed(*, conversation_ids: list[str], token: str, now: dateti
     holds it now) is left to that run before any model is called. How far each was analysed
     and the conversations come in two queries, the last messages of those to analyse in one
     more (on PostgreSQL); those with nothing to do are released in one UPDATE; each of the
-    others is one model call (outside any transaction), and the results are written in one
-    transaction of a fixed number of statements (``_store_all``).
+    others is one model call (outside any transaction; their usage rows go in one INSERT),
+    and the results are written in one transaction of a fixed number of statements
+    (``_store_all``).
     """
     through = _renewed(conversation_ids, token, now)
     conversations = Conversation.objects.select_related("workspace", "assigned_assistant").in_bulk(
@@ -374,12 +375,13 @@ def analyses_run_claimed(*, conversation_ids: list[str], token: str, now: dateti
         conversation_ids=[c.pk for c in due], limit=conf.analysis_messages()
     )
     generated = []
-    for conversation in due:
-        outcome = _generated(conversation, uuid.UUID(token), turns[conversation.pk])
-        if isinstance(outcome, _Generated):
-            generated.append((conversation, outcome))
-        else:
-            counts[outcome.status] += 1
+    with usage.usage_recorded_together():
+        for conversation in due:
+            outcome = _generated(conversation, uuid.UUID(token), turns[conversation.pk])
+            if isinstance(outcome, _Generated):
+                generated.append((conversation, outcome))
+            else:
+                counts[outcome.status] += 1
     ConversationAnalysis.objects.filter(pk__in=idle, claim_token=token).update(
         claim_token=None, claimed_until=None
     )

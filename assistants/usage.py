@@ -11,6 +11,8 @@ metered: they cost nothing and never leave the machine.
 from __future__ import annotations
 
 from collections.abc import Callable, Generator, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
@@ -73,6 +75,27 @@ def _add_tokens(workspace: Workspace, at: datetime, tokens: int) -> None:
         )
 
 
+# Rows kept for one INSERT when ``usage_recorded_together`` ends (None: write each at once).
+_recorded_together: ContextVar[list[AIUsage] | None] = ContextVar(
+    "ai_usage_recorded_together", default=None
+)
+
+
+@contextmanager
+def usage_recorded_together() -> Iterator[None]:
+    """The usage rows of the calls made inside are written together, in one INSERT, when it
+    ends (however it ends). A chunk of analyses with the local model makes fifty calls in a few
+    milliseconds: a row each was a tenth of the worker's time under a burst."""
+    rows: list[AIUsage] = []
+    reset = _recorded_together.set(rows)
+    try:
+        yield
+    finally:
+        _recorded_together.reset(reset)
+        if rows:
+            AIUsage.objects.bulk_create(rows)
+
+
 def usage_record(
     *,
     context: CallContext,
@@ -83,7 +106,7 @@ def usage_record(
 ) -> AIUsage:
     prompt = completion.prompt_tokens if completion else 0
     output = completion.completion_tokens if completion else 0
-    usage = AIUsage.objects.create(
+    usage = AIUsage(
         workspace=context.workspace,
         assistant=context.assistant,
         conversation=context.conversation,
@@ -98,6 +121,11 @@ def usage_record(
         error_code=error.code if error else "",
         created_at=timezone.now(),
     )
+    together = _recorded_together.get()
+    if together is None:
+        usage.save(force_insert=True)
+    else:
+        together.append(usage)
     metrics.ai_call_recorded(
         provider=provider,
         purpose=context.purpose,

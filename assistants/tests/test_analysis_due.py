@@ -91,9 +91,14 @@ def test_one_pass_claims_every_due_conversation_and_runs_them(channel):
     assert _statements(claiming) == ["SELECT", "UPDATE", "SELECT"]  # lock ids, claim, next due
     assert not ConversationAnalysis.objects.filter(due_at__isnull=False).exists()
 
-    counts = analysis.analyses_run_claimed(conversation_ids=due.claimed, token=due.token, now=now)
+    with CaptureQueriesContext(connection) as running:
+        counts = analysis.analyses_run_claimed(
+            conversation_ids=due.claimed, token=due.token, now=now
+        )
 
     assert counts == {"analyzed": 3}
+    usage_inserts = [q for q in running.captured_queries if '"assistants_aiusage"' in q["sql"]]
+    assert len(usage_inserts) == 1  # the chunk's usage rows, together
     assert Conversation.objects.filter(ai_analyzed_at__isnull=False).count() == 3
     assert Conversation.objects.get(pk=messages[0].conversation_id).ai_priority == "urgent"
     assert AIUsage.objects.filter(purpose="analysis").count() == 3

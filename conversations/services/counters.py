@@ -7,7 +7,7 @@ import functools
 from typing import Any
 
 from django.db import connection
-from django.db.models import Case, DateTimeField, F, TextField, Value, When
+from django.db.models import Case, DateTimeField, F, Field, TextField, Value, When
 from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
@@ -44,7 +44,7 @@ WHERE {id} = %s
 @functools.cache
 def _customer_sql(vendor: str) -> str:
     quote = connection.ops.quote_name
-    names = {field.name: quote(field.column) for field in Conversation._meta.concrete_fields}
+    names = {field.name: quote(column) for field in _fields() if (column := field.column)}
     # SQLite's two-argument MAX is PostgreSQL's GREATEST (no argument here is ever NULL).
     greatest = "GREATEST" if vendor == "postgresql" else "MAX"
     return _CUSTOMER_SQL.format(
@@ -52,8 +52,14 @@ def _customer_sql(vendor: str) -> str:
     )
 
 
-def _db(field: str, value):
-    return Conversation._meta.get_field(field).get_db_prep_value(value, connection)
+def _fields() -> list[Field]:
+    return [field for field in Conversation._meta.concrete_fields if isinstance(field, Field)]
+
+
+def _db(name: str, value):
+    field = Conversation._meta.get_field(name)
+    assert isinstance(field, Field)  # a column of the row, not a relation's reverse side
+    return field.get_db_prep_value(value, connection)
 
 
 def _customer_params(conversation_id, messages: list[Message], now) -> tuple:
