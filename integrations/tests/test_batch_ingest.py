@@ -89,6 +89,8 @@ def test_a_claimed_batch_is_processed_set_based_and_exactly_once(workspace, monk
     assert Conversation.objects.count() == 3
     assert sum(Conversation.objects.values_list("unread_count", flat=True)) == 11
     assert WebhookEvent.objects.get(pk=events[5].pk).error.startswith("Malformed body")
+    finished = WebhookEvent.objects.filter(status="processed")
+    assert sorted(finished.values_list("items_count", flat=True)) == [1] * 11
 
 
 def _store_twice(channel) -> tuple:
