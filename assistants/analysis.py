@@ -122,12 +122,10 @@ def _lease_end(now: datetime) -> datetime:
     return now + timedelta(seconds=conf.claim_lease_seconds())
 
 
-def _release(conversation: Conversation, token: uuid.UUID, **changes) -> bool:
-    return (
-        ConversationAnalysis.objects.filter(pk=conversation.pk, claim_token=token).update(
-            claim_token=None, claimed_until=None, **changes
-        )
-        == 1
+def _release(conversation: Conversation, token: uuid.UUID, **changes) -> None:
+    """Give the claim back (if ``token`` still holds it) after a run that wrote no result."""
+    ConversationAnalysis.objects.filter(pk=conversation.pk, claim_token=token).update(
+        claim_token=None, claimed_until=None, **changes
     )
 
 

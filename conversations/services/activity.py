@@ -31,7 +31,10 @@ def activity_record(
     *, conversation: Conversation, kind: str, by: User | None = None, **data: Any
 ) -> Event:
     """Write one history line for ``conversation`` (as it is now) and announce it."""
-    line = activity_line(conversation=conversation, kind=kind, by=by, **data)
+    return _written(activity_line(conversation=conversation, kind=kind, by=by, **data))
+
+
+def _written(line: ActivityLine) -> Event:
     realtime.event_save(line.event)
     activity_announce(line)
     return line.event
@@ -106,10 +109,8 @@ def activities_record(
     *, before: Snapshot, conversation: Conversation, by: User | None, **extra: Any
 ) -> list[Event]:
     """The lines for everything that changed since ``before`` (``extra`` joins each line)."""
-    return [
-        activity_record(conversation=conversation, kind=kind, by=by, **data, **extra)
-        for kind, data in changes_between(before, Snapshot.of(conversation))
-    ]
+    lines = activity_lines(before=before, conversation=conversation, by=by, **extra)
+    return [_written(line) for line in lines]
 
 
 def activity_lines(

@@ -86,14 +86,12 @@ def conversations_record_analyses(
         conversation.ai_analyzed_at = analyzed_at
     Conversation.objects.bulk_update([locked[w.conversation_id] for w in writes], AI_FIELDS)
     _retag(locked, retagged)
-    lines = _announced_changes(moved)
+    events, lines = _announced_changes(moved)
     realtime.events_save(
-        [event for event, _line in lines]
-        + [_ai_update_event(locked[write.conversation_id]) for write in writes]
+        events + [_ai_update_event(locked[write.conversation_id]) for write in writes]
     )
-    for _event, line in lines:
-        if line is not None:
-            activity_announce(line)
+    for line in lines:
+        activity_announce(line)
 
 
 def _reprioritises(conversation: Conversation, priority: str) -> bool:
@@ -138,21 +136,21 @@ def _retag(locked: dict, retagged: dict) -> None:
         through.objects.bulk_create(added, ignore_conflicts=True)
 
 
-def _announced_changes(moved: list) -> list[tuple[Event, ActivityLine | None]]:
+def _announced_changes(moved: list) -> tuple[list[Event], list[ActivityLine]]:
     """``conversation:updated`` and the history lines of the conversations whose priority or
-    tags moved, as they are now (read back in one go), unsaved."""
+    tags moved, as they are now (read back in one go), unsaved: every event in order (each
+    conversation's change, then its lines), and the lines to announce once they are written."""
     if not moved:
-        return []
+        return [], []
     fresh = reloaded_many(pk for pk, _before in moved)
-    events: list[tuple[Event, ActivityLine | None]] = []
+    events: list[Event] = []
+    lines: list[ActivityLine] = []
     for pk, before in moved:
         conversation = fresh[pk]
-        events.append((conversation_updated_event(conversation), None))
-        events += [
-            (line.event, line)
-            for line in activity_lines(before=before, conversation=conversation, by=None, ai=True)
-        ]
-    return events
+        changed = activity_lines(before=before, conversation=conversation, by=None, ai=True)
+        events += [conversation_updated_event(conversation), *(line.event for line in changed)]
+        lines += changed
+    return events, lines
 
 
 def _ai_update_event(conversation: Conversation) -> Event:
