@@ -157,6 +157,8 @@ if DATABASE_URL:
         )
     }
     if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        # Django's backend with multi-row VALUES for bulk inserts (flame/postgresql/compiler.py).
+        DATABASES["default"]["ENGINE"] = "flame.postgresql"
         # JIT compilation cost more than it saved on every report measured (bench/analytics:
         # dashboard p50 740 ms → 349 ms without it); none of our queries run long enough.
         DATABASES["default"].setdefault("OPTIONS", {})["options"] = env_str(

@@ -116,7 +116,7 @@ def test_urls_switch_to_postgres_and_redis():
     )
 
     assert result.stdout.split() == [
-        "django.db.backends.postgresql",
+        "flame.postgresql",
         "channels_redis.core.RedisChannelLayer",
         "django.core.cache.backends.redis.RedisCache",
         "False",
