@@ -37,6 +37,7 @@ from conversations.services import (
     conversations_lock_for_analysis,
     conversations_record_analyses,
 )
+from flame.bulk import rows_update
 
 logger = logging.getLogger(__name__)
 
@@ -161,7 +162,7 @@ def _store_all(
             ],
             analyzed_at=now,
         )
-        ConversationAnalysis.objects.bulk_update(
+        rows_update(
             [
                 ConversationAnalysis(
                     conversation_id=c.pk,

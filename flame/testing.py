@@ -5,6 +5,7 @@ as a browser would."""
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -267,3 +268,10 @@ def admin_change_form_data(client, path: str, **changes: Any) -> dict:
         else:
             data[name] = value
     return data
+
+
+def statement_verbs(captured, skip: tuple[str, ...] = ("SAVEPOINT", "RELEASE")) -> list[str]:
+    """The first word of every statement a CaptureQueriesContext saw, minus ``skip``. An
+    ``executemany`` is logged as "N times: UPDATE …": one statement sent for N rows."""
+    verbs = [re.sub(r"^\d+ times: ", "", query["sql"]).split()[0] for query in captured]
+    return [verb for verb in verbs if verb not in skip]

@@ -19,6 +19,7 @@ from assistants.selectors import conversation_turns, conversations_turns
 from assistants.tests.test_analysis import receive
 from conversations.models import Conversation, Event
 from conversations.tests.factories import ConversationFactory, MessageFactory
+from flame.testing import statement_verbs
 from integrations.tests.factories import IntegrationFactory
 
 pytestmark = pytest.mark.django_db
@@ -40,8 +41,7 @@ def write(channel, text: str, n: int, contact: str = "42"):
 
 
 def _statements(captured) -> list[str]:
-    verbs = [query["sql"].split()[0] for query in captured.captured_queries]
-    return [verb for verb in verbs if verb not in ("SAVEPOINT", "RELEASE", "BEGIN", "COMMIT")]
+    return statement_verbs(captured, skip=("SAVEPOINT", "RELEASE", "BEGIN", "COMMIT"))
 
 
 def _due_at(conversation_id):

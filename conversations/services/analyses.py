@@ -4,9 +4,10 @@
 writes the results. An analysis's priority and tags are also the conversation's own until an
 agent sets them; after that only the ai_* fields change.
 
-A chunk of analyses costs a fixed number of statements, not a number per conversation: the
+A chunk of analyses costs a fixed number of round trips, not a number per conversation: the
 rows are locked in one query (in id order, the order ingestion locks them in), the ai_* fields
-written in one UPDATE, tag changes in one DELETE and one INSERT, and every event in one INSERT.
+written by one prepared UPDATE sent for every row at once (flame/bulk.py), tag changes in one
+DELETE and one INSERT, and every event in one INSERT.
 Written one by one, each analysis that moved a tag cost about eighteen round trips, and the
 analyses were most of the worker's time under a burst.
 """
@@ -25,6 +26,7 @@ from conversations.models import Conversation, Event
 from conversations.services.activity import ActivityLine, activity_announce, activity_lines
 from conversations.services.events import conversation_updated_event, reloaded_many
 from conversations.services.tags import tags_by_name
+from flame.bulk import rows_update
 
 AI_FIELDS = ("ai_summary", "ai_priority", "ai_tags", "ai_analyzed_at", "priority")
 
@@ -84,7 +86,7 @@ def conversations_record_analyses(
         conversation.ai_priority = write.priority
         conversation.ai_tags = write.tags
         conversation.ai_analyzed_at = analyzed_at
-    Conversation.objects.bulk_update([locked[w.conversation_id] for w in writes], AI_FIELDS)
+    rows_update([locked[write.conversation_id] for write in writes], AI_FIELDS)
     _retag(locked, retagged)
     events, lines = _announced_changes(moved)
     realtime.events_save(

@@ -1,0 +1,87 @@
+"""flame.bulk.rows_update and the PostgreSQL backend's bulk inserts, on the real database."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from conversations.models import Conversation, Event
+from conversations.tests.factories import ConversationFactory
+from flame.bulk import rows_update
+from flame.testing import statement_verbs
+
+pytestmark = pytest.mark.django_db
+
+
+def test_rows_update_writes_each_instances_values_in_one_statement():
+    first, second = ConversationFactory(), ConversationFactory(ai_summary="kept elsewhere")
+    at = timezone.now() - timedelta(minutes=3)
+    first.ai_summary, first.ai_tags, first.ai_analyzed_at = 'Dice "hola" \\ adiós', ["a"], at
+    second.ai_summary, second.ai_tags, second.ai_analyzed_at = "", [], None
+    first.status = second.status = Conversation.Status.RESOLVED  # not written: not listed
+
+    with CaptureQueriesContext(connection) as writing:
+        rows_update([second, first], ["ai_summary", "ai_tags", "ai_analyzed_at"])
+
+    assert statement_verbs(writing) == ["UPDATE"]
+    assert writing.captured_queries[0]["sql"].startswith("2 times: UPDATE")
+    rows = {c.pk: c for c in Conversation.objects.filter(pk__in=[first.pk, second.pk])}
+    assert (rows[first.pk].ai_summary, rows[first.pk].ai_tags) == ('Dice "hola" \\ adiós', ["a"])
+    assert rows[first.pk].ai_analyzed_at == at
+    assert (rows[second.pk].ai_summary, rows[second.pk].ai_tags) == ("", [])
+    assert rows[second.pk].ai_analyzed_at is None
+    assert {row.status for row in rows.values()} == {Conversation.Status.ACTIVE}
+
+
+def test_a_row_deleted_meanwhile_is_skipped_and_the_rest_written():
+    kept, gone = ConversationFactory(), ConversationFactory()
+    Conversation.objects.filter(pk=gone.pk).delete()
+    kept.ai_summary = gone.ai_summary = "nuevo"
+
+    rows_update([kept, gone], ["ai_summary"])
+
+    assert list(Conversation.objects.values_list("ai_summary", flat=True)) == ["nuevo"]
+
+
+def test_nothing_to_write_sends_nothing():
+    with CaptureQueriesContext(connection) as writing:
+        rows_update([], ["ai_summary"])
+    assert writing.captured_queries == []
+
+
+@pytest.mark.parametrize("name", ["tags", "id", "messages"])
+def test_only_plain_columns_other_than_the_key_are_written(name):
+    conversation = ConversationFactory()
+    with pytest.raises(ValueError, match=f"Conversation.{name} is not a column"):
+        rows_update([conversation], [name])
+
+
+@pytest.mark.postgres
+def test_bulk_create_sends_multi_row_values_and_returns_the_ids():
+    conversation = ConversationFactory()
+    payloads = [{"text": f'"{n}" \\ {{}}', "n": n} for n in range(3)]
+    events = [
+        Event(
+            workspace_id=conversation.workspace_id,
+            kind="test:bulk",
+            audience=Event.Audience.CONVERSATION,
+            conversation_id=conversation.pk,
+            payload=payload,
+        )
+        for payload in payloads
+    ]
+
+    with CaptureQueriesContext(connection) as inserting:
+        Event.objects.bulk_create(events)
+
+    (insert,) = [q["sql"] for q in inserting.captured_queries if q["sql"].startswith("INSERT")]
+    assert "UNNEST" not in insert
+    assert "VALUES" in insert
+    assert all(event.pk for event in events)
+    stored = Event.objects.filter(kind="test:bulk").order_by("pk")
+    assert [event.payload for event in stored] == payloads
+    assert [event.pk for event in stored] == [event.pk for event in events]
