@@ -323,8 +323,16 @@ TAG_KEYWORDS = {
 }
 
 
+@functools.cache
+def _keywords_pattern(keywords: tuple[str, ...]) -> re.Pattern[str]:
+    """One alternation per keyword list, compiled once (analyses run per conversation, in
+    chunks of fifty under a burst)."""
+    return re.compile(r"\b(?:" + "|".join(re.escape(fold(word)) for word in keywords) + ")")
+
+
 def _keyword_hits(text: str, keywords: tuple[str, ...]) -> bool:
-    return any(re.search(rf"\b{re.escape(fold(word))}", text) for word in keywords)
+    """Whether a word of ``text`` starts with one of ``keywords`` (both folded)."""
+    return _keywords_pattern(keywords).search(text) is not None
 
 
 def heuristic_analysis(transcript: tuple[Turn, ...]) -> dict:
