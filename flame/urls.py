@@ -12,6 +12,7 @@ from billing import monitoring
 from conversations.web import media
 from flame import pwa
 from flame.health import health
+from integrations.api.urls import platform_webhook_urlpatterns
 
 handler400 = "flame.views.bad_request"
 handler403 = "flame.views.permission_denied"
@@ -19,6 +20,7 @@ handler404 = "flame.views.page_not_found"
 handler500 = "flame.views.server_error"
 
 urlpatterns = [
+    path("api/", include(platform_webhook_urlpatterns)),
     re_path(r"^health/?$", health, name="health"),
     # Prometheus (token or allow-list) and the operators' metrics page (staff, before admin's
     # own catch-all).

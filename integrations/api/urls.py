@@ -9,15 +9,10 @@ from integrations.api import views
 router = OptionalSlashRouter()
 router.register("integrations", views.IntegrationViewSet, basename="integration")
 
-urlpatterns = [
-    re_path(r"^integrations/bot-commands/?$", views.BotCommandsView.as_view(), name="bot-commands"),
-    re_path(r"^webhooks/stats/?$", views.WebhookStatsView.as_view(), name="webhook-stats"),
-    re_path(r"^webhooks/retry/?$", views.WebhookRetryView.as_view(), name="webhook-retry"),
-    re_path(
-        r"^webhooks/sandbox/(?P<integration_id>[0-9a-fA-F-]{32,36})/?$",
-        views.SandboxWebhookView.as_view(),
-        name="webhook-sandbox",
-    ),
+# The platforms' webhooks, the busiest paths by far: the root URLconf puts them first, so a
+# delivery is routed without trying the ninety-odd patterns before ``integrations`` (about a
+# tenth of its acknowledgement's CPU).
+platform_webhook_urlpatterns = [
     re_path(
         r"^webhooks/telegram/(?P<path_secret>[A-Za-z0-9_-]{16,128})/?$",
         webhooks.telegram_webhook,
@@ -27,6 +22,17 @@ urlpatterns = [
         r"^webhooks/(?P<platform>whatsapp|facebook|instagram)/?$",
         webhooks.meta_webhook,
         name="webhook-meta",
+    ),
+]
+
+urlpatterns = [
+    re_path(r"^integrations/bot-commands/?$", views.BotCommandsView.as_view(), name="bot-commands"),
+    re_path(r"^webhooks/stats/?$", views.WebhookStatsView.as_view(), name="webhook-stats"),
+    re_path(r"^webhooks/retry/?$", views.WebhookRetryView.as_view(), name="webhook-retry"),
+    re_path(
+        r"^webhooks/sandbox/(?P<integration_id>[0-9a-fA-F-]{32,36})/?$",
+        views.SandboxWebhookView.as_view(),
+        name="webhook-sandbox",
     ),
     *router.urls,
 ]
