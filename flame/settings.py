@@ -180,7 +180,7 @@ REDIS_URL = env_str("REDIS_URL")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "flame.cache.RedisCache",  # one client per pool (flame/cache.py)
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env_str("CACHE_KEY_PREFIX", "flame"),
             # Fail fast when Redis is away (webhooks are still stored and answered, rate limits

@@ -118,7 +118,7 @@ def test_urls_switch_to_postgres_and_redis():
     assert result.stdout.split() == [
         "flame.postgresql",
         "channels_redis.core.RedisChannelLayer",
-        "django.core.cache.backends.redis.RedisCache",
+        "flame.cache.RedisCache",
         "False",
         "redis://cache:6379/0",
     ]

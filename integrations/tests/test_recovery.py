@@ -74,7 +74,7 @@ def test_with_redis_away_a_webhook_is_stored_answered_and_processed_later(
     # given: the cache (and the trigger behind it) cannot reach Redis
     settings.CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "flame.cache.RedisCache",
             "LOCATION": DEAD_REDIS,
             "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
         }
