@@ -30,7 +30,7 @@ def rows_update(objs: Sequence[Model], fields: Sequence[str]) -> None:
     rows = [
         [field.get_db_prep_save(getattr(obj, field.attname), connection) for field in columns]
         + [pk.get_db_prep_value(obj.pk, connection)]
-        for obj in sorted(objs, key=lambda obj: str(obj.pk))
+        for obj in sorted(objs, key=lambda obj: obj.pk)  # the order of ``ORDER BY pk``
     ]
     with connection.cursor() as cursor:
         cursor.executemany(_update_sql(model, tuple(fields)), rows)
@@ -40,11 +40,18 @@ def rows_update(objs: Sequence[Model], fields: Sequence[str]) -> None:
 def _columns(model: type[Model], fields: tuple[str, ...]) -> list[Field]:
     """The named fields, each a plain column of ``model``'s table other than its key."""
     by_name = {field.name: field for field in model._meta.concrete_fields}
-    columns = [by_name.get(name) for name in fields]
-    for name, field in zip(fields, columns, strict=True):
+    columns = []
+    for name in fields:
+        field = by_name.get(name)
         if field is None or field.primary_key or not field.column:
             raise ValueError(f"{model.__name__}.{name} is not a column rows_update writes")
-    return [field for field in columns if field is not None]
+        columns.append(field)
+    return columns
+
+
+def _column(field: Field) -> str:
+    assert field.column  # a concrete field's (_columns keeps no other)
+    return field.column
 
 
 @functools.cache
@@ -52,8 +59,6 @@ def _update_sql(model: type[Model], fields: tuple[str, ...]) -> str:
     quote = connection.ops.quote_name
     pk = model._meta.pk
     assert pk is not None
-    names = [pk.column, *(field.column for field in _columns(model, fields))]
-    key, *columns = [quote(name) for name in names if name]  # every one named (_columns)
-    assignments = ", ".join(f"{column} = %s" for column in columns)
-    table = quote(model._meta.db_table)
+    assignments = ", ".join(f"{quote(_column(field))} = %s" for field in _columns(model, fields))
+    table, key = quote(model._meta.db_table), quote(_column(pk))
     return f"UPDATE {table} SET {assignments} WHERE {key} = %s"  # noqa: S608 - names from model metadata
