@@ -73,8 +73,11 @@ def wait_healthy(process: subprocess.Popen, url: str, timeout: float = 30) -> No
 
 
 @contextmanager
-def live_daphne(**env: str) -> Iterator[str]:
+def live_daphne(*daphne_args: str, **env: str) -> Iterator[str]:
     """A real daphne process serving this test run's database; yields its base URL.
+
+    ``daphne_args`` are extra command-line options (e.g. a longer handshake timeout); ``env``
+    overrides the server's environment.
 
     The data a test writes must be committed (``django_db(transaction=True)``) for the server
     to see it, and the database must be PostgreSQL: pytest-django keeps SQLite in memory.
@@ -94,7 +97,7 @@ def live_daphne(**env: str) -> Iterator[str]:
         "DATABASE_CONN_MAX_AGE": "0",
         **env,
     }
-    command = [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port)]
+    command = [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), *daphne_args]
     process = subprocess.Popen(
         [*command, "flame.asgi:application"],
         cwd=ROOT,
