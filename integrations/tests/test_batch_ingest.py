@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
+import psycopg
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from conversations.models import Contact, Conversation, Event, Message
 from conversations.services import InboundMessage
@@ -127,3 +131,50 @@ def test_a_resent_body_inside_a_callers_transaction_leaves_it_usable(workspace, 
     assert first is not None
     assert again is None
     assert WebhookEvent.objects.count() == 1  # the transaction still answers
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_claim_is_one_statement_that_skips_locked_deferred_and_claimed_events(
+    workspace, monkeypatch
+):
+    # given: six pending events; another worker holds two of them locked, one waits for a
+    # retry time still to come, and one was claimed already
+    channel = IntegrationFactory(workspace=workspace, platform="sandbox")
+    events = [_sandbox_event(channel, n, f"c{n}") for n in range(6)]
+    later = timezone.now() + timedelta(minutes=5)
+    WebhookEvent.objects.filter(pk=events[3].pk).update(not_before=later)
+    WebhookEvent.objects.filter(pk=events[4].pk).update(status="processing")
+    monkeypatch.setattr(ingest, "INGEST_BATCH_SIZE", 3)
+    settings = connection.settings_dict
+    other = psycopg.connect(
+        host=settings["HOST"], port=settings["PORT"], user=settings["USER"], dbname=settings["NAME"]
+    )
+    try:
+        locked = [events[1].pk, events[2].pk]
+        other.execute(
+            "SELECT id FROM integrations_webhookevent WHERE id = ANY(%s) FOR UPDATE", [locked]
+        )
+
+        # when: a worker claims for events[0], another for the deferred events[3]; then the
+        # lock is released and a third claims
+        with CaptureQueriesContext(connection) as captured:
+            first = ingest._claim_batch(events[0].pk)
+        deferred = ingest._claim_batch(events[3].pk)
+    finally:
+        other.close()
+    released = ingest._claim_batch(events[1].pk)
+
+    # then: one statement; the locked, deferred and claimed rows are left to their owners, an
+    # event is still claimed by the task triggered for it (even deferred), and a released lock
+    # makes its rows claimable
+    assert len(captured) == 1
+    assert [event.pk for event in first] == [events[0].pk, events[5].pk]
+    assert {event.status for event in first} == {"processing"}
+    assert first[0].claim_token == first[1].claim_token is not None
+    assert first[0].attempts == 1
+    assert first[0].lease_expires_at - first[0].processing_started_at == ingest.CLAIM_LEASE
+    assert bytes(first[0].body) == bytes(events[0].body)
+    assert [event.pk for event in deferred] == [events[3].pk]
+    assert [event.pk for event in released] == [events[1].pk, events[2].pk]
+    assert ingest._claim_batch(events[0].pk) == []
