@@ -289,6 +289,8 @@ def _stored(
 # --- the bulk run --------------------------------------------------------------------------------
 
 DUE_BATCH = 500  # claimed per pass; a fuller queue takes another pass at once
+# How long past due an analysis may wait while a burst is ingested (flame.backpressure).
+ANALYSIS_MAX_WAIT = timedelta(seconds=30)
 
 
 @dataclass(frozen=True)
@@ -334,6 +336,13 @@ def analyses_claim_due(*, now: datetime) -> DueAnalyses:
         next_due=analyses_next_due(),
         more=len(claimed) == DUE_BATCH,
     )
+
+
+def analyses_overdue(*, now: datetime) -> bool:
+    """Whether an unclaimed analysis has waited past its due time longer than it may wait for a
+    burst of ingestion to end (then the run goes ahead, burst or not)."""
+    pending = ConversationAnalysis.objects.filter(claim_token__isnull=True)
+    return pending.filter(due_at__lte=now - ANALYSIS_MAX_WAIT).exists()
 
 
 def analyses_next_due() -> datetime | None:

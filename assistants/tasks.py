@@ -18,6 +18,7 @@ from django.db import InterfaceError, OperationalError
 from django.utils import timezone
 
 from assistants import analysis, auto_reply, conf, due_runs, llm, services
+from flame import backpressure
 
 SOFT_TIME_LIMIT = conf.ai_task_soft_time_limit()
 TASK_OPTIONS = {
@@ -85,20 +86,34 @@ def analyze_conversation_task(self, conversation_id: str) -> str:
 # shares one task's overhead; a remote one takes seconds per call, so each conversation is a
 # task of its own and the pool runs them side by side.
 LOCAL_CHUNK = 50
+# While ingestion is busy (flame.backpressure) an analyses run looks again this much later.
+ANALYSES_YIELD_SECONDS = 1.0
 
 
 @shared_task(**TASK_OPTIONS)
 def analysis_due_task(self, at: float | None = None) -> int:
     """Claim every conversation whose analysis is due (services.analyses_mark_due), hand them
-    to ``analyze_claimed_task``, then ask for a run when the next one falls due."""
+    to ``analyze_claimed_task``, then ask for a run when the next one falls due. While a burst
+    is being ingested the run waits, unless an analysis is overdue (analysis.ANALYSIS_MAX_WAIT)."""
     due_runs.ANALYSES.started(at)
     now = timezone.now()
+    if _yields_to_ingestion(self, now):
+        # A burst is being ingested: the analyses stay due and the run comes back shortly.
+        due_runs.ANALYSES.request(analysis_due_task, delay=ANALYSES_YIELD_SECONDS)
+        return 0
     due = analysis.analyses_claim_due(now=now)
     size = LOCAL_CHUNK if not llm.provider().metered else 1
     for start in range(0, len(due.claimed), size):
         analyze_claimed_task.delay(due.claimed[start : start + size], due.token)
     _next_run(due_runs.ANALYSES, analysis_due_task, now, due.next_due, due.more)
     return len(due.claimed)
+
+
+def _yields_to_ingestion(task, now) -> bool:
+    # Inline there is no broker to come back later with, and no burst to make way for.
+    if task.request.is_eager or not backpressure.ingestion_busy():
+        return False
+    return not analysis.analyses_overdue(now=now)
 
 
 @shared_task(**TASK_OPTIONS)

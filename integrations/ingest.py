@@ -33,7 +33,7 @@ from django.utils import timezone
 
 from conversations import services as conversation_services
 from conversations.types import InboundMessage
-from flame import metrics
+from flame import backpressure, metrics
 from flame.bulk import row_insert_new
 from flame.logging import redact_text
 from flame.text import storable
@@ -56,6 +56,10 @@ LEASE_RENEW_SECONDS = 10
 # Claims made before leases existed carry none: they are taken over after this long.
 UNLEASED_CLAIM_TIMEOUT = timedelta(minutes=10)
 INGEST_BATCH_SIZE = 100
+# A batch this large means messages arrive faster than batches finish (a burst): background work
+# waits for ingestion meanwhile (flame.backpressure). Below ~80 messages a second batches stay
+# smaller.
+BACKLOG_EVENTS = 10
 INGEST_TRIGGER_KEY = "ingest:trigger-pending"
 INGEST_TRIGGER_TTL = 30
 LAST_WEBHOOK_GRANULARITY = timedelta(seconds=30)
@@ -517,6 +521,8 @@ def webhook_events_process(*, event_id: int, wait_for_unmatched: bool = True) ->
     """Claim ``event_id`` (with a batch of other pending events) and process them one by one.
     Returns each claimed event's resulting status; {} when another worker has it."""
     events = _claim_batch(event_id)
+    if len(events) >= BACKLOG_EVENTS:
+        backpressure.ingestion_backlogged()
     continued = _batching() and len(events) >= INGEST_BATCH_SIZE - 1
     if continued:
         # More may be waiting: let another worker take the next batch while this one works.

@@ -318,3 +318,85 @@ def test_the_last_messages_of_many_conversations_come_in_one_query(
     assert many == {pk: conversation_turns(conversation_id=pk, limit=3) for pk in ids}
     assert [turn.content for turn in many[conversations[2].pk][0]] == ["2-3", "2-4", "2-5"]
     assert many[silent.pk] == ((), None)
+
+
+# --- making way for a burst of ingestion (flame.backpressure) -----------------------------------
+
+
+class RecordedRun:
+    """Stands in for ``due_runs.ANALYSES``: the delays the analyses run asked to come back in."""
+
+    def __init__(self):
+        self.delays = []
+
+    def started(self, at):
+        pass
+
+    def request(self, task, *, delay):
+        self.delays.append(delay)
+
+
+@pytest.fixture
+def burst(monkeypatch):
+    from assistants import tasks
+    from flame import backpressure
+
+    recorded = RecordedRun()
+    monkeypatch.setattr(tasks.due_runs, "ANALYSES", recorded)
+    backpressure.ingestion_backlogged()
+    yield recorded
+    cache.delete(backpressure.INGESTION_BUSY_KEY)
+
+
+def _due_since(conversation_id, seconds: float) -> None:
+    ConversationAnalysis.objects.filter(pk=conversation_id).update(
+        due_at=timezone.now() - timedelta(seconds=seconds)
+    )
+
+
+def test_an_analyses_run_waits_while_a_burst_is_ingested(channel, burst):
+    from assistants.tasks import ANALYSES_YIELD_SECONDS, analysis_due_task
+
+    message = write(channel, "URGENTE: mi pedido llegó roto", 1)
+    _due_since(message.conversation_id, 5)
+
+    claimed = analysis_due_task.run(at=None)  # as the worker runs it (not inline)
+
+    assert claimed == 0
+    assert burst.delays == [ANALYSES_YIELD_SECONDS]
+    assert _due_at(message.conversation_id) is not None  # still owed, nothing claimed
+    assert Conversation.objects.get(pk=message.conversation_id).ai_analyzed_at is None
+
+
+def test_an_analysis_overdue_for_longer_than_a_burst_may_delay_it_runs_anyway(channel, burst):
+    from assistants.tasks import analysis_due_task
+
+    overdue = write(channel, "URGENTE: mi pedido llegó roto", 1, contact="1")
+    recent = write(channel, "Hola", 2, contact="2")
+    _due_since(overdue.conversation_id, analysis.ANALYSIS_MAX_WAIT.total_seconds() + 1)
+    _due_since(recent.conversation_id, 1)
+
+    claimed = analysis_due_task.run(at=None)
+
+    assert claimed == 2  # the overdue one and, with it, everything else due
+    analysed = Conversation.objects.filter(ai_analyzed_at__isnull=False)
+    assert set(analysed.values_list("pk", flat=True)) == {
+        overdue.conversation_id,
+        recent.conversation_id,
+    }
+    assert burst.delays == []
+
+
+def test_without_a_burst_or_inline_an_analyses_run_does_not_wait(channel, burst):
+    from assistants.tasks import analysis_due_task
+    from flame import backpressure
+
+    message = write(channel, "Hola", 1)
+    _due_since(message.conversation_id, 1)
+
+    assert analysis_due_task.apply(kwargs={"at": None}).get() == 1  # inline: burst or not
+    cache.delete(backpressure.INGESTION_BUSY_KEY)
+    write(channel, "Otra cosa", 2)
+    _due_since(message.conversation_id, 1)
+    assert analysis_due_task.run(at=None) == 1
+    assert burst.delays == []

@@ -178,3 +178,22 @@ def test_a_claim_is_one_statement_that_skips_locked_deferred_and_claimed_events(
     assert [event.pk for event in deferred] == [events[3].pk]
     assert [event.pk for event in released] == [events[1].pk, events[2].pk]
     assert ingest._claim_batch(events[0].pk) == []
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize(("pending", "busy"), [(ingest.BACKLOG_EVENTS, True), (3, False)])
+def test_a_batch_that_finds_a_backlog_marks_ingestion_busy(workspace, monkeypatch, pending, busy):
+    from django.core.cache import cache
+
+    from flame import backpressure
+
+    channel = IntegrationFactory(workspace=workspace, platform="sandbox")
+    events = [_sandbox_event(channel, n, f"c{n}") for n in range(pending)]
+    monkeypatch.setattr(ingest, "_continue_draining", lambda event_id: None)
+    cache.delete(backpressure.INGESTION_BUSY_KEY)
+
+    statuses = ingest.webhook_events_process(event_id=events[0].pk)
+
+    assert list(statuses.values()) == ["processed"] * pending
+    assert backpressure.ingestion_busy() is busy
+    cache.delete(backpressure.INGESTION_BUSY_KEY)
