@@ -16,6 +16,7 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
 from accounts.ws_auth import JwtAuthMiddleware  # noqa: E402
 from conversations.routing import websocket_urlpatterns  # noqa: E402
+from flame.runtime import startup_objects_frozen  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
@@ -25,3 +26,4 @@ application = ProtocolTypeRouter(
         "websocket": AuthMiddlewareStack(JwtAuthMiddleware(URLRouter(websocket_urlpatterns))),
     }
 )
+startup_objects_frozen()
