@@ -13,12 +13,13 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from assistants import analysis, due_runs
+from assistants import analysis, due_runs, tasks
 from assistants.models import AIUsage, ConversationAnalysis
 from assistants.selectors import conversation_turns, conversations_turns
 from assistants.tests.test_analysis import receive
 from conversations.models import Conversation, Event
 from conversations.tests.factories import ConversationFactory, MessageFactory
+from flame import backpressure
 from flame.testing import statement_verbs
 from integrations.tests.factories import IntegrationFactory
 
@@ -338,9 +339,6 @@ class RecordedRun:
 
 @pytest.fixture
 def burst(monkeypatch):
-    from assistants import tasks
-    from flame import backpressure
-
     recorded = RecordedRun()
     monkeypatch.setattr(tasks.due_runs, "ANALYSES", recorded)
     backpressure.ingestion_backlogged()
@@ -355,28 +353,24 @@ def _due_since(conversation_id, seconds: float) -> None:
 
 
 def test_an_analyses_run_waits_while_a_burst_is_ingested(channel, burst):
-    from assistants.tasks import ANALYSES_YIELD_SECONDS, analysis_due_task
-
     message = write(channel, "URGENTE: mi pedido llegó roto", 1)
     _due_since(message.conversation_id, 5)
 
-    claimed = analysis_due_task.run(at=None)  # as the worker runs it (not inline)
+    claimed = tasks.analysis_due_task.run(at=None)  # as the worker runs it (not inline)
 
     assert claimed == 0
-    assert burst.delays == [ANALYSES_YIELD_SECONDS]
+    assert burst.delays == [tasks.ANALYSES_YIELD_SECONDS]
     assert _due_at(message.conversation_id) is not None  # still owed, nothing claimed
     assert Conversation.objects.get(pk=message.conversation_id).ai_analyzed_at is None
 
 
 def test_an_analysis_overdue_for_longer_than_a_burst_may_delay_it_runs_anyway(channel, burst):
-    from assistants.tasks import analysis_due_task
-
     overdue = write(channel, "URGENTE: mi pedido llegó roto", 1, contact="1")
     recent = write(channel, "Hola", 2, contact="2")
     _due_since(overdue.conversation_id, analysis.ANALYSIS_MAX_WAIT.total_seconds() + 1)
     _due_since(recent.conversation_id, 1)
 
-    claimed = analysis_due_task.run(at=None)
+    claimed = tasks.analysis_due_task.run(at=None)
 
     assert claimed == 2  # the overdue one and, with it, everything else due
     analysed = Conversation.objects.filter(ai_analyzed_at__isnull=False)
@@ -388,15 +382,12 @@ def test_an_analysis_overdue_for_longer_than_a_burst_may_delay_it_runs_anyway(ch
 
 
 def test_without_a_burst_or_inline_an_analyses_run_does_not_wait(channel, burst):
-    from assistants.tasks import analysis_due_task
-    from flame import backpressure
-
     message = write(channel, "Hola", 1)
     _due_since(message.conversation_id, 1)
 
-    assert analysis_due_task.apply(kwargs={"at": None}).get() == 1  # inline: burst or not
+    assert tasks.analysis_due_task.apply(kwargs={"at": None}).get() == 1  # inline: burst or not
     cache.delete(backpressure.INGESTION_BUSY_KEY)
     write(channel, "Otra cosa", 2)
     _due_since(message.conversation_id, 1)
-    assert analysis_due_task.run(at=None) == 1
+    assert tasks.analysis_due_task.run(at=None) == 1
     assert burst.delays == []

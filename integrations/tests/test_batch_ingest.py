@@ -7,12 +7,14 @@ from datetime import timedelta
 
 import psycopg
 import pytest
+from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from conversations.models import Contact, Conversation, Event, Message
 from conversations.services import InboundMessage
+from flame import backpressure
 from integrations import ingest
 from integrations.inbound import customer_message_receive, customer_messages_receive
 from integrations.models import WebhookEvent
@@ -183,10 +185,6 @@ def test_a_claim_is_one_statement_that_skips_locked_deferred_and_claimed_events(
 @pytest.mark.postgres
 @pytest.mark.parametrize(("pending", "busy"), [(ingest.BACKLOG_EVENTS, True), (3, False)])
 def test_a_batch_that_finds_a_backlog_marks_ingestion_busy(workspace, monkeypatch, pending, busy):
-    from django.core.cache import cache
-
-    from flame import backpressure
-
     channel = IntegrationFactory(workspace=workspace, platform="sandbox")
     events = [_sandbox_event(channel, n, f"c{n}") for n in range(pending)]
     monkeypatch.setattr(ingest, "_continue_draining", lambda event_id: None)
