@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.migrations.operations import AddField
+from django.db.migrations.operations import AddField, AddIndex
 from django.db.migrations.operations.base import Operation
 
 
@@ -64,3 +64,30 @@ class AddFieldInPlace(AddField):
         schema_editor.execute(
             f"ALTER TABLE {table} ADD COLUMN {column} {kind}{null} DEFAULT {default}"
         )
+
+
+class AddIndexConcurrently(AddIndex):
+    """``AddIndex`` that builds the index without blocking writes on PostgreSQL.
+
+    A plain ``CREATE INDEX`` holds off every INSERT into the table until the build ends: on the
+    webhook events, which are never pruned, that is every acknowledgement for as long as the
+    whole heap takes to scan. ``CREATE INDEX CONCURRENTLY`` lets them through; it cannot run in
+    a transaction, so the migration using this sets ``atomic = False``. SQLite (the embedded
+    default) builds it the plain way.
+    """
+
+    def database_forwards(self, app_label, schema_editor, from_state, to_state) -> None:
+        if schema_editor.connection.vendor != "postgresql":
+            super().database_forwards(app_label, schema_editor, from_state, to_state)
+            return
+        model = to_state.apps.get_model(app_label, self.model_name)
+        if self.allow_migrate_model(schema_editor.connection.alias, model):
+            schema_editor.add_index(model, self.index, concurrently=True)
+
+    def database_backwards(self, app_label, schema_editor, from_state, to_state) -> None:
+        if schema_editor.connection.vendor != "postgresql":
+            super().database_backwards(app_label, schema_editor, from_state, to_state)
+            return
+        model = from_state.apps.get_model(app_label, self.model_name)
+        if self.allow_migrate_model(schema_editor.connection.alias, model):
+            schema_editor.remove_index(model, self.index, concurrently=True)

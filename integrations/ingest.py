@@ -166,14 +166,18 @@ def _claim_batch(event_id: int) -> list[WebhookEvent]:
 # another worker holds) in a subquery, marked, and returned. As three ORM statements in a
 # transaction (lock, mark, read back) it cost five round trips and three query compilations
 # per batch, a fixed cost that dominated small batches under a steady rate.
+# The rows to mark are an array of keys (the triggering event's and the subquery's), so the
+# UPDATE finds them by key whatever the planner believes about the table. Written as
+# "id = %s OR id IN (subquery)" it could not: with statistics from before a burst had been
+# processed, PostgreSQL read the whole table for every claim.
 _CLAIM_SQL = """
 UPDATE {table} SET
     {status} = %s, {attempts} = {attempts} + 1, {started} = %s, {lease} = %s, {token} = %s
-WHERE {status} = %s AND ({id} = %s OR {id} IN (
+WHERE {status} = %s AND {id} = ANY(ARRAY(
     SELECT {id} FROM {table}
     WHERE {status} = %s AND ({not_before} IS NULL OR {not_before} <= %s) AND {id} <> %s
     ORDER BY {id} LIMIT %s FOR UPDATE SKIP LOCKED
-))
+) || %s::{key_type})
 RETURNING {columns}
 """
 
@@ -191,6 +195,7 @@ def _claim_sql() -> str:
         lease=column["lease_expires_at"],
         token=column["claim_token"],
         id=column["id"],
+        key_type=meta.pk.db_type(connection),
         not_before=column["not_before"],
         columns=", ".join(column.values()),
     )
@@ -198,8 +203,8 @@ def _claim_sql() -> str:
 
 def _claim_with_pending(event_id: int, token: uuid.UUID, now) -> list[WebhookEvent]:
     received, processing = WebhookEvent.Status.RECEIVED, WebhookEvent.Status.PROCESSING
-    params = [processing, now, now + CLAIM_LEASE, token, received, event_id]
-    params += [received, now, event_id, INGEST_BATCH_SIZE - 1]
+    params = [processing, now, now + CLAIM_LEASE, token, received]
+    params += [received, now, event_id, INGEST_BATCH_SIZE - 1, event_id]
     claimed = WebhookEvent.objects.raw(_claim_sql(), params)
     return sorted(claimed, key=lambda event: event.pk)
 

@@ -136,6 +136,14 @@ class WebhookEvent(models.Model):
         ]
         indexes = [
             models.Index(fields=("status", "received_at"), name="webhook_event_sweep"),
+            # The claim's "oldest pending events" (ORDER BY id LIMIT n): only the pending rows,
+            # a handful, however many processed ones the table keeps. Through the primary key
+            # PostgreSQL walked every processed event older than the first pending one, and
+            # the sweep index above still visits every row a status change left dead until
+            # vacuum: a claim cost 30 ms of database CPU with 45,000 events kept.
+            models.Index(
+                fields=("id",), name="webhook_event_pending", condition=models.Q(status="received")
+            ),
             models.Index(
                 fields=("workspace", "platform", "received_at"), name="webhook_event_stats"
             ),

@@ -195,3 +195,44 @@ def test_a_batch_that_finds_a_backlog_marks_ingestion_busy(workspace, monkeypatc
     assert list(statuses.values()) == ["processed"] * pending
     assert backpressure.ingestion_busy() is busy
     cache.delete(backpressure.INGESTION_BUSY_KEY)
+
+
+def _claim_pages(event_id: int) -> tuple[int, str]:
+    """Pages the claim statement touched (run for real, EXPLAIN ANALYZE) and its plan."""
+    now = timezone.now()
+    params = ["processing", now, now, "0" * 32, "received"]
+    params += ["received", now, event_id, ingest.INGEST_BATCH_SIZE - 1, event_id]
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) " + ingest._claim_sql(), params)
+        plan = cursor.fetchone()[0]
+    plan = json.loads(plan) if isinstance(plan, str) else plan
+    top = plan[0]["Plan"]
+    return top["Shared Hit Blocks"] + top["Shared Read Blocks"], json.dumps(plan)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_claim_reads_only_the_pending_events_however_many_the_table_keeps(workspace):
+    # given: 20,000 events received and then processed, as a burst leaves them (statistics
+    # from before it, no vacuum since), one claim already made after it, and three new events
+    channel = IntegrationFactory(workspace=workspace, platform="sandbox")
+    WebhookEvent.objects.bulk_create(
+        WebhookEvent(platform="sandbox", integration=channel, body=b"{}", body_sha256=f"old-{n}")
+        for n in range(20_000)
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE integrations_webhookevent")
+    WebhookEvent.objects.update(status="processed")
+    ingest._claim_batch(_sandbox_event(channel, 0, "c0").pk)
+    pending = [_sandbox_event(channel, n, f"c{n}") for n in range(1, 4)]
+
+    # when: a worker claims for the first pending one
+    pages, plan = _claim_pages(pending[0].pk)
+
+    # then: it goes through the index of pending events and touches a fraction of the pages a
+    # read of the table costs (which the claim did with these statistics before)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_relation_size('integrations_webhookevent') / 8192")
+        table_pages = cursor.fetchone()[0]
+    assert "webhook_event_pending" in plan
+    assert pages < table_pages / 4, (pages, table_pages, plan)
