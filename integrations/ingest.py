@@ -163,21 +163,25 @@ def _claim_batch(event_id: int) -> list[WebhookEvent]:
 
 
 # The batch claim as one statement: the pending events are picked and locked (skipping rows
-# another worker holds) in a subquery, marked, and returned. As three ORM statements in a
+# another worker holds) in subqueries, marked, and returned. As three ORM statements in a
 # transaction (lock, mark, read back) it cost five round trips and three query compilations
 # per batch, a fixed cost that dominated small batches under a steady rate.
-# The rows to mark are an array of keys (the triggering event's and the subquery's), so the
-# UPDATE finds them by key whatever the planner believes about the table. Written as
-# "id = %s OR id IN (subquery)" it could not: with statistics from before a burst had been
-# processed, PostgreSQL read the whole table for every claim.
+# The UPDATE is given the keys alone (the subqueries checked the status under the lock), so
+# it finds the rows by primary key whatever the planner believes about the table. Written as
+# "status = 'received' AND (id = %s OR id IN (subquery))" it could not: with statistics from
+# before a burst, PostgreSQL read the whole table for every claim, and with fresh ones every
+# pending event of a backlog.
 _CLAIM_SQL = """
 UPDATE {table} SET
     {status} = %s, {attempts} = {attempts} + 1, {started} = %s, {lease} = %s, {token} = %s
-WHERE {status} = %s AND {id} = ANY(ARRAY(
-    SELECT {id} FROM {table}
-    WHERE {status} = %s AND ({not_before} IS NULL OR {not_before} <= %s) AND {id} <> %s
-    ORDER BY {id} LIMIT %s FOR UPDATE SKIP LOCKED
-) || %s::{key_type})
+WHERE {id} = ANY(
+    ARRAY(SELECT {id} FROM {table} WHERE {id} = %s AND {status} = %s FOR UPDATE SKIP LOCKED)
+    || ARRAY(
+        SELECT {id} FROM {table}
+        WHERE {status} = %s AND ({not_before} IS NULL OR {not_before} <= %s) AND {id} <> %s
+        ORDER BY {id} LIMIT %s FOR UPDATE SKIP LOCKED
+    )
+)
 RETURNING {columns}
 """
 
@@ -195,7 +199,6 @@ def _claim_sql() -> str:
         lease=column["lease_expires_at"],
         token=column["claim_token"],
         id=column["id"],
-        key_type=meta.pk.db_type(connection),
         not_before=column["not_before"],
         columns=", ".join(column.values()),
     )
@@ -203,8 +206,8 @@ def _claim_sql() -> str:
 
 def _claim_with_pending(event_id: int, token: uuid.UUID, now) -> list[WebhookEvent]:
     received, processing = WebhookEvent.Status.RECEIVED, WebhookEvent.Status.PROCESSING
-    params = [processing, now, now + CLAIM_LEASE, token, received]
-    params += [received, now, event_id, INGEST_BATCH_SIZE - 1, event_id]
+    params = [processing, now, now + CLAIM_LEASE, token, event_id, received]
+    params += [received, now, event_id, INGEST_BATCH_SIZE - 1]
     claimed = WebhookEvent.objects.raw(_claim_sql(), params)
     return sorted(claimed, key=lambda event: event.pk)
 
