@@ -119,3 +119,25 @@ class RedisServer:
         if self.process is not None and self.process.poll() is None:
             self.process.kill()
             self.process.wait()
+
+
+def main(argv: list[str]) -> int:
+    """``python -m bench.harness.servers postgres start|stop DIRECTORY [PORT]``: a cluster of
+    the benchmark's own with PostgreSQL's defaults (what the image's ``postgres:15`` runs;
+    autovacuum on), for a shell script to start before and stop after a run."""
+    if len(argv) < 3 or argv[0] != "postgres" or argv[1] not in ("start", "stop"):
+        print(main.__doc__)
+        return 2
+    cluster = PostgresCluster(Path(argv[2]), int(argv[3]) if len(argv) > 3 else 0)
+    if argv[1] == "stop":
+        cluster.stop()
+        return 0
+    cluster.create()
+    cluster.start()
+    return 0
+
+
+if __name__ == "__main__":
+    import sys
+
+    raise SystemExit(main(sys.argv[1:]))

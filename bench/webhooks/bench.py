@@ -228,10 +228,12 @@ class Bench:
 
     @staticmethod
     def _postgres_pids() -> list[int]:
+        # The backends of the bench's database, and the server's own processes (WAL writer,
+        # checkpointer, autovacuum): their work is our writes' too.
         with connection.cursor() as cursor:
             cursor.execute(
-                "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
-                " AND pid <> pg_backend_pid()"
+                "SELECT pid FROM pg_stat_activity WHERE pid <> pg_backend_pid() AND"
+                " (datname = current_database() OR backend_type <> 'client backend')"
             )
             return [row[0] for row in cursor.fetchall()]
 
