@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 
 from celery import Celery
-from celery.signals import setup_logging, worker_process_init
+from celery.signals import setup_logging, task_postrun, task_prerun, worker_process_init
 from kombu import Queue
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "flame.settings")
@@ -38,3 +38,17 @@ def _freeze_startup_objects(**_kwargs) -> None:
     from flame.runtime import startup_objects_frozen
 
     startup_objects_frozen()
+
+
+@task_prerun.connect
+@task_postrun.connect
+def _connections_checked_like_a_request(sender=None, **_kwargs) -> None:
+    """At a task's start and end, what Django does at a request's: close the database
+    connections past CONN_MAX_AGE or broken, and check the others' health before their next
+    query (CONN_HEALTH_CHECKS). Not inline (the embedded default): there the task runs inside
+    the caller's request, maybe inside its transaction."""
+    if sender is None or getattr(sender.request, "is_eager", False):
+        return
+    from django.db import close_old_connections
+
+    close_old_connections()

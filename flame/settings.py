@@ -219,6 +219,13 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# A task's database connection lives as a web request's does: kept across tasks for
+# CONN_MAX_AGE, closed at a task's start or end only when too old or broken (flame/celery.py).
+# Celery's Django fix-up would otherwise close it before and after every task, and under a burst
+# PostgreSQL forked dozens of new backends a second, each warming its caches again. The fix-up
+# still closes them every CELERY_DB_REUSE_MAX tasks, when --max-tasks-per-child (1000 in
+# docker-compose.yml) replaces the process anyway.
+CELERY_DB_REUSE_MAX = 1000
 CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 60)
 CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 90)
 CELERY_TASK_DEFAULT_QUEUE = "default"

@@ -13,9 +13,7 @@ BEFORE = ("integrations", "0006_templates_whatsapp")
 
 def _index(name: str) -> dict | None:
     with connection.cursor() as cursor:
-        constraints = connection.introspection.get_constraints(
-            cursor, "integrations_webhookevent"
-        )
+        constraints = connection.introspection.get_constraints(cursor, "integrations_webhookevent")
     return constraints.get(name)
 
 
@@ -26,9 +24,11 @@ def _states():
 
 
 def _run(apply, states_from, states_to) -> list[str]:
-    with CaptureQueriesContext(connection) as captured:
-        with connection.schema_editor(atomic=False) as editor:
-            apply("integrations", editor, states_from, states_to)
+    with (
+        CaptureQueriesContext(connection) as captured,
+        connection.schema_editor(atomic=False) as editor,
+    ):
+        apply("integrations", editor, states_from, states_to)
     return [query["sql"] for query in captured]
 
 

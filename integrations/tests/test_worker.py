@@ -27,8 +27,7 @@ pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.django_db(tra
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture
-def worker():
+def _start_worker(**env: str) -> subprocess.Popen:
     database = connection.settings_dict
     env = {
         **os.environ,
@@ -40,6 +39,7 @@ def worker():
         "LOG_LEVEL": "WARNING",
         "AUTO_REPLY_QUIET_SECONDS": "0.5",
         "AI_ANALYSIS_DEBOUNCE_SECONDS": "0.5",
+        **env,
     }
     celery_app.control.purge()
     process = subprocess.Popen(
@@ -66,10 +66,28 @@ def worker():
         stderr=subprocess.PIPE,
     )
     celery_app.conf.task_always_eager = False
-    yield process
+    return process
+
+
+def _stop_worker(process: subprocess.Popen) -> None:
     celery_app.conf.task_always_eager = True
     process.terminate()
     process.wait(timeout=20)
+
+
+@pytest.fixture
+def worker():
+    process = _start_worker()
+    yield process
+    _stop_worker(process)
+
+
+@pytest.fixture
+def worker_keeping_connections():
+    """A worker as deployed: database connections kept for a minute (CONN_MAX_AGE)."""
+    process = _start_worker(DATABASE_CONN_MAX_AGE="60")
+    yield process
+    _stop_worker(process)
 
 
 def _wait_for(predicate, timeout: float = 30.0):
@@ -169,3 +187,41 @@ def test_analyses_through_a_real_worker(admin_client, workspace, worker, setting
     time.sleep(1.5)  # nothing further is owed, so nothing further runs
     assert AIUsage.objects.filter(purpose="analysis").count() == 3
     assert not ConversationAnalysis.objects.filter(due_at__isnull=False).exists()
+
+
+def _other_backends() -> set[int]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
+            " AND pid <> pg_backend_pid() AND backend_type = 'client backend'"
+        )
+        return {row[0] for row in cursor.fetchall()}
+
+
+def test_a_worker_keeps_its_database_connection_from_task_to_task(
+    admin_client, workspace, worker_keeping_connections
+):
+    # given: a worker that has processed one webhook
+    sandbox = IntegrationFactory(
+        workspace=workspace, platform="sandbox", external_account_id="sb-conn"
+    )
+
+    def write(text: str) -> None:
+        admin_client.post(
+            f"/api/webhooks/sandbox/{sandbox.pk}", {"from": "+5215566", "text": text}, format="json"
+        )
+        _wait_for(lambda: Message.objects.filter(content=text).exists())
+
+    write("primero")
+    _wait_for(lambda: len(_other_backends()) == 1)
+    first = _other_backends()
+
+    # when: it processes four more, each in a task of its own
+    for n in range(4):
+        write(f"otro {n}")
+        _wait_for(lambda: not WebhookEvent.objects.exclude(status="processed").exists())
+
+    # then: every task ran on the same PostgreSQL backend (Celery's Django fix-up closed it
+    # after each task, and the next one connected again)
+    time.sleep(0.5)
+    assert _other_backends() == first
