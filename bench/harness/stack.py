@@ -4,7 +4,7 @@
   stdout (the image's CMD, bound to a spare port);
 - ws: daphne flame.asgi with --proxy-headers and its access log;
 - worker: one Celery worker, ``-c 2`` on every queue (the issue's one-worker setup; compose
-  splits ``ai`` onto a second worker);
+  splits ``ai`` onto a second worker), at compose's CPU weight for workers (``nice 6``);
 - beat: Celery beat (the sweepers run every minute).
 
 Each process is the leader of its own session so a whole tree (a Celery worker and its pool)
@@ -50,6 +50,7 @@ class Stack:
     workers: int = 2
     threads: int = 4
     concurrency: int = 2
+    worker_nice: int = 6
     processes: dict[str, subprocess.Popen] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -105,7 +106,11 @@ class Stack:
         self.wait_http(self.ws_port, "ws")
 
     def start_worker(self) -> None:
+        # The CPU weight docker-compose.yml gives the worker (cpu_shares 256 against web's
+        # 1024): nice 6 is a weight of 272 against a default process's 1024.
+        nice = ["nice", "-n", str(self.worker_nice)] if self.worker_nice else []
         command = [
+            *nice,
             *_module("celery"),
             "--app=flame",
             "worker",

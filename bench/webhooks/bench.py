@@ -1,7 +1,8 @@
 """Webhook → inbox benchmark, measured the way the product runs, with its floor beside it.
 
 The stack (bench/harness/stack.py): gunicorn flame.wsgi (2 workers x 4 threads, gthread), daphne
-for /ws/, one Celery worker (-c 2, every queue), Celery beat, PostgreSQL and Redis, and this load
+for /ws/, one Celery worker (-c 2, every queue, at compose's lower CPU weight for workers), Celery
+beat, PostgreSQL (a cluster of the bench's own, PostgreSQL's defaults) and Redis, and this load
 generator, all on the same machine. gunicorn also serves a floor: a bare Django view that
 inserts one row (bench/webhooks/urls.py), mounted only in this benchmark's URLconf.
 
@@ -574,6 +575,12 @@ def parse_args() -> argparse.Namespace:
         default=0.3,
         help="before each phase, wait (up to 1 min) until other processes use fewer cores",
     )
+    parser.add_argument(
+        "--worker-nice",
+        type=int,
+        default=Stack.worker_nice,
+        help="the worker's nice value: docker-compose.yml's CPU weight for it (0: web's)",
+    )
     parser.add_argument("--log-dir", default=str(ROOT / "var" / "bench" / "webhooks"))
     args = parser.parse_args()
     args.rates = [float(rate) for rate in args.rates.split(",") if rate]
@@ -587,7 +594,9 @@ def main() -> int:
         sys.exit("bench/webhooks needs PostgreSQL and Redis: use bench/webhooks/run")
     fixture = prepare(args)
     graph_port = free_port() if args.assistant == "replying" else None
-    stack = Stack(env=stack_env(args, graph_port), log_dir=Path(args.log_dir))
+    stack = Stack(
+        env=stack_env(args, graph_port), log_dir=Path(args.log_dir), worker_nice=args.worker_nice
+    )
     if graph_port:
         stack._spawn("graph", [sys.executable, "-m", "bench.harness.fake_graph", str(graph_port)])
     if args.profile:
@@ -596,7 +605,8 @@ def main() -> int:
         return profile.main(args, stack, fixture)
     stack.start_all()
     print(
-        f"stack up: gunicorn :{stack.http_port} (2x4), daphne :{stack.ws_port}, celery -c 2, beat;"
+        f"stack up: gunicorn :{stack.http_port} (2x4), daphne :{stack.ws_port}, celery -c 2"
+        f" (nice {args.worker_nice}), beat;"
         f" assistant {args.assistant}; {args.customers} customers; logs in {args.log_dir}"
     )
     connection.close()

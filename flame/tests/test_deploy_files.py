@@ -283,3 +283,11 @@ def test_pytest_collects_every_app_of_ours():
     ours = {app for app in settings.INSTALLED_APPS if (ROOT / app / "apps.py").exists()}
 
     assert ours - collected == set()
+
+
+def test_compose_workers_yield_the_cpu_to_web_under_contention():
+    services = _compose()["services"]
+    web = services["web"].get("cpu_shares", 1024)
+
+    for name in ("worker", "worker-ai"):
+        assert services[name]["cpu_shares"] < web, name
