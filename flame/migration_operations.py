@@ -80,14 +80,16 @@ class AddIndexConcurrently(AddIndex):
         if schema_editor.connection.vendor != "postgresql":
             super().database_forwards(app_label, schema_editor, from_state, to_state)
             return
-        model = to_state.apps.get_model(app_label, self.model_name)
-        if self.allow_migrate_model(schema_editor.connection.alias, model):
-            schema_editor.add_index(model, self.index, concurrently=True)
+        self._concurrently(schema_editor.add_index, app_label, schema_editor, to_state)
 
     def database_backwards(self, app_label, schema_editor, from_state, to_state) -> None:
         if schema_editor.connection.vendor != "postgresql":
             super().database_backwards(app_label, schema_editor, from_state, to_state)
             return
-        model = from_state.apps.get_model(app_label, self.model_name)
+        self._concurrently(schema_editor.remove_index, app_label, schema_editor, from_state)
+
+    def _concurrently(self, change, app_label, schema_editor, state) -> None:
+        """``change`` (the schema editor's add_index or remove_index), CONCURRENTLY."""
+        model = state.apps.get_model(app_label, self.model_name)
         if self.allow_migrate_model(schema_editor.connection.alias, model):
-            schema_editor.remove_index(model, self.index, concurrently=True)
+            change(model, self.index, concurrently=True)
