@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.contrib.postgres.operations import AddIndexConcurrently as PostgresAddIndexConcurrently
 from django.db.migrations.operations import AddField, AddIndex
 from django.db.migrations.operations.base import Operation
 
@@ -66,30 +67,24 @@ class AddFieldInPlace(AddField):
         )
 
 
-class AddIndexConcurrently(AddIndex):
-    """``AddIndex`` that builds the index without blocking writes on PostgreSQL.
+class AddIndexConcurrently(PostgresAddIndexConcurrently):
+    """Django's ``AddIndexConcurrently`` on PostgreSQL, a plain ``AddIndex`` elsewhere.
 
     A plain ``CREATE INDEX`` holds off every INSERT into the table until the build ends: on the
     webhook events, which are never pruned, that is every acknowledgement for as long as the
     whole heap takes to scan. ``CREATE INDEX CONCURRENTLY`` lets them through; it cannot run in
-    a transaction, so the migration using this sets ``atomic = False``. SQLite (the embedded
-    default) builds it the plain way.
+    a transaction, so the migration using this sets ``atomic = False``. Django's operation is
+    PostgreSQL's alone; SQLite (the embedded default) builds the index the plain way.
     """
 
     def database_forwards(self, app_label, schema_editor, from_state, to_state) -> None:
-        if schema_editor.connection.vendor != "postgresql":
+        if schema_editor.connection.vendor == "postgresql":
             super().database_forwards(app_label, schema_editor, from_state, to_state)
-            return
-        self._concurrently(schema_editor.add_index, app_label, schema_editor, to_state)
+        else:
+            AddIndex.database_forwards(self, app_label, schema_editor, from_state, to_state)
 
     def database_backwards(self, app_label, schema_editor, from_state, to_state) -> None:
-        if schema_editor.connection.vendor != "postgresql":
+        if schema_editor.connection.vendor == "postgresql":
             super().database_backwards(app_label, schema_editor, from_state, to_state)
-            return
-        self._concurrently(schema_editor.remove_index, app_label, schema_editor, from_state)
-
-    def _concurrently(self, change, app_label, schema_editor, state) -> None:
-        """``change`` (the schema editor's add_index or remove_index), CONCURRENTLY."""
-        model = state.apps.get_model(app_label, self.model_name)
-        if self.allow_migrate_model(schema_editor.connection.alias, model):
-            change(model, self.index, concurrently=True)
+        else:
+            AddIndex.database_backwards(self, app_label, schema_editor, from_state, to_state)

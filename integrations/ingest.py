@@ -204,11 +204,15 @@ def _claim_sql() -> str:
     )
 
 
-def _claim_with_pending(event_id: int, token: uuid.UUID, now) -> list[WebhookEvent]:
+def _claim_params(event_id: int, token: uuid.UUID, now) -> list:
+    """``_claim_sql``'s parameters, in its order."""
     received, processing = WebhookEvent.Status.RECEIVED, WebhookEvent.Status.PROCESSING
-    params = [processing, now, now + CLAIM_LEASE, token, event_id, received]
-    params += [received, now, event_id, INGEST_BATCH_SIZE - 1]
-    claimed = WebhookEvent.objects.raw(_claim_sql(), params)
+    picked = [event_id, received, received, now, event_id, INGEST_BATCH_SIZE - 1]
+    return [processing, now, now + CLAIM_LEASE, token, *picked]
+
+
+def _claim_with_pending(event_id: int, token: uuid.UUID, now) -> list[WebhookEvent]:
+    claimed = WebhookEvent.objects.raw(_claim_sql(), _claim_params(event_id, token, now))
     return sorted(claimed, key=lambda event: event.pk)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import uuid
 from datetime import timedelta
 
 import psycopg
@@ -199,9 +200,7 @@ def test_a_batch_that_finds_a_backlog_marks_ingestion_busy(workspace, monkeypatc
 
 def _claim_plan(event_id: int) -> dict:
     """The claim statement's plan, run for real (EXPLAIN ANALYZE, with the pages it read)."""
-    now = timezone.now()
-    params = ["processing", now, now, "0" * 32, event_id, "received"]
-    params += ["received", now, event_id, ingest.INGEST_BATCH_SIZE - 1]
+    params = ingest._claim_params(event_id, uuid.uuid4(), timezone.now())
     with connection.cursor() as cursor:
         cursor.execute("EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) " + ingest._claim_sql(), params)
         plan = cursor.fetchone()[0]
