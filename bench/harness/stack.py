@@ -4,7 +4,8 @@
   stdout (the image's CMD, bound to a spare port);
 - ws: daphne flame.asgi with --proxy-headers and its access log;
 - worker: one Celery worker, ``-c 2`` on every queue (the issue's one-worker setup; compose
-  splits ``ai`` onto a second worker), at compose's CPU weight for workers (``nice 6``);
+  splits ``ai`` onto a second worker), at compose's CPU weight for workers (``nice 6``, on its
+  session's autogroup too: see ``set_session_weight``);
 - beat: Celery beat (the sweepers run every minute).
 
 Each process is the leader of its own session so a whole tree (a Celery worker and its pool)
@@ -106,8 +107,6 @@ class Stack:
         self.wait_http(self.ws_port, "ws")
 
     def start_worker(self) -> None:
-        # The CPU weight docker-compose.yml gives the worker (cpu_shares 256 against web's
-        # 1024): nice 6 is a weight of 272 against a default process's 1024.
         nice = ["nice", "-n", str(self.worker_nice)] if self.worker_nice else []
         command = [
             *nice,
@@ -122,6 +121,7 @@ class Stack:
             "--without-mingle",
         ]
         self._spawn("worker", command)
+        set_session_weight(self.processes["worker"].pid, self.worker_nice)
         self._wait_pool("worker", self.concurrency)
 
     def start_beat(self) -> None:
@@ -202,6 +202,27 @@ class Stack:
     def stop_all(self) -> None:
         for name in list(self.processes):
             self.stop(name)
+
+
+def set_session_weight(leader: int, nice: int) -> None:
+    """Give a session the CPU weight docker-compose.yml gives its container.
+
+    Compose's ``cpu_shares: 256`` against web's default 1024 is nice 6 (weight 272 against
+    1024). Every process here leads its own session, and with the kernel's autogroup scheduling
+    (``kernel.sched_autogroup_enabled = 1``, Debian's default) each session is a group that
+    competes with the others at the group's weight: a process's own nice value then only ranks
+    it within its session, and ``nice -n 6`` alone changed nothing between web and worker. The
+    group's nice does what a container's cgroup weight does. Without autogroups the command's
+    own ``nice`` does it.
+    """
+    autogroup = Path(f"/proc/{leader}/autogroup")
+    if autogroup.exists() and _autogroups_enabled():
+        autogroup.write_text(str(nice))
+
+
+def _autogroups_enabled() -> bool:
+    setting = Path("/proc/sys/kernel/sched_autogroup_enabled")
+    return setting.exists() and setting.read_text().strip() == "1"
 
 
 def _exit_on_signal(signum, _frame) -> None:
