@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, prefetch_related_objects
 from django.utils import timezone
 
 from accounts.models import User
@@ -68,6 +68,7 @@ def contact_for_identity(integration, inbound: InboundMessage) -> Contact:
         contact = identity.contact
         if name and not contact.name:
             Contact.objects.filter(pk=contact.pk).update(name=name)
+            contact.name = name  # the ``message:new`` payloads show this instance
             contact_updated(contact)
         _remember_username(identity, inbound.contact_username)
         return contact
@@ -239,7 +240,8 @@ def _reply_targets(integration, inbounds: list[InboundMessage]) -> dict[str, Mes
 
 def _bulk_insert_inbound(
     integration, inbounds: list[InboundMessage]
-) -> list[tuple[Message, InboundMessage]]:
+) -> tuple[list[tuple[Message, InboundMessage]], list[Contact]]:
+    """The messages stored (with what they were made from), and the customers who wrote them."""
     contacts = _known_contacts(integration, inbounds)
     conversations = _open_conversations(
         integration, list({c.pk: c for c in contacts.values()}.values())
@@ -259,29 +261,45 @@ def _bulk_insert_inbound(
     stored = set(
         Message.objects.filter(pk__in=[row.pk for row in rows]).values_list("pk", flat=True)
     )
-    return [(row, inbound) for row, inbound in zip(rows, inbounds, strict=True) if row.pk in stored]
+    pairs = [
+        (row, inbound) for row, inbound in zip(rows, inbounds, strict=True) if row.pk in stored
+    ]
+    return pairs, list(contacts.values())
 
 
-def _announce(created: list[Message]) -> dict:
+def _announce(created: list[Message], contacts: list[Contact]) -> dict:
     """Counters and ``message:new`` for what was stored; the conversations as they are now."""
     by_conversation: dict = {}
     for message in created:
         by_conversation.setdefault(message.conversation_id, []).append(message)
-    count_customer_messages(by_conversation)
-    fresh = {
-        conversation.pk: conversation
-        for conversation in Conversation.objects.select_related(
-            "contact", "assigned_agent", "assigned_assistant"
-        )
-        .prefetch_related("tags")
-        .filter(pk__in=list(by_conversation))
-    }
+    fresh = count_customer_messages(by_conversation)
+    _load_related(list(fresh.values()), contacts)
     realtime.conversation_events_record(
         kind="message:new",
         items=[message_new_payload(message, fresh[message.conversation_id]) for message in created],
     )
     hooks.customer_messages_stored.send(messages=created, conversations=fresh)
     return fresh
+
+
+def _load_related(conversations: list[Conversation], contacts: list[Contact]) -> None:
+    """What the payloads read besides the conversations' own columns: the contact (the batch's
+    own, read in this transaction), the agent and the assistant (one query each for the few
+    distinct ones, instead of joined into every row) and the tags."""
+    by_pk = {contact.pk: contact for contact in contacts}
+    # A conversation opened on the contact another was merged into (``_contact_kept``).
+    others = {c.contact_id for c in conversations} - by_pk.keys()
+    if others:
+        by_pk.update(Contact.objects.in_bulk(others))
+    for relation in ("assigned_agent", "assigned_assistant"):
+        field = Conversation._meta.get_field(relation)
+        keys = {getattr(c, field.attname) for c in conversations} - {None}
+        related = field.related_model._base_manager.in_bulk(keys) if keys else {}
+        for conversation in conversations:
+            setattr(conversation, relation, related.get(getattr(conversation, field.attname)))
+    for conversation in conversations:
+        conversation.contact = by_pk[conversation.contact_id]
+    prefetch_related_objects(conversations, "tags")
 
 
 def messages_receive_inbound(*, integration, inbounds: list[InboundMessage]) -> InboundBatch:
@@ -291,12 +309,12 @@ def messages_receive_inbound(*, integration, inbounds: list[InboundMessage]) -> 
     fresh = inbound_not_stored(integration=integration, inbounds=inbounds)
     if not fresh:
         return InboundBatch(messages=[], conversations={})
-    pairs = _bulk_insert_inbound(integration, fresh)
+    pairs, contacts = _bulk_insert_inbound(integration, fresh)
     stored = [message for message, _inbound in pairs]
     files = attachments_create_inbound((m, inbound.attachments) for m, inbound in pairs)
     return InboundBatch(
         messages=stored,
-        conversations=_announce(stored) if stored else {},
+        conversations=_announce(stored, contacts) if stored else {},
         attachments=files,
     )
 
