@@ -4,8 +4,8 @@
   stdout (the image's CMD, bound to a spare port);
 - ws: daphne flame.asgi with --proxy-headers and its access log;
 - worker: one Celery worker, ``-c 2`` on every queue (the issue's one-worker setup; compose
-  splits ``ai`` onto a second worker), at compose's CPU weight for workers (``nice 6``, on its
-  session's autogroup too: see ``set_session_weight``);
+  splits ``ai`` onto a second worker), at web's CPU weight as in compose (``--worker-nice`` to
+  try another: see ``set_session_weight``);
 - beat: Celery beat (the sweepers run every minute).
 
 Each process is the leader of its own session so a whole tree (a Celery worker and its pool)
@@ -51,7 +51,7 @@ class Stack:
     workers: int = 2
     threads: int = 4
     concurrency: int = 2
-    worker_nice: int = 6
+    worker_nice: int = 0
     processes: dict[str, subprocess.Popen] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -205,10 +205,10 @@ class Stack:
 
 
 def set_session_weight(leader: int, nice: int) -> None:
-    """Give a session the CPU weight docker-compose.yml gives its container.
+    """Give a session a CPU weight, as docker's ``cpu_shares`` gives a container one (nice 6 is
+    a weight of 272 against a default process's 1024, about ``cpu_shares: 256``).
 
-    Compose's ``cpu_shares: 256`` against web's default 1024 is nice 6 (weight 272 against
-    1024). Every process here leads its own session, and with the kernel's autogroup scheduling
+    Every process here leads its own session, and with the kernel's autogroup scheduling
     (``kernel.sched_autogroup_enabled = 1``, Debian's default) each session is a group that
     competes with the others at the group's weight: a process's own nice value then only ranks
     it within its session, and ``nice -n 6`` alone changed nothing between web and worker. The

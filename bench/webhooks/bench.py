@@ -1,7 +1,7 @@
 """Webhook → inbox benchmark, measured the way the product runs, with its floor beside it.
 
 The stack (bench/harness/stack.py): gunicorn flame.wsgi (2 workers x 4 threads, gthread), daphne
-for /ws/, one Celery worker (-c 2, every queue, at compose's lower CPU weight for workers), Celery
+for /ws/, one Celery worker (-c 2, every queue, at web's CPU weight as in compose), Celery
 beat, PostgreSQL (a cluster of the bench's own, PostgreSQL's defaults) and Redis, and this load
 generator, all on the same machine. gunicorn also serves a floor: a bare Django view that
 inserts one row (bench/webhooks/urls.py), mounted only in this benchmark's URLconf.
@@ -579,7 +579,7 @@ def parse_args() -> argparse.Namespace:
         "--worker-nice",
         type=int,
         default=Stack.worker_nice,
-        help="the worker's nice value: docker-compose.yml's CPU weight for it (0: web's)",
+        help="the worker's nice value (0, compose's: web's CPU weight; 6: about cpu_shares 256)",
     )
     parser.add_argument("--log-dir", default=str(ROOT / "var" / "bench" / "webhooks"))
     args = parser.parse_args()

@@ -285,9 +285,11 @@ def test_pytest_collects_every_app_of_ours():
     assert ours - collected == set()
 
 
-def test_compose_workers_yield_the_cpu_to_web_under_contention():
+def test_compose_workers_have_webs_cpu_weight():
+    """A lower weight for the workers made agents wait longer for messages on the webhook bench
+    and did not shorten the webhook answers' tail (docs/benchmarks.md)."""
     services = _compose()["services"]
     web = services["web"].get("cpu_shares", 1024)
 
     for name in ("worker", "worker-ai"):
-        assert services[name]["cpu_shares"] < web, name
+        assert services[name].get("cpu_shares", 1024) == web, name
