@@ -13,9 +13,10 @@ not the core's business: ingestion (integrations) orchestrates it around these c
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import cast
 
 from django.db import IntegrityError, transaction
-from django.db.models import F, prefetch_related_objects
+from django.db.models import F, ForeignKey, Model, prefetch_related_objects
 from django.utils import timezone
 
 from accounts.models import User
@@ -292,11 +293,12 @@ def _load_related(conversations: list[Conversation], contacts: list[Contact]) ->
     if others:
         by_pk.update(Contact.objects.in_bulk(others))
     for relation in ("assigned_agent", "assigned_assistant"):
-        field = Conversation._meta.get_field(relation)
-        keys = {getattr(c, field.attname) for c in conversations} - {None}
-        related = field.related_model._base_manager.in_bulk(keys) if keys else {}
+        foreign_key = cast(ForeignKey, Conversation._meta.get_field(relation))
+        keys = {getattr(c, foreign_key.attname) for c in conversations} - {None}
+        model = cast(type[Model], foreign_key.related_model)
+        related = model._base_manager.in_bulk(keys) if keys else {}
         for conversation in conversations:
-            setattr(conversation, relation, related.get(getattr(conversation, field.attname)))
+            setattr(conversation, relation, related.get(getattr(conversation, foreign_key.attname)))
     for conversation in conversations:
         conversation.contact = by_pk[conversation.contact_id]
     prefetch_related_objects(conversations, "tags")

@@ -93,7 +93,8 @@ def test_a_batch_reads_its_conversations_once(channel, returning):
     if connection.vendor == "postgresql":
         # the open conversations are found once; the counter update returns the rows
         assert len(conversations) == 1
-        assert len(updates) == 1 and "RETURNING" in updates[0]
+        assert len(updates) == 1
+        assert "RETURNING" in updates[0]
     else:
         # SQLite: one UPDATE per conversation (executemany), then the rows read back plainly
         assert len(conversations) == 2
