@@ -14,6 +14,7 @@ import hashlib
 import json
 import logging
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -62,6 +63,12 @@ INGEST_BATCH_SIZE = 100
 BACKLOG_EVENTS = 10
 INGEST_TRIGGER_KEY = "ingest:trigger-pending"
 INGEST_TRIGGER_TTL = 30
+# Under sustained traffic the task that drains the stored webhooks starts this much later, so it
+# finds a batch worth its fixed cost (measured: about 15 ms of the worker's CPU a batch, against
+# 0.9 ms a message). Each process of the web server estimates its own arrival rate; below
+# INGEST_LINGER_FROM_RATE webhooks a second (in that process) every message is processed at once.
+INGEST_LINGER_SECONDS = 0.1
+INGEST_LINGER_FROM_RATE = 40.0
 LAST_WEBHOOK_GRANULARITY = timedelta(seconds=30)
 
 
@@ -100,21 +107,57 @@ def _batching() -> bool:
     return connection.features.has_select_for_update_skip_locked
 
 
+class ArrivalRate:
+    """Webhooks a second stored by this process lately: the inverse of an exponentially
+    weighted mean of the gaps between them (about the last 1/WEIGHT arrivals count)."""
+
+    WEIGHT = 0.05
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._last: float | None = None
+        self._gap = float("inf")
+
+    def arrived(self, now: float) -> float:
+        with self._lock:
+            if self._last is not None:
+                # An idle hour counts as an idle second: the estimate follows a burst at once.
+                gap = min(max(now - self._last, 0.0), 1.0)
+                self._gap = (
+                    gap
+                    if self._gap == float("inf")
+                    else self._gap + self.WEIGHT * (gap - self._gap)
+                )
+            self._last = now
+            return 1.0 / self._gap if self._gap > 0 else float("inf")
+
+
+_arrivals = ArrivalRate()
+
+
+def ingest_linger(rate: float) -> float | None:
+    """How long the drain task waits before claiming, at this arrival rate (None: not at all)."""
+    return INGEST_LINGER_SECONDS if rate >= INGEST_LINGER_FROM_RATE else None
+
+
 def _trigger_ingest(event_id: int) -> None:
     """Enqueue processing, unless a task that has not started yet will pick this event up.
 
     Publishing a Celery task per webhook cost more than storing it. A pending task drains every
     event committed before it starts (it clears the key first, then claims), so an event whose
     trigger was skipped is never stranded; the sweeper is the safety net if a task is lost.
+    Under sustained traffic the task is held back a little (``ingest_linger``) so it claims a
+    batch rather than the one or two events that arrived since the last one started.
     """
     from integrations.tasks import ingest_webhook_event_task
 
+    linger = ingest_linger(_arrivals.arrived(time.monotonic()))
     try:
         if _batching() and not cache.add(INGEST_TRIGGER_KEY, 1, timeout=INGEST_TRIGGER_TTL):
             return
         # No publish retries: with the broker away the webhook is answered at once, and the
         # sweeper enqueues the stored event when the broker is back.
-        ingest_webhook_event_task.apply_async((event_id,), retry=False)
+        ingest_webhook_event_task.apply_async((event_id,), countdown=linger, retry=False)
     except Exception:  # noqa: BLE001 - Redis (cache or broker) away: the event is stored
         logger.warning("Could not enqueue webhook event %s; the sweeper will", event_id)
 
@@ -550,8 +593,19 @@ def webhook_events_process(*, event_id: int, wait_for_unmatched: bool = True) ->
     _observe_lag(events, statuses)
     if _batching() and not continued and WebhookEvent.objects.filter(_claimable()).exists():
         # Stored while this batch was claimed, with their trigger skipped: drain them too.
-        _continue_draining(event_id)
+        _drain_unless_pending(event_id)
     return statuses
+
+
+def _drain_unless_pending(event_id: int) -> None:
+    """Another task for what is waiting, unless one that has not started yet will claim it
+    (a lingering one, under sustained traffic: publishing at once would undo its batch)."""
+    try:
+        if not cache.add(INGEST_TRIGGER_KEY, 1, timeout=INGEST_TRIGGER_TTL):
+            return
+    except Exception:  # Redis away: the cache cannot say, so drain anyway
+        logger.warning("Could not check for a pending ingest task", exc_info=True)
+    _continue_draining(event_id)
 
 
 def _observe_lag(events: list[WebhookEvent], statuses: dict[int, str]) -> None:

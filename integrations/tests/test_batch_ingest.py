@@ -250,3 +250,17 @@ def test_a_claim_reads_only_the_pending_events_it_takes(workspace, monkeypatch, 
     rows = plan["Plans"][-1]
     assert (rows["Index Name"], rows["Actual Rows"]) == ("integrations_webhookevent_pkey", 10)
     assert _pages_read(plan) < table_pages / 3, (table_pages, plan)
+
+
+def test_the_arrival_rate_follows_a_burst_and_its_end():
+    rate = ingest.ArrivalRate()
+    assert rate.arrived(100.0) == 0.0  # one arrival is no rate yet
+
+    during = [rate.arrived(100.0 + n / 200) for n in range(1, 120)]
+    after_pause = rate.arrived(100.0 + 119 / 200 + 3600)  # an idle hour counts as a second
+
+    assert during[0] == pytest.approx(200.0)
+    assert during[-1] == pytest.approx(200.0)
+    assert ingest.ingest_linger(during[-1]) == ingest.INGEST_LINGER_SECONDS
+    assert after_pause < ingest.INGEST_LINGER_FROM_RATE
+    assert ingest.ingest_linger(after_pause) is None

@@ -18,6 +18,7 @@ from django.db import connection
 
 from conversations.models import Message
 from flame.celery import app as celery_app
+from integrations import ingest
 from integrations.models import WebhookEvent
 from integrations.tasks import ingest_webhook_event_task
 from integrations.tests.factories import IntegrationFactory
@@ -225,3 +226,37 @@ def test_a_worker_keeps_its_database_connection_from_task_to_task(
     # after each task, and the next one connected again)
     time.sleep(0.5)
     assert _other_backends() == first
+
+
+def test_a_burst_lingers_into_a_few_batches(admin_client, workspace, worker, monkeypatch):
+    # given: a worker that is up, and a web process about to see webhooks faster than the
+    # linger threshold
+    sandbox = IntegrationFactory(
+        workspace=workspace, platform="sandbox", external_account_id="sb-linger"
+    )
+
+    def post(sender: str, text: str) -> None:
+        admin_client.post(
+            f"/api/webhooks/sandbox/{sandbox.pk}", {"from": sender, "text": text}, format="json"
+        )
+
+    post("+5215500", "hola")
+    _wait_for(lambda: Message.objects.filter(content="hola").exists())
+    monkeypatch.setattr(ingest, "_arrivals", ingest.ArrivalRate())
+    monkeypatch.setattr(ingest, "INGEST_LINGER_FROM_RATE", 5.0)
+    monkeypatch.setattr(ingest, "INGEST_LINGER_SECONDS", 1.0)
+
+    # when: thirty messages arrive over about a second, each while the worker is idle
+    for n in range(30):
+        post(f"+52155{n % 4}", f"ráfaga {n}")
+        time.sleep(0.03)
+    _wait_for(lambda: Message.objects.filter(content__startswith="ráfaga").count() == 30)
+
+    # then: the first went alone (no rate yet), the rest waited for the worker in a few
+    # batches (at once, each would have been a task of its own); each stored and processed once
+    burst = WebhookEvent.objects.exclude(
+        claim_token=WebhookEvent.objects.earliest("id").claim_token
+    )
+    assert burst.filter(status="processed", attempts=1).count() == 30
+    assert burst.order_by().values("claim_token").distinct().count() <= 4
+    assert Message.objects.filter(sender="user").count() == 31
