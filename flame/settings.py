@@ -105,6 +105,8 @@ MIDDLEWARE = [
     "flame.metrics.RequestTimingMiddleware",
     "flame.middleware.RequestBodyLimitMiddleware",
     "flame.middleware.NullCharacterMiddleware",
+    # Signed platform webhooks leave the chain here: what follows is for browsers and API users.
+    "flame.middleware.MachineEndpointMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",

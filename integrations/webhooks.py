@@ -19,6 +19,7 @@ from django.views.decorators.http import require_http_methods
 
 from flame import metrics
 from flame.api.errors import error_response, unavailable_response
+from flame.middleware import machine_endpoint
 from integrations import ingest, signatures
 from integrations.models import Integration, Platform
 from integrations.providers import uses_verify_token
@@ -79,6 +80,7 @@ def _meta_receive(request: HttpRequest, platform: str) -> HttpResponse:
     return _store(platform, request, verified)
 
 
+@machine_endpoint
 @csrf_exempt
 @require_http_methods(["GET", "POST"])
 @storing
@@ -90,6 +92,7 @@ def meta_webhook(request: HttpRequest, platform: str) -> HttpResponse:
     return _meta_receive(request, platform)
 
 
+@machine_endpoint
 @csrf_exempt
 @require_http_methods(["POST"])
 @storing
