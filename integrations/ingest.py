@@ -67,7 +67,7 @@ INGEST_TRIGGER_TTL = 30
 # finds a batch worth its fixed cost (measured: about 15 ms of the worker's CPU a batch, against
 # 0.9 ms a message). Each process of the web server estimates its own arrival rate; below
 # INGEST_LINGER_FROM_RATE webhooks a second (in that process) every message is processed at once.
-INGEST_LINGER_SECONDS = 0.1
+INGEST_LINGER_SECONDS = 0.2
 INGEST_LINGER_FROM_RATE = 40.0
 LAST_WEBHOOK_GRANULARITY = timedelta(seconds=30)
 
