@@ -101,6 +101,20 @@ def _wait_for(predicate, timeout: float = 30.0):
     pytest.fail("the worker did not get there in time")
 
 
+def _sandbox_customer(client, workspace, account_id: str):
+    """A sandbox channel, and a function that posts to it as a customer (sender, text)."""
+    sandbox = IntegrationFactory(
+        workspace=workspace, platform="sandbox", external_account_id=account_id
+    )
+
+    def post(sender: str, text: str) -> None:
+        client.post(
+            f"/api/webhooks/sandbox/{sandbox.pk}", {"from": sender, "text": text}, format="json"
+        )
+
+    return post
+
+
 def test_webhook_to_inbox_and_reply_through_a_real_worker(admin_client, workspace, worker):
     sandbox = IntegrationFactory(
         workspace=workspace, platform="sandbox", external_account_id="sb-w"
@@ -168,14 +182,7 @@ def test_analyses_through_a_real_worker(admin_client, workspace, worker, setting
     from conversations.models import Conversation
 
     settings.AI_ANALYSIS_DEBOUNCE_SECONDS = 0.5
-    sandbox = IntegrationFactory(
-        workspace=workspace, platform="sandbox", external_account_id="sb-an"
-    )
-
-    def write(sender: str, text: str) -> None:
-        admin_client.post(
-            f"/api/webhooks/sandbox/{sandbox.pk}", {"from": sender, "text": text}, format="json"
-        )
+    write = _sandbox_customer(admin_client, workspace, "sb-an")
 
     write("+5215533", "URGENTE: mi pedido llegó roto")
     write("+5215544", "¿Hacen envíos a Monterrey?")
@@ -231,15 +238,7 @@ def test_a_worker_keeps_its_database_connection_from_task_to_task(
 def test_a_burst_lingers_into_a_few_batches(admin_client, workspace, worker, monkeypatch):
     # given: a worker that is up, and a web process about to see webhooks faster than the
     # linger threshold
-    sandbox = IntegrationFactory(
-        workspace=workspace, platform="sandbox", external_account_id="sb-linger"
-    )
-
-    def post(sender: str, text: str) -> None:
-        admin_client.post(
-            f"/api/webhooks/sandbox/{sandbox.pk}", {"from": sender, "text": text}, format="json"
-        )
-
+    post = _sandbox_customer(admin_client, workspace, "sb-linger")
     post("+5215500", "hola")
     _wait_for(lambda: Message.objects.filter(content="hola").exists())
     monkeypatch.setattr(ingest, "_arrivals", ingest.ArrivalRate())
