@@ -585,10 +585,14 @@ def webhook_events_process(*, event_id: int, wait_for_unmatched: bool = True) ->
     try:
         with _lease_kept(events):
             statuses = _process_events(events, wait_for_unmatched)
-    except (OperationalError, InterfaceError):
-        WebhookEvent.objects.filter(pk__in=[e.pk for e in events], status="processing").update(
-            status=WebhookEvent.Status.RECEIVED
-        )
+    except (OperationalError, InterfaceError) as exc:
+        token = str(events[0].claim_token) if events else ""
+        try:
+            claim_release(token)
+        except DatabaseError:
+            # The database is away: the claim stays until the task's retry releases it (the
+            # token goes with the exception), rather than until its lease runs out.
+            raise ClaimHeldError(token) from exc
         raise
     _observe_lag(events, statuses)
     if _batching() and not continued and WebhookEvent.objects.filter(_claimable()).exists():
@@ -606,6 +610,23 @@ def _drain_unless_pending(event_id: int) -> None:
     except Exception:  # Redis away: the cache cannot say, so drain anyway
         logger.warning("Could not check for a pending ingest task", exc_info=True)
     _continue_draining(event_id)
+
+
+class ClaimHeldError(OperationalError):
+    """The database failed while a batch was claimed, and again when the claim was released."""
+
+    def __init__(self, claim_token: str) -> None:
+        super().__init__(f"the database failed while claim {claim_token} was held")
+        self.claim_token = claim_token
+
+
+def claim_release(token: str) -> int:
+    """The claim's unfinished events back to ``received``, for any worker to claim."""
+    if not token:
+        return 0
+    return WebhookEvent.objects.filter(
+        claim_token=token, status=WebhookEvent.Status.PROCESSING
+    ).update(status=WebhookEvent.Status.RECEIVED)
 
 
 def _observe_lag(events: list[WebhookEvent], statuses: dict[int, str]) -> None:

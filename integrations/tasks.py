@@ -11,24 +11,30 @@ logger = logging.getLogger(__name__)
 
 
 @shared_task(bind=True, acks_late=True, max_retries=8, soft_time_limit=120, time_limit=150)
-def ingest_webhook_event_task(self, event_id: int) -> dict:
+def ingest_webhook_event_task(self, event_id: int, held_claim: str = "") -> dict:
     """Process a stored webhook event, with a batch of other pending ones (queue ``ingest``).
 
     Safe to run any number of times: claims are conditional updates and every item is applied
     idempotently. Receipts waiting for their message are re-queued by ingestion itself.
+    ``held_claim``: a claim an earlier try could not release, released first.
     """
     from integrations import ingest
 
     ingest.ingest_trigger_clear()  # before claiming: later webhooks trigger a new task
     try:
+        ingest.claim_release(held_claim)
         return ingest.webhook_events_process(
             event_id=event_id, wait_for_unmatched=not self.request.is_eager
         )
     except (OperationalError, InterfaceError) as exc:
-        # The database blinked: the batch was released; items already applied are no-ops.
+        # The database blinked: the batch was released (or its claim goes with the retry);
+        # items already applied are no-ops.
         if self.request.is_eager or self.request.retries >= self.max_retries:
             raise
-        raise self.retry(exc=exc, countdown=_backoff(self.request.retries)) from exc
+        held = getattr(exc, "claim_token", held_claim)
+        raise self.retry(
+            exc=exc, countdown=_backoff(self.request.retries), kwargs={"held_claim": held}
+        ) from exc
 
 
 def _backoff(attempt: int) -> float:

@@ -68,6 +68,37 @@ def test_a_working_claim_keeps_renewing_its_lease(whatsapp, monkeypatch):
     assert ingest.webhook_events_sweep(older_than=timedelta(0)) == 0
 
 
+def test_a_claim_the_database_dropped_goes_back_with_the_tasks_retry(whatsapp, monkeypatch):
+    # given: the database goes away while a batch is claimed, and stays away for the release
+    from integrations.tasks import ingest_webhook_event_task
+
+    event = _stored_event()
+    port = connection.settings_dict["PORT"]
+
+    def database_gone(events, wait_for_unmatched):
+        connection.close()
+        connection.settings_dict["PORT"] = "1"
+        connection.ensure_connection()  # raises, as every query would now
+
+    monkeypatch.setattr(ingest, "_process_events", database_gone)
+    try:
+        with pytest.raises(ingest.ClaimHeldError) as failure:
+            ingest.webhook_events_process(event_id=event.pk)
+    finally:
+        connection.close()
+        connection.settings_dict["PORT"] = port
+    monkeypatch.undo()
+    held = WebhookEvent.objects.get(pk=event.pk)
+    assert held.status == WebhookEvent.Status.PROCESSING
+    assert failure.value.claim_token == str(held.claim_token)
+
+    # when: the task's retry runs (inline here) with the claim it was handed
+    ingest_webhook_event_task.apply(args=(event.pk,), kwargs={"held_claim": str(held.claim_token)})
+
+    # then: released and processed at once, not after the lease and the sweeper
+    assert WebhookEvent.objects.get(pk=event.pk).status == WebhookEvent.Status.IGNORED
+
+
 def test_with_redis_away_a_webhook_is_stored_answered_and_processed_later(
     client, whatsapp, settings
 ):
