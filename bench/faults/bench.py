@@ -14,6 +14,10 @@ message id in a re-serialised body). Meanwhile, at fixed times:
 2. Redis is killed and restarted empty (no persistence: queued tasks and cache keys are gone);
 3. PostgreSQL crashes (``pg_ctl stop -m immediate``) and restarts with crash recovery.
 
+A server that exits on its own is started again, as compose's `restart: unless-stopped` does,
+and the report lists it (Celery's worker can exit after Redis goes away: an upstream kombu
+error while it restores its unacknowledged messages).
+
 An admin's socket (bench/harness/listener.py) reconnects and catches up from /api/events after
 each drop, as the inbox does. At the end it prints what was sent, stored, duplicated and
 missing, the longest delay from intended send to stored, the non-2xx answers by fault, how
@@ -29,6 +33,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import random
@@ -73,6 +78,19 @@ class Fault:
     note: str = ""
 
 
+@dataclass
+class Restart:
+    """A server that exited on its own and was started again (compose's restart policy)."""
+
+    name: str
+    at: float  # monotonic
+    exit_code: int | None
+
+
+# What docker-compose.yml's `restart: unless-stopped` does for the app's services.
+SUPERVISED = {"web": "start_web", "ws": "start_ws", "worker": "start_worker", "beat": "start_beat"}
+
+
 class Scenario:
     def __init__(self, args, stack: Stack, cluster: PostgresCluster, redis: RedisServer) -> None:
         from bench.harness import product
@@ -91,6 +109,9 @@ class Scenario:
         self.faults: list[Fault] = []
         self.claimed_at_kill: dict[str, float] = {}  # message id -> kill time (monotonic)
         self.wall_offset = time.time() - time.monotonic()
+        self.restarts: list[Restart] = []
+        self.killing = False  # the deliberate kill restarts the worker itself
+        self.began = time.monotonic()
 
     # --- database read-backs that survive a PostgreSQL restart ----------------------------------
 
@@ -177,13 +198,29 @@ class Scenario:
             await asyncio.sleep(0.02)
         fault = Fault("worker SIGKILL", time.monotonic())
         self.faults.append(fault)
+        self.killing = True
         await asyncio.to_thread(self.stack.kill, "worker")
         orphans = await self.read(self.product.processing_message_ids)
         self.claimed_at_kill = dict.fromkeys(orphans, fault.started)
         fault.note = f"{len(orphans)} messages were in events it had claimed"
         await asyncio.sleep(self.args.down)
         await asyncio.to_thread(self.stack.start_worker)
+        self.killing = False
         fault.ended = time.monotonic()
+
+    async def supervise(self, done: asyncio.Event) -> None:
+        """Start again a server that exits on its own, as compose's `restart: unless-stopped`
+        does in a deployment (Celery's worker exits on some broker failures: an upstream kombu
+        error while it restores unacknowledged messages after Redis went away). Reported."""
+        while not done.is_set():
+            for name, start in SUPERVISED.items():
+                process = self.stack.processes.get(name)
+                if self.killing or process is None or process.poll() is None:
+                    continue
+                self.restarts.append(Restart(name, time.monotonic(), process.returncode))
+                await asyncio.to_thread(getattr(self.stack, start))
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(done.wait(), 0.5)
 
     async def restart_redis(self) -> None:
         fault = Fault("Redis restarted empty", time.monotonic())
@@ -223,11 +260,16 @@ class Scenario:
             await asyncio.sleep(2.0)
 
     async def run(self, listener: Listener) -> int:
+        self.began = time.monotonic()
+        done = asyncio.Event()
+        supervisor = asyncio.create_task(self.supervise(done))
         injector = asyncio.create_task(self.inject())
         await self.send_all()
         await injector
         print(f"all {len(self.sent)} messages accepted or given up; waiting for them to be stored")
         stored = await self.wait_stored()
+        done.set()
+        await supervisor
         await asyncio.sleep(3.0)  # the last commits' events reach the socket
         socket = await asyncio.to_thread(_all_records, listener)
         outbox = await self.read(self.product.message_new_events, self.prefix)
@@ -263,6 +305,7 @@ class Scenario:
             f"{over} messages over 60 s"
         )
         claim_wait = self._claim_wait(stored)
+        self._print_restarts()
         failed = self._print_answers()
         print_server_errors(Path(self.args.log_dir) / "web.log")
         events_ok = self._print_events(ids, socket, outbox)
@@ -279,6 +322,13 @@ class Scenario:
             print(f"  {'ok  ' if ok else 'FAIL'} {name}")
         self._save(stored, delays, claim_wait, targets)
         return 0 if all(targets.values()) else 1
+
+    def _print_restarts(self) -> None:
+        restarts = [
+            f"{r.name} (exit code {r.exit_code}) {r.at - self.began:.1f} s into the run"
+            for r in self.restarts
+        ]
+        print(f"servers that exited on their own and were started again: {restarts or 'none'}")
 
     def _claim_wait(self, stored: dict) -> float:
         waits = [
@@ -354,6 +404,7 @@ class Scenario:
                     "claim_wait_s": claim_wait,
                     "answers": dict(Counter(status for _at, status in self.answers)),
                     "faults": [vars(fault) for fault in self.faults],
+                    "restarts": [vars(restart) for restart in self.restarts],
                     "targets": targets,
                 },
                 indent=2,
