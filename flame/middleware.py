@@ -27,6 +27,10 @@ from flame.text import NULL_NOT_ALLOWED
 
 access_logger = logging.getLogger("flame.access")
 
+# Where platforms (and the sandbox simulator) post: its own body limit, no anonymous rate limit,
+# and the signed platform webhooks' early exit from the middleware chain.
+WEBHOOKS_PREFIX = "/api/webhooks/"
+
 # A caller's id is echoed back, so keep it to a safe alphabet and size (log injection).
 _REQUEST_ID_PATTERN = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
@@ -126,7 +130,7 @@ _MESSAGE_UPLOAD_PATH = re.compile(r"^/api/conversations/[0-9a-fA-F-]{32,36}/mess
 
 
 def body_limit_for(path: str) -> int:
-    if path.startswith("/api/webhooks/"):
+    if path.startswith(WEBHOOKS_PREFIX):
         return settings.WEBHOOK_MAX_BODY_BYTES
     if _MESSAGE_UPLOAD_PATH.match(path):
         return settings.MEDIA_UPLOAD_MAX_BYTES + settings.MAX_REQUEST_BODY_BYTES
@@ -182,18 +186,15 @@ def _field_with_null(pairs) -> str | None:
     return None
 
 
-MACHINE_ENDPOINT_PREFIX = "/api/webhooks/"
-
-
 def machine_endpoint(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     """Marks a view that platforms call and no browser does (signed webhooks), for
-    ``MachineEndpointMiddleware``. Its route must live under MACHINE_ENDPOINT_PREFIX."""
+    ``MachineEndpointMiddleware``. Its route must live under WEBHOOKS_PREFIX."""
     view.machine_endpoint = True  # type: ignore[attr-defined]
     return view
 
 
 def _machine_route(request: HttpRequest) -> ResolverMatch | None:
-    if not request.path_info.startswith(MACHINE_ENDPOINT_PREFIX):
+    if not request.path_info.startswith(WEBHOOKS_PREFIX):
         return None
     try:
         match = resolve(request.path_info)
@@ -234,7 +235,7 @@ class AnonymousApiRateLimitMiddleware:
     shared IPs at high rates and are authenticated by signature instead.
     """
 
-    exempt_prefixes = ("/api/webhooks/",)
+    exempt_prefixes = (WEBHOOKS_PREFIX,)
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response

@@ -153,13 +153,18 @@ def _trigger_ingest(event_id: int) -> None:
 
     linger = ingest_linger(_arrivals.arrived(time.monotonic()))
     try:
-        if _batching() and not cache.add(INGEST_TRIGGER_KEY, 1, timeout=INGEST_TRIGGER_TTL):
+        if _batching() and not _trigger_taken():
             return
         # No publish retries: with the broker away the webhook is answered at once, and the
         # sweeper enqueues the stored event when the broker is back.
         ingest_webhook_event_task.apply_async((event_id,), countdown=linger, retry=False)
     except Exception:  # noqa: BLE001 - Redis (cache or broker) away: the event is stored
         logger.warning("Could not enqueue webhook event %s; the sweeper will", event_id)
+
+
+def _trigger_taken() -> bool:
+    """Mark a drain task as on its way; False when one that has not started yet is already."""
+    return bool(cache.add(INGEST_TRIGGER_KEY, 1, timeout=INGEST_TRIGGER_TTL))
 
 
 def ingest_trigger_clear() -> None:
@@ -605,7 +610,7 @@ def _drain_unless_pending(event_id: int) -> None:
     """Another task for what is waiting, unless one that has not started yet will claim it
     (a lingering one, under sustained traffic: publishing at once would undo its batch)."""
     try:
-        if not cache.add(INGEST_TRIGGER_KEY, 1, timeout=INGEST_TRIGGER_TTL):
+        if not _trigger_taken():
             return
     except Exception:  # Redis away: the cache cannot say, so drain anyway
         logger.warning("Could not check for a pending ingest task", exc_info=True)

@@ -260,7 +260,6 @@ class Scenario:
             await asyncio.sleep(2.0)
 
     async def run(self, listener: Listener) -> int:
-        self.began = time.monotonic()
         done = asyncio.Event()
         supervisor = asyncio.create_task(self.supervise(done))
         injector = asyncio.create_task(self.inject())
