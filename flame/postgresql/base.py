@@ -5,6 +5,8 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 from django.db.backends.postgresql import base, operations
 
 
@@ -14,3 +16,27 @@ class DatabaseOperations(operations.DatabaseOperations):
 
 class DatabaseWrapper(base.DatabaseWrapper):
     ops_class = DatabaseOperations
+    _bind_on_server = False
+
+    @contextmanager
+    def binding_on_server(self):
+        """Cursors made inside bind their parameters on the server (psycopg's ``Cursor``), not
+        in the statement's text as Django's default cursor does: the bulk insert compiler's
+        binary arrays need it."""
+        self._bind_on_server = True
+        try:
+            yield
+        finally:
+            self._bind_on_server = False
+
+    def create_cursor(self, name=None):
+        if name is not None or not self._bind_on_server:
+            return super().create_cursor(name)
+        # Django's own class for OPTIONS["server_side_binding"], made by Django's create_cursor
+        # (which also sets the cursor's timezone) through the connection's factory.
+        factory = self.connection.cursor_factory
+        self.connection.cursor_factory = base.ServerBindingCursor
+        try:
+            return super().create_cursor(name)
+        finally:
+            self.connection.cursor_factory = factory

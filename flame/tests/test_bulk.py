@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import psycopg
 import pytest
-from django.db import connection
+from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from conversations.models import Conversation, Event
+from assistants.models import ConversationAnalysis
+from conversations.models import Conversation, Event, Message
 from conversations.tests.factories import ConversationFactory
 from flame.bulk import row_insert_new, rows_update
 from flame.testing import statement_verbs
@@ -62,11 +64,8 @@ def test_only_plain_columns_other_than_the_key_are_written(name):
         rows_update([conversation], [name])
 
 
-@pytest.mark.postgres
-def test_bulk_create_sends_multi_row_values_and_returns_the_ids():
-    conversation = ConversationFactory()
-    payloads = [{"text": f'"{n}" \\ {{}}', "n": n} for n in range(3)]
-    events = [
+def _events(conversation, payloads: list) -> list[Event]:
+    return [
         Event(
             workspace_id=conversation.workspace_id,
             kind="test:bulk",
@@ -77,16 +76,128 @@ def test_bulk_create_sends_multi_row_values_and_returns_the_ids():
         for payload in payloads
     ]
 
+
+def _inserts(captured: CaptureQueriesContext) -> list[str]:
+    return [q["sql"] for q in captured.captured_queries if q["sql"].startswith("INSERT")]
+
+
+@pytest.mark.postgres
+def test_bulk_create_sends_one_unnest_bound_on_the_server_and_returns_the_ids():
+    conversation = ConversationFactory()
+    payloads = [
+        {"text": f"\"{n}\" \\ {{}} ñ 😀 'q' $1 %s", "n": n, "list": [None, {"a": [n]}]}
+        for n in range(3)
+    ]
+    events = _events(conversation, payloads)
+
     with CaptureQueriesContext(connection) as inserting:
         Event.objects.bulk_create(events)
 
-    (insert,) = [q["sql"] for q in inserting.captured_queries if q["sql"].startswith("INSERT")]
-    assert "UNNEST" not in insert
-    assert "VALUES" in insert
+    (insert,) = _inserts(inserting)
+    # One array per column, sent as parameters ($1…), not written into the statement.
+    assert "UNNEST(($1)::" in insert
+    assert "VALUES" not in insert
+    assert '"text"' not in insert
     assert all(event.pk for event in events)
     stored = Event.objects.filter(kind="test:bulk").order_by("pk")
     assert [event.payload for event in stored] == payloads
     assert [event.pk for event in stored] == [event.pk for event in events]
+
+
+@pytest.mark.postgres
+def test_bulk_create_keeps_empty_and_missing_values_of_every_column_type():
+    conversation = ConversationFactory()
+    at = timezone.now() - timedelta(days=400, microseconds=7)
+    messages = [
+        Message(
+            conversation=conversation,
+            workspace_id=conversation.workspace_id,
+            content=content,
+            metadata=metadata,
+            external_id=external_id,
+            created_at=at + timedelta(seconds=n),
+        )
+        for n, (content, metadata, external_id) in enumerate(
+            [("", {}, None), ("{a,b} NULL", {"k": None}, "wamid.1"), ("x\ny", [], None)]
+        )
+    ]
+    # A column whose every value is NULL (external_id below) still has its type.
+    Message.objects.bulk_create(messages[:1] + messages[2:])
+    Message.objects.bulk_create(messages[1:2])
+
+    stored = {m.pk: m for m in Message.objects.filter(conversation=conversation)}
+    for message in messages:
+        row = stored[message.pk]
+        assert (row.content, row.metadata, row.external_id) == (
+            message.content,
+            message.metadata,
+            message.external_id,
+        )
+        assert row.created_at == message.created_at
+
+
+@pytest.mark.postgres
+def test_bulk_create_skips_conflicting_rows_and_upserts_through_the_same_path():
+    conversation, other = ConversationFactory(), ConversationFactory()
+    first = Message(conversation=conversation, workspace_id=conversation.workspace_id)
+    first.external_id, first.integration_id = "wamid.same", None
+    Message.objects.bulk_create(
+        [first, Message(conversation=conversation, workspace_id=conversation.workspace_id)]
+    )
+    again = [
+        Message(conversation=conversation, workspace_id=conversation.workspace_id, pk=first.pk),
+        Message(conversation=other, workspace_id=other.workspace_id, content="new"),
+    ]
+
+    Message.objects.bulk_create(again, ignore_conflicts=True)
+
+    assert Message.objects.filter(conversation=other, content="new").count() == 1
+    assert Message.objects.get(pk=first.pk).external_id == "wamid.same"
+    due = timezone.now() + timedelta(minutes=5)
+    ConversationAnalysis.objects.create(conversation=conversation, due_at=timezone.now())
+    ConversationAnalysis.objects.bulk_create(
+        [
+            ConversationAnalysis(conversation_id=pk, due_at=due)
+            for pk in (conversation.pk, other.pk)
+        ],
+        update_conflicts=True,
+        unique_fields=["conversation"],
+        update_fields=["due_at"],
+    )
+    assert set(ConversationAnalysis.objects.values_list("conversation_id", "due_at")) == {
+        (conversation.pk, due),
+        (other.pk, due),
+    }
+
+
+@pytest.mark.postgres
+def test_a_single_row_and_later_statements_use_djangos_own_cursor():
+    conversation = ConversationFactory()
+    Event.objects.bulk_create(_events(conversation, [{"n": 1}, {"n": 2}]))
+
+    with CaptureQueriesContext(connection) as after:
+        Event.objects.bulk_create(_events(conversation, [{"n": "3 'quoted'"}]))
+        Conversation.objects.filter(pk=conversation.pk).update(ai_summary="x")
+
+    single, update = after.captured_queries[0]["sql"], after.captured_queries[1]["sql"]
+    # Django's default cursor writes the values into the statement (client-side binding).
+    assert "VALUES" in single
+    assert "3 ''quoted''" in single
+    assert "'x'" in update
+    assert isinstance(connection.cursor().cursor, psycopg.ClientCursor)
+
+
+@pytest.mark.postgres
+def test_a_failed_bulk_insert_leaves_the_default_cursor_behind():
+    conversation = ConversationFactory()
+    duplicate = Message(conversation=conversation, workspace_id=conversation.workspace_id)
+    Message.objects.bulk_create([duplicate, Message(conversation=conversation)][:1])
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Message.objects.bulk_create([duplicate, Message(conversation=conversation)])
+
+    assert isinstance(connection.cursor().cursor, psycopg.ClientCursor)
+    assert Message.objects.filter(conversation=conversation).count() == 1
 
 
 def _webhook_event(body: bytes, sha: str) -> WebhookEvent:
