@@ -5,7 +5,8 @@
 
 from __future__ import annotations
 
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
+from typing import cast
 
 from django.db.backends.postgresql import base, operations
 
@@ -40,3 +41,9 @@ class DatabaseWrapper(base.DatabaseWrapper):
             return super().create_cursor(name)
         finally:
             self.connection.cursor_factory = factory
+
+
+def binding_on_server(connection) -> AbstractContextManager[None]:
+    """``DatabaseWrapper.binding_on_server`` of ``connection`` (this backend's), for a caller
+    that sends a statement of its own with ``%b`` parameters."""
+    return cast(DatabaseWrapper, connection).binding_on_server()

@@ -10,11 +10,12 @@ it once), with its arrays sent as binary parameters (``%b``) through a cursor th
 server: psycopg packs each array in one pass, every element through its C dumper.
 
 A single row, and a bulk insert Django writes as VALUES (a field with its own placeholder, an
-expression among the values), are sent as Django sends them.
+expression among the values), are sent as Django sends them: bound on the client, where a
+statement has no limit on its number of values.
 """
 
 from collections.abc import Sequence
-from typing import Any, cast
+from typing import Any
 
 from django.db.backends.postgresql.compiler import (
     InsertUnnest,
@@ -27,7 +28,7 @@ from django.db.backends.postgresql.compiler import (
     SQLInsertCompiler as DjangoInsertCompiler,
 )
 
-from flame.postgresql.base import DatabaseWrapper
+from flame.postgresql.base import binding_on_server
 
 __all__ = [
     "SQLAggregateCompiler",
@@ -39,18 +40,32 @@ __all__ = [
 
 
 class SQLInsertCompiler(DjangoInsertCompiler):
+    _statements: list[tuple[str, Any]] | None = None
+    _binary_arrays = False
+
     def assemble_as_sql(self, fields, value_rows):
         placeholders, params = super().assemble_as_sql(fields, value_rows)
         if isinstance(placeholders, InsertUnnest):
-            # "(%s)::uuid[]" → "(%b)::uuid[]": the array in binary (only a server-bound cursor
-            # takes it; execute_sql provides one for every statement with several rows).
+            # "(%s)::uuid[]" → "(%b)::uuid[]": the array in binary, which only a cursor that
+            # binds on the server takes (execute_sql provides one for these statements).
             placeholders = InsertUnnest(p.replace("(%s)", "(%b)", 1) for p in placeholders)
+            self._binary_arrays = True
         return placeholders, params
+
+    def as_sql(self) -> list[tuple[str, Any]]:  # type: ignore[override]  # as django-stubs has it
+        # Compiled once: execute_sql needs to know the statement before it opens the cursor.
+        if self._statements is None:
+            self._statements = super().as_sql()
+        return self._statements
 
     def execute_sql(  # type: ignore[override]  # as django-stubs declares it
         self, returning_fields: Sequence[str] | None = None
     ) -> list[tuple[Any]]:
-        if len(self.query.objs) <= 1:
+        self.returning_fields = returning_fields  # read by as_sql (RETURNING)
+        self.as_sql()
+        if not self._binary_arrays:
+            # Django's cursor: the VALUES form can hold more than the 65,535 parameters a
+            # statement bound on the server may have.
             return super().execute_sql(returning_fields)
-        with cast(DatabaseWrapper, self.connection).binding_on_server():
+        with binding_on_server(self.connection):
             return super().execute_sql(returning_fields)

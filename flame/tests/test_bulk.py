@@ -188,6 +188,21 @@ def test_a_single_row_and_later_statements_use_djangos_own_cursor():
 
 
 @pytest.mark.postgres
+def test_a_bulk_insert_django_writes_as_values_keeps_djangos_cursor_past_65535_values():
+    # BinaryField has its own placeholder, so Django writes VALUES: bound on the server, this
+    # many values would pass the 65,535 parameters a statement may have.
+    events = [_webhook_event(b"{}", f"sha-{n}") for n in range(4_000)]
+
+    with CaptureQueriesContext(connection) as inserting:
+        WebhookEvent.objects.bulk_create(events)
+
+    (insert,) = _inserts(inserting)
+    assert "VALUES" in insert
+    assert "sha-3999" in insert  # the values are in the statement's text
+    assert WebhookEvent.objects.filter(body_sha256__startswith="sha-").count() == 4_000
+
+
+@pytest.mark.postgres
 def test_a_failed_bulk_insert_leaves_the_default_cursor_behind():
     conversation = ConversationFactory()
     duplicate = Message(conversation=conversation, workspace_id=conversation.workspace_id)
