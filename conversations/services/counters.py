@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from conversations.models import Conversation, Message
 from conversations.services.events import preview
+from flame.postgresql.base import binding_on_server
 
 
 def customer_wrote_at(at) -> Greatest:
@@ -44,15 +45,16 @@ _CUSTOMER_SET = """
 # assistant joined, that read was a sixth of the worker's CPU per message). The rows are locked
 # first, in key order, by the ARRAY(...) subquery, which runs once before the update: two workers
 # with overlapping conversations take the locks in the same order. One parameter per column
-# (``unnest``), so the statement's text is the same whatever the batch's size.
+# (``unnest``), so the statement's text is the same whatever the batch's size, each array sent
+# in binary (``%b``) through a cursor that binds on the server (see flame.postgresql).
 _CUSTOMER_SQL_RETURNING = """
 UPDATE {table} AS changed SET {assignments}
 FROM unnest(
-    %(ids)s::uuid[], %(counts)s::integer[], %(previews)s::text[],
-    %(ats)s::timestamptz[], %(firsts)s::timestamptz[]
+    %(ids)b::uuid[], %(counts)b::integer[], %(previews)b::text[],
+    %(ats)b::timestamptz[], %(firsts)b::timestamptz[]
 ) AS arrived(row_id, row_count, row_preview, row_at, row_first)
 WHERE changed.{id} = arrived.row_id AND changed.{id} = ANY(ARRAY(
-    SELECT {id} FROM {table} WHERE {id} = ANY(%(ids)s::uuid[]) ORDER BY {id} FOR UPDATE
+    SELECT {id} FROM {table} WHERE {id} = ANY(%(ids)b::uuid[]) ORDER BY {id} FOR UPDATE
 ))
 RETURNING changed.*
 """
@@ -129,9 +131,8 @@ def count_customer_messages(by_conversation: dict[Any, list[Message]]) -> dict:
             "firsts": "first",
         }
         params = {**shared, **{name: [row[key] for row in rows] for name, key in arrays.items()}}
-        return {
-            conversation.pk: conversation for conversation in Conversation.objects.raw(sql, params)
-        }
+        with binding_on_server(connection):
+            return {c.pk: c for c in Conversation.objects.raw(sql, params)}
     with connection.cursor() as cursor:
         cursor.executemany(sql, [{**shared, **row} for row in rows])  # in key order
     return {c.pk: c for c in Conversation.objects.filter(pk__in=list(by_conversation))}
