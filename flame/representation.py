@@ -40,7 +40,8 @@ def representer(serializer: Serializer) -> Representer:
 
     def represent(instance) -> dict:
         if not steps:
-            steps.extend(_steps(serializer))
+            # One assignment: two threads arriving first both build, and the list holds one set.
+            steps[:] = _steps(serializer)
         out = {}
         for name, read, write in steps:
             value = read(instance)

@@ -3,6 +3,8 @@ field, on the real serializers of the hot path and on every case DRF treats spec
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import timedelta
 
 import pytest
@@ -163,3 +165,37 @@ def test_an_error_inside_a_property_is_not_swallowed():
 
     with pytest.raises(ValueError, match="broken on purpose"):
         representer(Broken())(Source())
+
+
+def test_threads_arriving_first_together_leave_one_set_of_fields():
+    calls = []
+
+    class Slow(serializers.Serializer):
+        counted = serializers.SerializerMethodField()
+
+        @property
+        def _readable_fields(self):
+            time.sleep(0.05)  # every thread is inside the first build at once
+            return list(super()._readable_fields)
+
+        def get_counted(self, obj) -> int:
+            calls.append(obj)
+            return len(calls)
+
+    represent = representer(Slow())
+    start = threading.Barrier(4)
+
+    def first_call():
+        start.wait()
+        represent(object())
+
+    threads = [threading.Thread(target=first_call) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    calls.clear()
+
+    represent(object())
+
+    assert len(calls) == 1
