@@ -25,7 +25,7 @@ from conversations.activity import Snapshot
 from conversations.models import Conversation, Event
 from conversations.services.activity import ActivityLine, activity_announce, activity_lines
 from conversations.services.events import conversation_updated_event, reloaded_many
-from conversations.services.tags import tags_by_name
+from conversations.services.tags import tags_by_name, tags_load_into
 from flame.bulk import rows_update
 
 AI_FIELDS = ("ai_summary", "ai_priority", "ai_tags", "ai_analyzed_at", "priority")
@@ -44,13 +44,13 @@ class AnalysisWrite:
 def conversations_lock_for_analysis(conversation_ids) -> dict:
     """{id: conversation} locked for writing analyses, in id order (ingestion's order, so the
     two never deadlock), with what the write compares: tags and assignee."""
-    rows = (
+    rows = list(
         Conversation.objects.select_for_update(of=("self",))
         .select_related("assigned_agent")
-        .prefetch_related("tags")
         .filter(pk__in=list(conversation_ids))
         .order_by("pk")
     )
+    tags_load_into(rows)
     return {conversation.pk: conversation for conversation in rows}
 
 
