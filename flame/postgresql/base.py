@@ -17,13 +17,16 @@ from psycopg.abc import AdaptContext, Buffer
 from psycopg.adapt import AdaptersMap
 from psycopg.types.datetime import TimestamptzLoader
 
+_load_iso = TimestamptzLoader._load_iso  # the ISO DateStyle's parser: what the fast path reads
+
 
 class UtcTimestamptzLoader(BaseTzLoader):
     """Django's ``timestamptz`` loader for a UTC session, reading PostgreSQL's own text in C.
 
     Django registers a Python subclass of psycopg's loader (to set the tzinfo it wants), so
     psycopg cannot use its C loader, and every datetime read went through a regular
-    expression: about 3 µs a value, a few dozen values in each message the worker stores. A
+    expression: about 4 µs a value through the cursor (under 1 µs here), a few dozen values in
+    each message the worker stores. A
     UTC session writes every value as ``2026-12-03 09:15:02.123456+00``, which
     ``datetime.fromisoformat`` reads in C with ``timezone.utc``, the tzinfo Django's loader
     gives. Anything else (BC years, infinity, another DateStyle or zone) takes Django's path,
@@ -43,9 +46,6 @@ class UtcTimestamptzLoader(BaseTzLoader):
             except ValueError:
                 pass
         return super().load(data)
-
-
-_load_iso = TimestamptzLoader._load_iso
 
 
 @functools.cache
