@@ -53,6 +53,13 @@ def machine_busy() -> tuple[float, float]:
     return (total - idle) / TICKS, total / TICKS
 
 
+def split(meter: CpuMeter, name: str, wall: float, top: int = 2) -> str:
+    """The busiest ``top`` processes of a component over the last phase, in cores ("0.98 +
+    0.31"): with one GIL per process, a server whose connections all landed on one process
+    cannot use more than one core, whatever the machine has free."""
+    return " + ".join(f"{seconds / wall:.2f}" for seconds in meter.by_process[name][:top])
+
+
 class CpuMeter:
     """``components`` maps a name to a function returning that component's pids right now.
 
@@ -69,6 +76,8 @@ class CpuMeter:
         self.trees = trees
         self._start: dict[str, dict[int, float]] = {}
         self._machine = (0.0, 0.0)
+        # Per process of each component over the last phase, busiest first (``split``).
+        self.by_process: dict[str, list[float]] = {}
 
     def _sample(self) -> dict[str, dict[int, float]]:
         return {
@@ -88,9 +97,9 @@ class CpuMeter:
         used = {}
         for name, pids in end.items():
             before = self._start.get(name, {})
-            used[name] = sum(
-                max(0.0, seconds - before.get(pid, 0.0)) for pid, seconds in pids.items()
-            )
+            each = [max(0.0, seconds - before.get(pid, 0.0)) for pid, seconds in pids.items()]
+            used[name] = sum(each)
+            self.by_process[name] = sorted(each, reverse=True)
             if name in self.trees:
                 gone = sum(seconds for pid, seconds in before.items() if pid not in pids)
                 used[name] = max(0.0, used[name] - gone)

@@ -73,6 +73,44 @@ class HttpPool:
             outcome = await self._exchange(connection, request)
             return CONNECTION_FAILED if outcome is None else outcome
 
+    async def spread(self, count: int, path: str, processes: int, attempts: int = 400) -> dict:
+        """Hold ``count`` idle connections, as many served by each of the server's
+        ``processes`` (``path`` answers with the id of the process that serves it).
+
+        A closed loop reuses its connections, and which server process accepted each one is up
+        to the kernel: all 16 could land on one gunicorn process, whose one interpreter lock
+        then caps the phase at one core while the other waits idle. A proxy in front of the
+        servers spreads them; so does this, and then every phase runs on the same placement.
+        Returns how many connections each process holds.
+        """
+        self.close()
+        share = count // processes
+        placed: dict[str, list] = {}
+        surplus = []
+        for _ in range(attempts):
+            if sum(len(held) for held in placed.values()) >= share * processes:
+                break
+            connection = await self._connect()
+            owner = await self._owner(connection, path)
+            held = placed.setdefault(owner, []) if owner else surplus
+            (held if len(held) < share else surplus).append(connection)
+        for _, writer in surplus:  # held open until now so they did not free an accept
+            writer.close()
+        now = time.monotonic()
+        self._idle = [(connection, now) for held in placed.values() for connection in held]
+        return {owner: len(held) for owner, held in placed.items()}
+
+    async def _owner(self, connection, path: str) -> str:
+        """What ``path`` answers on this connection ("" if it did not)."""
+        reader, writer = connection
+        writer.write(f"GET {path} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\n\r\n".encode())
+        try:
+            head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), self.timeout)
+            length = int(head.lower().split(b"content-length:", 1)[1].split(b"\r\n", 1)[0])
+            return (await reader.readexactly(length)).decode()
+        except (OSError, TimeoutError, IndexError, ValueError, asyncio.IncompleteReadError):
+            return ""
+
     def _warm_connection(self):
         """The most recently used idle connection, if the server has not timed it out yet."""
         while self._idle:

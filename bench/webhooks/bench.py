@@ -55,7 +55,7 @@ django.setup()
 from django.db import connection  # noqa: E402
 
 from bench.harness import product, whatsapp  # noqa: E402
-from bench.harness.cpu import CORES, CpuMeter, describe  # noqa: E402
+from bench.harness.cpu import CORES, CpuMeter, describe, split  # noqa: E402
 from bench.harness.http import HttpPool, Request, Result, closed_loop, open_loop  # noqa: E402
 from bench.harness.listener import Listener, Target  # noqa: E402
 from bench.harness.stack import Stack, free_port  # noqa: E402
@@ -63,7 +63,11 @@ from bench.harness.stack import Stack, free_port  # noqa: E402
 WS_P99_TARGET_MS = 1000.0
 ACK_FACTOR_TARGET = 5.0
 CLOSED_LOOP_TARGET = 0.6
+CLOSED_LOOP_CLIENTS = 16
+# Webhooks signed before the closed loop starts, per second of it (more than this machine acks).
+CLOSED_LOOP_PREBUILT_PER_SECOND = 1500
 FLOOR_PATH = "/bench/insert"
+PROCESS_PATH = "/bench/process"
 
 
 def percentile(values: list[float], fraction: float) -> float:
@@ -391,25 +395,43 @@ class Bench:
             f"{1000 * CORES / max(total, 0.001):.0f} msg/s on {CORES} cores"
         )
 
+    async def spread(self) -> str:
+        """The closed loop's connections, as many on each gunicorn process (HttpPool.spread)."""
+        placed = await self.pool.spread(CLOSED_LOOP_CLIENTS, PROCESS_PATH, self.stack.workers)
+        return "(connections " + "/".join(str(n) for n in sorted(placed.values())) + ")"
+
     async def closed(self, seconds: float) -> dict:
         await self.settle()
         floor_bodies = self._floor(2000)
-        floor = await closed_loop(self.pool, lambda i: floor_bodies[i % len(floor_bodies)], seconds)
+        floor_placement = await self.spread()
+        self.meter.start()
+        floor = await closed_loop(
+            self.pool, lambda i: floor_bodies[i % len(floor_bodies)], seconds, CLOSED_LOOP_CLIENTS
+        )
+        floor_cpu = self.meter.stop()
+        floor_split = split(self.meter, "gunicorn", floor_cpu["wall"])
         await self.settle()
         run = uuid.uuid4().hex[:8]
+        # Built before the clock starts, as the floor's are: signing them on the way is the
+        # generator's CPU taken from the servers on this machine, which the floor is not charged.
+        webhooks = self._webhooks(run, int(seconds * CLOSED_LOOP_PREBUILT_PER_SECOND))
+
+        def webhook(i: int) -> Request:
+            if i < len(webhooks):
+                return webhooks[i]
+            return whatsapp.signed_request(
+                whatsapp.body(run, i, customers=self.args.customers, seed=self.args.seed)
+            )
+
+        ack_placement = await self.spread()
         started = time.monotonic()
         self.meter.start()
-        ack = await closed_loop(
-            self.pool,
-            lambda i: whatsapp.signed_request(
-                whatsapp.body(run, i, customers=self.args.customers, seed=self.args.seed)
-            ),
-            seconds,
-        )
+        ack = await closed_loop(self.pool, webhook, seconds, CLOSED_LOOP_CLIENTS)
         ended = time.monotonic()
         prefix = whatsapp.message_id(run, 0)[:-1]
         committed_in_window = await asyncio.to_thread(product.stored_count, prefix)
         cpu = self.meter.stop()
+        ack_split = split(self.meter, "gunicorn", cpu["wall"])
         accepted = sum(1 for r in ack if 200 <= r.status < 300)
         await self.await_messages(run, accepted)
         stored = await asyncio.to_thread(product.stored_count, prefix)
@@ -429,6 +451,7 @@ class Bench:
             "all_committed_after_s": last - started,
             "commit_rate_overall": stored / max(last - started, 0.001),
             "cpu": cpu,
+            "floor_cpu": floor_cpu,
         }
         result["ratio"] = result["ack_rps"] / result["floor_rps"]
         print(
@@ -443,7 +466,11 @@ class Bench:
             f"{result['all_committed_after_s']:.1f} s after the first POST "
             f"({result['commit_rate_overall']:.0f} msg/s overall)"
         )
-        print("          " + describe(cpu))
+        print(f"          {describe(cpu)}; gunicorn's processes {ack_split} {ack_placement}")
+        print(
+            f"          floor: {describe(floor_cpu)}; gunicorn's processes {floor_split} "
+            f"{floor_placement}"
+        )
         return result
 
     async def search(self, trials: list[Trial]) -> float:
@@ -579,7 +606,7 @@ def parse_args() -> argparse.Namespace:
         "--worker-nice",
         type=int,
         default=Stack.worker_nice,
-        help="the worker's nice value (0, compose's: web's CPU weight; 6: about cpu_shares 256)",
+        help="the worker's session nice (3, compose's: half web's CPU weight; 0: web's)",
     )
     parser.add_argument("--log-dir", default=str(ROOT / "var" / "bench" / "webhooks"))
     args = parser.parse_args()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from django.db import connection
 from django.http import HttpResponse, JsonResponse
 from django.urls import path
@@ -15,6 +17,11 @@ def noop(request):
     return JsonResponse({"status": "ok"})
 
 
+def process(request):
+    """Which server process holds this connection (the bench spreads its connections)."""
+    return HttpResponse(str(os.getpid()), content_type="text/plain")
+
+
 @csrf_exempt
 def one_insert(request):
     with connection.cursor() as cursor:
@@ -25,5 +32,6 @@ def one_insert(request):
 urlpatterns = [
     path("bench/noop", noop),
     path("bench/insert", one_insert),
+    path("bench/process", process),
     *flame_urlpatterns,
 ]
