@@ -606,7 +606,8 @@ def parse_args() -> argparse.Namespace:
         "--worker-nice",
         type=int,
         default=Stack.worker_nice,
-        help="the worker's session nice (3, compose's: half web's CPU weight; 0: web's)",
+        help="the worker's session nice (0, compose's: web's CPU weight; 3: about cpu_shares 512;"
+        " 6: about cpu_shares 256)",
     )
     parser.add_argument("--log-dir", default=str(ROOT / "var" / "bench" / "webhooks"))
     args = parser.parse_args()
