@@ -53,13 +53,6 @@ def machine_busy() -> tuple[float, float]:
     return (total - idle) / TICKS, total / TICKS
 
 
-def split(meter: CpuMeter, name: str, wall: float, top: int = 2) -> str:
-    """The busiest ``top`` processes of a component over the last phase, in cores ("0.98 +
-    0.31"): with one GIL per process, a server whose connections all landed on one process
-    cannot use more than one core, whatever the machine has free."""
-    return " + ".join(f"{seconds / wall:.2f}" for seconds in meter.by_process[name][:top])
-
-
 class CpuMeter:
     """``components`` maps a name to a function returning that component's pids right now.
 
@@ -78,6 +71,12 @@ class CpuMeter:
         self._machine = (0.0, 0.0)
         # Per process of each component over the last phase, busiest first (``split``).
         self.by_process: dict[str, list[float]] = {}
+
+    def split(self, name: str, wall: float, top: int = 2) -> str:
+        """The busiest ``top`` processes of a component over the last phase, in cores ("0.98 +
+        0.31"): with one GIL per process, a server whose connections all landed on one process
+        cannot use more than one core, whatever the machine has free."""
+        return " + ".join(f"{seconds / wall:.2f}" for seconds in self.by_process[name][:top])
 
     def _sample(self) -> dict[str, dict[int, float]]:
         return {

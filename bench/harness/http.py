@@ -91,9 +91,9 @@ class HttpPool:
             if sum(len(held) for held in placed.values()) >= share * processes:
                 break
             connection = await self._connect()
-            owner = await self._owner(connection, path)
-            held = placed.setdefault(owner, []) if owner else surplus
+            held = placed.setdefault(await self._owner(connection, path), [])
             (held if len(held) < share else surplus).append(connection)
+        placed.pop("", None)  # connections that did not answer: never reused
         for _, writer in surplus:  # held open until now so they did not free an accept
             writer.close()
         now = time.monotonic()

@@ -36,8 +36,10 @@ import sys
 import time
 import uuid
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
@@ -55,7 +57,7 @@ django.setup()
 from django.db import connection  # noqa: E402
 
 from bench.harness import product, whatsapp  # noqa: E402
-from bench.harness.cpu import CORES, CpuMeter, describe, split  # noqa: E402
+from bench.harness.cpu import CORES, CpuMeter, describe  # noqa: E402
 from bench.harness.http import HttpPool, Request, Result, closed_loop, open_loop  # noqa: E402
 from bench.harness.listener import Listener, Target  # noqa: E402
 from bench.harness.stack import Stack, free_port  # noqa: E402
@@ -68,6 +70,16 @@ CLOSED_LOOP_CLIENTS = 16
 CLOSED_LOOP_PREBUILT_PER_SECOND = 1500
 FLOOR_PATH = "/bench/insert"
 PROCESS_PATH = "/bench/process"
+
+
+@dataclass
+class ClosedPhase:
+    results: list[Result]
+    cpu: dict[str, float]
+    shares: str  # how gunicorn's processes shared the CPU, and their connections
+    started: float
+    ended: float
+    at_end: Any  # what ``sent`` returned the moment sending ended, before the meter stopped
 
 
 def percentile(values: list[float], fraction: float) -> float:
@@ -395,21 +407,30 @@ class Bench:
             f"{1000 * CORES / max(total, 0.001):.0f} msg/s on {CORES} cores"
         )
 
-    async def spread(self) -> str:
-        """The closed loop's connections, as many on each gunicorn process (HttpPool.spread)."""
+    async def closed_phase(
+        self, make: Callable[[int], Request], seconds: float, *, sent: Callable[[], Any]
+    ) -> ClosedPhase:
+        """One closed-loop phase on connections spread evenly over gunicorn's processes
+        (HttpPool.spread)."""
         placed = await self.pool.spread(CLOSED_LOOP_CLIENTS, PROCESS_PATH, self.stack.workers)
-        return "(connections " + "/".join(str(n) for n in sorted(placed.values())) + ")"
+        started = time.monotonic()
+        self.meter.start()
+        results = await closed_loop(self.pool, make, seconds, CLOSED_LOOP_CLIENTS)
+        ended = time.monotonic()
+        at_end = await asyncio.to_thread(sent)
+        cpu = self.meter.stop()
+        connections = "/".join(str(n) for n in sorted(placed.values()))
+        shares = f"gunicorn's processes {self.meter.split('gunicorn', cpu['wall'])}"
+        return ClosedPhase(
+            results, cpu, f"{shares} (connections {connections})", started, ended, at_end
+        )
 
     async def closed(self, seconds: float) -> dict:
         await self.settle()
         floor_bodies = self._floor(2000)
-        floor_placement = await self.spread()
-        self.meter.start()
-        floor = await closed_loop(
-            self.pool, lambda i: floor_bodies[i % len(floor_bodies)], seconds, CLOSED_LOOP_CLIENTS
+        floor = await self.closed_phase(
+            lambda i: floor_bodies[i % len(floor_bodies)], seconds, sent=lambda: None
         )
-        floor_cpu = self.meter.stop()
-        floor_split = split(self.meter, "gunicorn", floor_cpu["wall"])
         await self.settle()
         run = uuid.uuid4().hex[:8]
         # Built before the clock starts, as the floor's are: signing them on the way is the
@@ -423,15 +444,10 @@ class Bench:
                 whatsapp.body(run, i, customers=self.args.customers, seed=self.args.seed)
             )
 
-        ack_placement = await self.spread()
-        started = time.monotonic()
-        self.meter.start()
-        ack = await closed_loop(self.pool, webhook, seconds, CLOSED_LOOP_CLIENTS)
-        ended = time.monotonic()
         prefix = whatsapp.message_id(run, 0)[:-1]
-        committed_in_window = await asyncio.to_thread(product.stored_count, prefix)
-        cpu = self.meter.stop()
-        ack_split = split(self.meter, "gunicorn", cpu["wall"])
+        phase = await self.closed_phase(webhook, seconds, sent=lambda: product.stored_count(prefix))
+        ack, cpu, started, ended = phase.results, phase.cpu, phase.started, phase.ended
+        committed_in_window = phase.at_end
         accepted = sum(1 for r in ack if 200 <= r.status < 300)
         await self.await_messages(run, accepted)
         stored = await asyncio.to_thread(product.stored_count, prefix)
@@ -440,10 +456,10 @@ class Bench:
         )
         result = {
             "seconds": seconds,
-            "floor_rps": len(floor) / seconds,
+            "floor_rps": len(floor.results) / seconds,
             "ack_rps": len(ack) / (ended - started),
             "ack_non_2xx": non_2xx(ack),
-            "floor_non_2xx": non_2xx(floor),
+            "floor_non_2xx": non_2xx(floor.results),
             "committed_in_window": committed_in_window,
             "committed_rate_in_window": committed_in_window / (ended - started),
             "stored": stored,
@@ -451,7 +467,7 @@ class Bench:
             "all_committed_after_s": last - started,
             "commit_rate_overall": stored / max(last - started, 0.001),
             "cpu": cpu,
-            "floor_cpu": floor_cpu,
+            "floor_cpu": floor.cpu,
         }
         result["ratio"] = result["ack_rps"] / result["floor_rps"]
         print(
@@ -466,11 +482,8 @@ class Bench:
             f"{result['all_committed_after_s']:.1f} s after the first POST "
             f"({result['commit_rate_overall']:.0f} msg/s overall)"
         )
-        print(f"          {describe(cpu)}; gunicorn's processes {ack_split} {ack_placement}")
-        print(
-            f"          floor: {describe(floor_cpu)}; gunicorn's processes {floor_split} "
-            f"{floor_placement}"
-        )
+        print(f"          {describe(cpu)}; {phase.shares}")
+        print(f"          floor: {describe(floor.cpu)}; {floor.shares}")
         return result
 
     async def search(self, trials: list[Trial]) -> float:

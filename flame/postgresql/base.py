@@ -26,11 +26,10 @@ class UtcTimestamptzLoader(BaseTzLoader):
     Django registers a Python subclass of psycopg's loader (to set the tzinfo it wants), so
     psycopg cannot use its C loader, and every datetime read went through a regular
     expression: about 4 µs a value through the cursor (under 1 µs here), a few dozen values in
-    each message the worker stores. A
-    UTC session writes every value as ``2026-12-03 09:15:02.123456+00``, which
-    ``datetime.fromisoformat`` reads in C with ``timezone.utc``, the tzinfo Django's loader
-    gives. Anything else (BC years, infinity, another DateStyle or zone) takes Django's path,
-    errors included.
+    each message the worker stores. A UTC session writes every value as
+    ``2026-12-03 09:15:02.123456+00``, which ``datetime.fromisoformat`` reads in C with
+    ``timezone.utc``, the tzinfo Django's loader gives. Anything else (BC years, infinity,
+    another DateStyle or zone) takes Django's path, errors included.
     """
 
     timezone = UTC
