@@ -230,8 +230,10 @@ class Conversation(models.Model):
     OPEN_STATUSES = (Status.ACTIVE, Status.PENDING)
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    # No index of its own for this and assigned_agent: the inbox indexes lead with them, and
+    # every new message rewrites its conversation's row in each index (see Meta).
     workspace = models.ForeignKey(
-        "accounts.Workspace", on_delete=models.CASCADE, related_name="conversations"
+        "accounts.Workspace", on_delete=models.CASCADE, related_name="conversations", db_index=False
     )
     integration = models.ForeignKey(
         "integrations.Integration",
@@ -254,6 +256,7 @@ class Conversation(models.Model):
         null=True,
         blank=True,
         related_name="assigned_conversations",
+        db_index=False,
     )
     assigned_assistant = models.ForeignKey(
         "assistants.Assistant",
@@ -373,11 +376,15 @@ class Message(models.Model):
     }
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    # No index of its own for this and workspace: message_thread and message_workspace_time
+    # lead with them (see Meta), and every index costs each message's INSERT an entry.
     conversation = models.ForeignKey(
-        Conversation, on_delete=models.CASCADE, related_name="messages"
+        Conversation, on_delete=models.CASCADE, related_name="messages", db_index=False
     )
     # Denormalised from the conversation: scoping and the (integration, external_id) key.
-    workspace = models.ForeignKey("accounts.Workspace", on_delete=models.CASCADE, related_name="+")
+    workspace = models.ForeignKey(
+        "accounts.Workspace", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
     integration = models.ForeignKey(
         "integrations.Integration",
         on_delete=models.PROTECT,
@@ -530,7 +537,10 @@ class Event(models.Model):
     ACTIVITY = "conversation:activity"
 
     id = models.BigAutoField(primary_key=True)
-    workspace = models.ForeignKey("accounts.Workspace", on_delete=models.CASCADE, related_name="+")
+    # No index of its own: event_catch_up leads with it (see Meta).
+    workspace = models.ForeignKey(
+        "accounts.Workspace", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
     kind = models.CharField(max_length=40)
     audience = models.CharField(max_length=12, choices=Audience.choices)
     conversation_id = models.UUIDField(null=True, blank=True)

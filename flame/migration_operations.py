@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from django.contrib.postgres.operations import AddIndexConcurrently as PostgresAddIndexConcurrently
-from django.db.migrations.operations import AddField, AddIndex
+from django.contrib.postgres.operations import (
+    RemoveIndexConcurrently as PostgresRemoveIndexConcurrently,
+)
+from django.db.migrations.operations import AddField, AddIndex, AlterField, RemoveIndex
 from django.db.migrations.operations.base import Operation
+from django.db.models import Index
 
 
 class PostgresOnly(Operation):
@@ -88,3 +92,59 @@ class AddIndexConcurrently(PostgresAddIndexConcurrently):
             super().database_backwards(app_label, schema_editor, from_state, to_state)
         else:
             AddIndex.database_backwards(self, app_label, schema_editor, from_state, to_state)
+
+
+class RemoveIndexConcurrently(PostgresRemoveIndexConcurrently):
+    """Django's ``RemoveIndexConcurrently`` on PostgreSQL, a plain ``RemoveIndex`` elsewhere:
+    ``DROP INDEX`` waits for and then holds off every query on the table, ``DROP INDEX
+    CONCURRENTLY`` lets writes through. Like ``AddIndexConcurrently``, only in a migration with
+    ``atomic = False``."""
+
+    def database_forwards(self, app_label, schema_editor, from_state, to_state) -> None:
+        if schema_editor.connection.vendor == "postgresql":
+            super().database_forwards(app_label, schema_editor, from_state, to_state)
+        else:
+            RemoveIndex.database_forwards(self, app_label, schema_editor, from_state, to_state)
+
+    def database_backwards(self, app_label, schema_editor, from_state, to_state) -> None:
+        if schema_editor.connection.vendor == "postgresql":
+            super().database_backwards(app_label, schema_editor, from_state, to_state)
+        else:
+            RemoveIndex.database_backwards(self, app_label, schema_editor, from_state, to_state)
+
+
+class DropFieldIndex(AlterField):
+    """``AlterField`` to ``db_index=False``: the index the field had of its own is dropped
+    (concurrently on PostgreSQL, so only in a migration with ``atomic = False``) and nothing else
+    changes.
+
+    Django's own ``AlterField`` would do the same on PostgreSQL inside a lock, and on SQLite
+    rebuild the whole table, recreating every index of the model state, which the
+    PostgreSQL-only ones make impossible (see ``PostgresOnly``).
+    """
+
+    def database_forwards(self, app_label, schema_editor, from_state, to_state) -> None:
+        model = from_state.apps.get_model(app_label, self.model_name)
+        if not self.allow_migrate_model(schema_editor.connection.alias, model):
+            return
+        old = model._meta.get_field(self.name)
+        if not old.db_index or self.field.db_index:
+            raise ValueError(f"{self.model_name}.{self.name}: DropFieldIndex only drops an index")
+        declared = {index.name for index in model._meta.indexes}
+        names = schema_editor._constraint_names(
+            model, [old.column], index=True, type_=Index.suffix, exclude=declared
+        )
+        concurrently = "CONCURRENTLY " if schema_editor.connection.vendor == "postgresql" else ""
+        for name in names:
+            schema_editor.execute(
+                f"DROP INDEX {concurrently}IF EXISTS {schema_editor.quote_name(name)}"
+            )
+
+    def database_backwards(self, app_label, schema_editor, from_state, to_state) -> None:
+        model = to_state.apps.get_model(app_label, self.model_name)
+        if self.allow_migrate_model(schema_editor.connection.alias, model):
+            field = model._meta.get_field(self.name)
+            schema_editor.execute(schema_editor._create_index_sql(model, fields=[field]))
+
+    def describe(self) -> str:
+        return f"Drop the own index of {self.model_name}.{self.name}"

@@ -141,7 +141,7 @@ def test_a_common_word_is_checked_conversation_by_conversation(workspace, monkey
 
     # Walking the list in its order, each conversation asks for one matching message.
     plan = _plan(page[:30])
-    assert "Index Scan using conversations_message_conversation_id" in plan
+    assert "Index Scan using message_thread" in plan
     assert "Bitmap Index Scan on message_search_gin" not in plan
     assert page.count() == 201  # every conversation with the word, and the contact's name
     assert elsewhere in page
