@@ -38,7 +38,7 @@ from flame import backpressure, metrics
 from flame.bulk import row_insert_new
 from flame.logging import redact_text
 from flame.text import storable
-from integrations import media, templates
+from integrations import media, templates, trigger
 from integrations.inbound import customer_messages_receive
 from integrations.models import Integration, WebhookEvent
 from integrations.providers import base, provider_client, provider_parser, routing_ids
@@ -147,19 +147,42 @@ def _trigger_ingest(event_id: int) -> None:
     event committed before it starts (it clears the key first, then claims), so an event whose
     trigger was skipped is never stranded; the sweeper is the safety net if a task is lost.
     Under sustained traffic the task is held back a little (``ingest_linger``) so it claims a
-    batch rather than the one or two events that arrived since the last one started.
+    batch rather than the one or two events that arrived since the last one started. Where a
+    worker runs the tasks, this process's trigger thread asks for all its webhooks at once
+    (integrations/trigger.py); where they run inline, the request asks itself.
     """
+    linger = ingest_linger(_arrivals.arrived(time.monotonic()))
+    if _batching() and not _tasks_inline():
+        _process_trigger.request(event_id, linger)
+    else:
+        _trigger_now(event_id, linger)
+
+
+def _trigger_now(event_id: int, linger: float | None) -> float:
+    """Ask for a drain task for ``event_id``; how long, from now, no other ask is needed."""
     from integrations.tasks import ingest_webhook_event_task
 
-    linger = ingest_linger(_arrivals.arrived(time.monotonic()))
     try:
         if _batching() and not _trigger_taken():
-            return
+            return trigger.RECHECK_SECONDS  # one is pending; it may start any moment
         # No publish retries: with the broker away the webhook is answered at once, and the
         # sweeper enqueues the stored event when the broker is back.
         ingest_webhook_event_task.apply_async((event_id,), countdown=linger, retry=False)
     except Exception:  # noqa: BLE001 - Redis (cache or broker) away: the event is stored
         logger.warning("Could not enqueue webhook event %s; the sweeper will", event_id)
+        return trigger.AWAY_SECONDS
+    # It cannot start before its countdown: until half of it (whatever the clocks' skew
+    # between hosts), events committed now are claimed by it.
+    return linger / 2 if linger else 0.0
+
+
+def _tasks_inline() -> bool:
+    from integrations.tasks import ingest_webhook_event_task
+
+    return bool(ingest_webhook_event_task.app.conf.task_always_eager)
+
+
+_process_trigger = trigger.ProcessTrigger(_trigger_now)
 
 
 def _trigger_taken() -> bool:

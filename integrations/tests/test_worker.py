@@ -259,3 +259,30 @@ def test_a_burst_lingers_into_a_few_batches(admin_client, workspace, worker, mon
     assert burst.filter(status="processed", attempts=1).count() == 30
     assert burst.order_by().values("claim_token").distinct().count() <= 4
     assert Message.objects.filter(sender="user").count() == 31
+
+
+def test_a_burst_asks_redis_a_few_times_not_once_per_webhook(workspace, worker, monkeypatch):
+    # given: a web process storing webhooks faster than the linger threshold, and the real
+    # question to Redis ("is a drain task on its way?") counted
+    channel = IntegrationFactory(
+        workspace=workspace, platform="sandbox", external_account_id="sb-asks"
+    )
+    monkeypatch.setattr(ingest, "_arrivals", ingest.ArrivalRate())
+    asked = []
+    real = ingest._trigger_taken
+    monkeypatch.setattr(ingest, "_trigger_taken", lambda: asked.append(1) or real())
+
+    # when: a hundred messages are stored as fast as this process can
+    for n in range(100):
+        ingest.sandbox_message_store(
+            integration=channel,
+            sender=f"+52156{n % 5}",
+            name="",
+            text=f"seguidos {n}",
+            message_id=f"seguidos-{n}",
+        )
+    _wait_for(lambda: Message.objects.filter(content__startswith="seguidos").count() == 100)
+
+    # then: every one stored and processed once, for a fraction of the asks
+    assert WebhookEvent.objects.filter(status="processed", attempts=1).count() == 100
+    assert len(asked) < 25, len(asked)
