@@ -71,7 +71,26 @@ class AddFieldInPlace(AddField):
         )
 
 
-class AddIndexConcurrently(PostgresAddIndexConcurrently):
+class _ConcurrentOnPostgres:
+    """Django's concurrent index operation (``django.contrib.postgres``) on PostgreSQL, and
+    ``plain``, the same change done the ordinary way, on any other database."""
+
+    plain: type[Operation]
+
+    def database_forwards(self, app_label, schema_editor, from_state, to_state) -> None:
+        if schema_editor.connection.vendor == "postgresql":
+            super().database_forwards(app_label, schema_editor, from_state, to_state)
+        else:
+            self.plain.database_forwards(self, app_label, schema_editor, from_state, to_state)
+
+    def database_backwards(self, app_label, schema_editor, from_state, to_state) -> None:
+        if schema_editor.connection.vendor == "postgresql":
+            super().database_backwards(app_label, schema_editor, from_state, to_state)
+        else:
+            self.plain.database_backwards(self, app_label, schema_editor, from_state, to_state)
+
+
+class AddIndexConcurrently(_ConcurrentOnPostgres, PostgresAddIndexConcurrently):
     """Django's ``AddIndexConcurrently`` on PostgreSQL, a plain ``AddIndex`` elsewhere.
 
     A plain ``CREATE INDEX`` holds off every INSERT into the table until the build ends: on the
@@ -81,36 +100,16 @@ class AddIndexConcurrently(PostgresAddIndexConcurrently):
     PostgreSQL's alone; SQLite (the embedded default) builds the index the plain way.
     """
 
-    def database_forwards(self, app_label, schema_editor, from_state, to_state) -> None:
-        if schema_editor.connection.vendor == "postgresql":
-            super().database_forwards(app_label, schema_editor, from_state, to_state)
-        else:
-            AddIndex.database_forwards(self, app_label, schema_editor, from_state, to_state)
-
-    def database_backwards(self, app_label, schema_editor, from_state, to_state) -> None:
-        if schema_editor.connection.vendor == "postgresql":
-            super().database_backwards(app_label, schema_editor, from_state, to_state)
-        else:
-            AddIndex.database_backwards(self, app_label, schema_editor, from_state, to_state)
+    plain = AddIndex
 
 
-class RemoveIndexConcurrently(PostgresRemoveIndexConcurrently):
+class RemoveIndexConcurrently(_ConcurrentOnPostgres, PostgresRemoveIndexConcurrently):
     """Django's ``RemoveIndexConcurrently`` on PostgreSQL, a plain ``RemoveIndex`` elsewhere:
     ``DROP INDEX`` waits for and then holds off every query on the table, ``DROP INDEX
     CONCURRENTLY`` lets writes through. Like ``AddIndexConcurrently``, only in a migration with
     ``atomic = False``."""
 
-    def database_forwards(self, app_label, schema_editor, from_state, to_state) -> None:
-        if schema_editor.connection.vendor == "postgresql":
-            super().database_forwards(app_label, schema_editor, from_state, to_state)
-        else:
-            RemoveIndex.database_forwards(self, app_label, schema_editor, from_state, to_state)
-
-    def database_backwards(self, app_label, schema_editor, from_state, to_state) -> None:
-        if schema_editor.connection.vendor == "postgresql":
-            super().database_backwards(app_label, schema_editor, from_state, to_state)
-        else:
-            RemoveIndex.database_backwards(self, app_label, schema_editor, from_state, to_state)
+    plain = RemoveIndex
 
 
 class DropFieldIndex(AlterField):
