@@ -17,16 +17,22 @@ from integrations.models import WebhookEvent
 HOT = (Conversation, Message, Event, WebhookEvent)
 
 
+def _leader(model, index: models.Index) -> str | None:
+    """The column an unconditional index leads with (None: partial, or led by an expression)."""
+    first = index.fields[0].lstrip("-") if index.fields else index.expressions[0]
+    if index.condition is not None:
+        return None
+    if isinstance(first, models.F):
+        first = first.name
+    return model._meta.get_field(first).column if isinstance(first, str) else None
+
+
 def _leading_columns(model) -> set[str]:
     """Columns some unconditional index of ``model``'s state leads with (the key included)."""
     meta = model._meta
     leading = {meta.pk.column}
     leading |= {field.column for field in meta.concrete_fields if field.db_index or field.unique}
-    for index in meta.indexes:
-        if index.condition is None and index.fields:
-            leading.add(meta.get_field(index.fields[0].lstrip("-")).column)
-        elif index.condition is None and isinstance(index.expressions[0], models.F):
-            leading.add(meta.get_field(index.expressions[0].name).column)
+    leading |= {_leader(model, index) for index in meta.indexes} - {None}
     for constraint in meta.constraints:
         if isinstance(constraint, models.UniqueConstraint) and constraint.condition is None:
             leading.add(meta.get_field(constraint.fields[0]).column)
@@ -38,14 +44,12 @@ def _foreign_key_columns(model) -> set[str]:
 
 
 def _composite_leaders(model) -> set[str]:
-    """Columns an unconditional multi-column index or unique constraint leads with."""
-    meta = model._meta
-    leaders = set()
-    for index in meta.indexes:
-        parts = list(index.fields) or [e.name for e in index.expressions if isinstance(e, models.F)]
-        if index.condition is None and len(index.fields or index.expressions) > 1 and parts:
-            leaders.add(meta.get_field(parts[0].lstrip("-")).column)
-    return leaders
+    """Columns an unconditional index of more than one column leads with."""
+    return {
+        _leader(model, index)
+        for index in model._meta.indexes
+        if len(index.fields or index.expressions) > 1
+    } - {None}
 
 
 @pytest.mark.parametrize("model", HOT, ids=lambda model: model.__name__)
