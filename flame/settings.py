@@ -225,8 +225,8 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # CONN_MAX_AGE, closed at a task's start or end only when too old or broken (flame/celery.py).
 # Celery's Django fix-up would otherwise close it before and after every task, and under a burst
 # PostgreSQL forked dozens of new backends a second, each warming its caches again. The fix-up
-# still closes them every CELERY_DB_REUSE_MAX tasks, when --max-tasks-per-child (1000 in
-# docker-compose.yml) replaces the process anyway.
+# still closes them every CELERY_DB_REUSE_MAX tasks (pool processes are replaced only when their
+# memory grows past --max-memory-per-child, see docker-compose.yml).
 CELERY_DB_REUSE_MAX = 1000
 CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 60)
 CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 90)

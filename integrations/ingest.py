@@ -69,6 +69,10 @@ INGEST_TRIGGER_TTL = 30
 # INGEST_LINGER_FROM_RATE webhooks a second (in that process) every message is processed at once.
 INGEST_LINGER_SECONDS = 0.2
 INGEST_LINGER_FROM_RATE = 40.0
+# A drain task starts within its linger of being asked for unless something holds it up: the
+# pool process it was handed to being replaced, a worker that died with it reserved, a worker
+# too busy to start it. Found pending for this long, another is asked for (PendingWatch).
+INGEST_TRIGGER_OVERDUE_SECONDS = 1.0
 LAST_WEBHOOK_GRANULARITY = timedelta(seconds=30)
 
 
@@ -158,13 +162,52 @@ def _trigger_ingest(event_id: int) -> None:
         _trigger_now(event_id, linger)
 
 
+class PendingWatch:
+    """Since when this process has found a drain task pending, without once finding none.
+
+    Skipping the ask while one is pending is what keeps a burst to a few tasks, but it trusts
+    that task to start. When it is held up, every webhook stored meanwhile waits with it: a
+    pool process being replaced kept one waiting 4.2 s on the webhook bench, and a worker
+    killed with one reserved, until the pending mark expired (INGEST_TRIGGER_TTL). Found
+    pending for ``overdue`` seconds, the trigger asks for another task, which any free worker
+    process can run; the held one, when it starts, claims what has come since (or nothing).
+    At most one such ask per ``overdue`` seconds per process.
+    """
+
+    def __init__(self, overdue: float) -> None:
+        self._overdue = overdue
+        self._lock = threading.Lock()
+        self._since: float | None = None
+
+    def still_pending(self, now: float) -> bool:
+        """A task was found pending at ``now``: True when it is overdue (ask for another)."""
+        with self._lock:
+            if self._since is None or now < self._since:
+                self._since = now
+                return False
+            if now - self._since < self._overdue:
+                return False
+            self._since = now  # the next extra ask, if this one is held up too
+            return True
+
+    def none_pending(self) -> None:
+        with self._lock:
+            self._since = None
+
+
+_pending = PendingWatch(INGEST_TRIGGER_OVERDUE_SECONDS)
+
+
 def _trigger_now(event_id: int, linger: float | None) -> float:
     """Ask for a drain task for ``event_id``; how long, from now, no other ask is needed."""
     from integrations.tasks import ingest_webhook_event_task
 
     try:
-        if _batching() and not _trigger_taken():
-            return trigger.RECHECK_SECONDS  # one is pending; it may start any moment
+        if _batching() and _task_pending():
+            if not _pending.still_pending(time.monotonic()):
+                return trigger.RECHECK_SECONDS  # it may start any moment
+            logger.info("The pending ingest task has not started; asking for another")
+            linger = None  # overdue already: at once
         # No publish retries: with the broker away the webhook is answered at once, and the
         # sweeper enqueues the stored event when the broker is back.
         ingest_webhook_event_task.apply_async((event_id,), countdown=linger, retry=False)
@@ -183,6 +226,14 @@ def _tasks_inline() -> bool:
 
 
 _process_trigger = trigger.ProcessTrigger(_trigger_now)
+
+
+def _task_pending() -> bool:
+    """Whether a drain task that has not started yet is on its way; if not, one is marked."""
+    if _trigger_taken():
+        _pending.none_pending()
+        return False
+    return True
 
 
 def _trigger_taken() -> bool:

@@ -17,7 +17,7 @@ CORES = os.cpu_count() or 1
 
 def process_seconds(pid: int) -> float:
     """CPU seconds of ``pid`` and of its children that have exited and been reaped (a Celery
-    pool process replaced after --max-tasks-per-child, a gunicorn worker after
+    pool process replaced after --max-memory-per-child, a gunicorn worker after
     --max-requests): their time lands in the parent's cutime and cstime."""
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()

@@ -116,7 +116,8 @@ class Stack:
             "--queues=ingest,outbound,ai,default",
             "--hostname=worker@bench",
             f"--concurrency={self.concurrency}",
-            "--max-tasks-per-child=1000",
+            # As compose's `worker`: replaced by memory only (each replacement stalls a task).
+            "--max-memory-per-child=524288",
             "--without-gossip",
             "--without-mingle",
         ]

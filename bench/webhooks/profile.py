@@ -365,7 +365,7 @@ def start_py_spy(
 ) -> subprocess.Popen:
     """``idle``: also sample threads waiting (on the database, Redis, the GIL), so the shares
     are of wall time in requests; without it, of CPU. ``subprocesses``: follow the Celery
-    pool, including the processes that replace recycled ones (--max-tasks-per-child)."""
+    pool, including the processes that replace recycled ones (--max-memory-per-child)."""
     executable = shutil.which("py-spy") or str(ROOT / ".venv" / "bin" / "py-spy")
     command = [
         executable, "record", "--pid", str(pid), "--rate", "100", "--duration", str(int(seconds)),

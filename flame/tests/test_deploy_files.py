@@ -293,3 +293,14 @@ def test_compose_workers_have_webs_cpu_weight():
 
     for name in ("worker", "worker-ai"):
         assert services[name].get("cpu_shares", 1024) == web, name
+
+
+def test_compose_ingesting_worker_is_recycled_by_memory_not_task_count():
+    """Each replacement of a pool process holds up the task handed to it for seconds; at
+    ingestion's rate a task count replaced a process every few minutes (docs/architecture.md)."""
+    command = _command(_compose()["services"]["worker"])
+
+    assert "--max-tasks-per-child" not in command
+    match = re.search(r"--max-memory-per-child=\$\{WORKER_MAX_MEMORY_KIB:-(\d+)\}", command)
+    assert match, command
+    assert int(match.group(1)) >= 256 * 1024  # KiB: a leak guard, not a routine recycle

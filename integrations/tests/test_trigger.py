@@ -158,3 +158,45 @@ def test_the_answers_say_how_long_they_hold(workspace, monkeypatch, settings):
     }
     assert ingest._trigger_now(event.pk, 0.2) == trigger.AWAY_SECONDS
     assert len(ran) == 2
+
+
+def test_a_task_found_pending_is_overdue_only_after_the_whole_period():
+    watch = ingest.PendingWatch(overdue=1.0)
+
+    # first found pending at 10.0: not overdue until a full second later
+    assert watch.still_pending(10.0) is False
+    assert watch.still_pending(10.9) is False
+    assert watch.still_pending(11.0) is True
+    # one extra ask per period while it stays pending
+    assert watch.still_pending(11.5) is False
+    assert watch.still_pending(12.0) is True
+    # none pending resets the clock
+    watch.none_pending()
+    assert watch.still_pending(12.1) is False
+    assert watch.still_pending(13.0) is False
+    assert watch.still_pending(13.1) is True
+
+
+@pytest.mark.django_db
+def test_a_pending_task_that_never_starts_is_asked_around(workspace, monkeypatch):
+    # given: batching, a drain task marked pending that never starts (a held-up pool process)
+    monkeypatch.setattr(ingest, "_batching", lambda: True)
+    monkeypatch.setattr(ingest, "_pending", ingest.PendingWatch(overdue=0.05))
+    ran = []
+    monkeypatch.setattr(
+        ingest_webhook_event_task, "apply_async", lambda args, **options: ran.append(options)
+    )
+    ingest.ingest_trigger_clear()
+    assert ingest._trigger_now(1, 0.2) == pytest.approx(0.1)  # the task that will not start
+
+    # when: webhooks keep coming while it stays pending
+    answers = [ingest._trigger_now(2, 0.2)]
+    time.sleep(0.06)
+    answers.append(ingest._trigger_now(3, 0.2))
+
+    # then: the first finds it pending; once overdue another task is asked for, at once
+    assert answers == [trigger.RECHECK_SECONDS, 0.0]
+    assert ran == [{"countdown": 0.2, "retry": False}, {"countdown": None, "retry": False}]
+    # and the clock restarts: the next webhook trusts the new task for another period
+    assert ingest._trigger_now(4, 0.2) == trigger.RECHECK_SECONDS
+    assert len(ran) == 2

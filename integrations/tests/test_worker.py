@@ -286,3 +286,35 @@ def test_a_burst_asks_redis_a_few_times_not_once_per_webhook(workspace, worker, 
     # then: every one stored and processed once, for a fraction of the asks
     assert WebhookEvent.objects.filter(status="processed", attempts=1).count() == 100
     assert len(asked) < 25, len(asked)
+
+
+def test_webhooks_do_not_wait_for_a_drain_task_that_never_starts(workspace, worker, monkeypatch):
+    # given: a drain task marked as on its way that never starts (the pool process it was
+    # handed to being replaced, a worker killed with it reserved), and a web process storing
+    # webhooks fast enough to linger
+    channel = IntegrationFactory(
+        workspace=workspace, platform="sandbox", external_account_id="sb-held"
+    )
+    monkeypatch.setattr(ingest, "_arrivals", ingest.ArrivalRate())
+    monkeypatch.setattr(
+        ingest, "_pending", ingest.PendingWatch(ingest.INGEST_TRIGGER_OVERDUE_SECONDS)
+    )
+    ingest.ingest_trigger_clear()
+    assert ingest._trigger_taken()  # the mark the held task left (it lasts INGEST_TRIGGER_TTL)
+    started = time.monotonic()
+
+    # when: customers keep writing for two seconds
+    for n in range(40):
+        ingest.sandbox_message_store(
+            integration=channel,
+            sender=f"+52157{n % 4}",
+            name="",
+            text=f"retenido {n}",
+            message_id=f"retenido-{n}",
+        )
+        time.sleep(0.05)
+
+    # then: all of them reach the inbox within seconds, not when the mark expires (30 s)
+    _wait_for(lambda: Message.objects.filter(content__startswith="retenido").count() == 40, 8.0)
+    assert time.monotonic() - started < 8.0
+    assert WebhookEvent.objects.filter(status="processed", attempts=1).count() == 40
