@@ -261,6 +261,19 @@ def test_a_burst_lingers_into_a_few_batches(admin_client, workspace, worker, mon
     assert Message.objects.filter(sender="user").count() == 31
 
 
+def _customers_write(channel, word: str, count: int, pause: float = 0.0) -> None:
+    """``count`` webhooks stored as the web does, from five customers, ``pause`` apart."""
+    for n in range(count):
+        ingest.sandbox_message_store(
+            integration=channel,
+            sender=f"+52156{n % 5}",
+            name="",
+            text=f"{word} {n}",
+            message_id=f"{word}-{n}",
+        )
+        time.sleep(pause)
+
+
 def test_a_burst_asks_redis_a_few_times_not_once_per_webhook(workspace, worker, monkeypatch):
     # given: a web process storing webhooks faster than the linger threshold, and the real
     # question to Redis ("is a drain task on its way?") counted
@@ -273,14 +286,7 @@ def test_a_burst_asks_redis_a_few_times_not_once_per_webhook(workspace, worker, 
     monkeypatch.setattr(ingest, "_trigger_taken", lambda: asked.append(1) or real())
 
     # when: a hundred messages are stored as fast as this process can
-    for n in range(100):
-        ingest.sandbox_message_store(
-            integration=channel,
-            sender=f"+52156{n % 5}",
-            name="",
-            text=f"seguidos {n}",
-            message_id=f"seguidos-{n}",
-        )
+    _customers_write(channel, "seguidos", 100)
     _wait_for(lambda: Message.objects.filter(content__startswith="seguidos").count() == 100)
 
     # then: every one stored and processed once, for a fraction of the asks
@@ -304,15 +310,7 @@ def test_webhooks_do_not_wait_for_a_drain_task_that_never_starts(workspace, work
     started = time.monotonic()
 
     # when: customers keep writing for two seconds
-    for n in range(40):
-        ingest.sandbox_message_store(
-            integration=channel,
-            sender=f"+52157{n % 4}",
-            name="",
-            text=f"retenido {n}",
-            message_id=f"retenido-{n}",
-        )
-        time.sleep(0.05)
+    _customers_write(channel, "retenido", 40, pause=0.05)
 
     # then: all of them reach the inbox within seconds, not when the mark expires (30 s)
     _wait_for(lambda: Message.objects.filter(content__startswith="retenido").count() == 40, 8.0)
