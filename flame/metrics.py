@@ -49,6 +49,11 @@ WEBHOOK_INGESTION_LAG_SECONDS = Histogram(
     ["platform"],
     buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 900, float("inf")),
 )
+INGEST_OVERDUE_ASKS = Counter(
+    "flame_ingest_overdue_asks",
+    "Extra ingestion tasks asked for because the pending one had not started within "
+    "INGEST_TRIGGER_OVERDUE_SECONDS (a pool process being replaced, a worker killed with it).",
+)
 AI_CALLS = Counter(
     "flame_ai_calls",
     "LLM calls, by provider, purpose and outcome.",

@@ -182,7 +182,7 @@ class PendingWatch:
     def still_pending(self, now: float) -> bool:
         """A task was found pending at ``now``: True when it is overdue (ask for another)."""
         with self._lock:
-            if self._since is None or now < self._since:
+            if self._since is None:
                 self._since = now
                 return False
             if now - self._since < self._overdue:
@@ -207,6 +207,7 @@ def _trigger_now(event_id: int, linger: float | None) -> float:
             if not _pending.still_pending(time.monotonic()):
                 return trigger.RECHECK_SECONDS  # it may start any moment
             logger.info("The pending ingest task has not started; asking for another")
+            metrics.INGEST_OVERDUE_ASKS.inc()
             linger = None  # overdue already: at once
         # No publish retries: with the broker away the webhook is answered at once, and the
         # sweeper enqueues the stored event when the broker is back.

@@ -327,6 +327,7 @@ def test_the_grafana_dashboard_charts_every_series(client, settings, workspace):
         "flame_http_request_duration_seconds",
         "flame_webhook_acks",
         "flame_webhook_ingestion_lag_seconds",
+        "flame_ingest_overdue_asks",
         "flame_webhook_events_waiting",
         "flame_queue_depth",
         "flame_websockets_open",

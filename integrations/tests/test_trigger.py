@@ -6,6 +6,7 @@ import threading
 import time
 
 import pytest
+from prometheus_client import REGISTRY
 
 from integrations import ingest, trigger
 from integrations.tasks import ingest_webhook_event_task
@@ -177,6 +178,10 @@ def test_a_task_found_pending_is_overdue_only_after_the_whole_period():
     assert watch.still_pending(13.1) is True
 
 
+def _overdue_asks() -> float:
+    return REGISTRY.get_sample_value("flame_ingest_overdue_asks_total") or 0.0
+
+
 @pytest.mark.django_db
 def test_a_pending_task_that_never_starts_is_asked_around(workspace, monkeypatch):
     # given: batching, a drain task marked pending that never starts (a held-up pool process)
@@ -187,6 +192,7 @@ def test_a_pending_task_that_never_starts_is_asked_around(workspace, monkeypatch
         ingest_webhook_event_task, "apply_async", lambda args, **options: ran.append(options)
     )
     ingest.ingest_trigger_clear()
+    asked_again = _overdue_asks()
     assert ingest._trigger_now(1, 0.2) == pytest.approx(0.1)  # the task that will not start
 
     # when: webhooks keep coming while it stays pending
@@ -197,6 +203,7 @@ def test_a_pending_task_that_never_starts_is_asked_around(workspace, monkeypatch
     # then: the first finds it pending; once overdue another task is asked for, at once
     assert answers == [trigger.RECHECK_SECONDS, 0.0]
     assert ran == [{"countdown": 0.2, "retry": False}, {"countdown": None, "retry": False}]
+    assert _overdue_asks() - asked_again == 1  # operators see it
     # and the clock restarts: the next webhook trusts the new task for another period
     assert ingest._trigger_now(4, 0.2) == trigger.RECHECK_SECONDS
     assert len(ran) == 2
