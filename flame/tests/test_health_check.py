@@ -88,7 +88,8 @@ def test_after_an_error_the_connection_is_asked(wrapper, sent):
     wrapper.close_if_unusable_or_obsolete()
 
     assert sent == ["SELECT 1"]
-    assert wrapper.connection is not None and not wrapper.errors_occurred
+    assert wrapper.connection is not None
+    assert not wrapper.errors_occurred
 
 
 def test_a_terminated_backend_is_replaced_before_the_request_uses_it(wrapper, sent):
@@ -102,7 +103,8 @@ def test_a_terminated_backend_is_replaced_before_the_request_uses_it(wrapper, se
     after = _request(wrapper, "SELECT 3")  # would raise had the dead connection been trusted
 
     assert after != before
-    assert sent[0] == "SELECT 1" and sent[-1] == "SELECT 3"
+    assert sent[0] == "SELECT 1"
+    assert sent[-1] == "SELECT 3"
 
 
 def test_a_new_connection_is_not_trusted_on_the_old_ones_use(wrapper):
