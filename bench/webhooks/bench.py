@@ -150,6 +150,14 @@ class Trial:
     def ws_p(self, fraction: float) -> float:
         return percentile(self.ws_ms, fraction)
 
+    @staticmethod
+    def generator_late_ms(results: list[Result]) -> tuple[float, float]:
+        """p99 and longest of how late this process sent each request after its due time: a
+        pause of the load generator's own (its event loop blocked, its garbage collector)
+        counts in every latency above, and this tells it from a pause of the servers'."""
+        late = [(r.sent - r.due) * 1000 for r in results]
+        return percentile(late, 0.99), max(late, default=0.0)
+
     @property
     def passed(self) -> bool:
         return (
@@ -178,6 +186,10 @@ class Trial:
             "cpu": self.cpu,
             "cpu_ms_per_message": self.cpu_ms_per_message(),
             "floor_cpu_ms_per_request": self.floor_cpu_ms(),
+            "generator_late_ms": {
+                "webhooks_p99_max": self.generator_late_ms(self.ack),
+                "floor_p99_max": self.generator_late_ms(self.floor),
+            },
             "slowest_to_socket": self.slowest(),
         }
 
@@ -395,6 +407,14 @@ class Bench:
         print(
             f"          last message seen {trial.drained_in:.1f} s after the last POST; "
             + describe(trial.cpu)
+        )
+        (ack_p99, ack_max), (floor_p99, floor_max) = (
+            trial.generator_late_ms(trial.ack),
+            trial.generator_late_ms(trial.floor),
+        )
+        print(
+            f"          this generator sent late by p99 / longest: webhooks {ms(ack_p99)} / "
+            f"{ms(ack_max)}, floor {ms(floor_p99)} / {ms(floor_max)}"
         )
         per_message = trial.cpu_ms_per_message()
         floor = trial.floor_cpu_ms()
