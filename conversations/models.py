@@ -385,12 +385,15 @@ class Message(models.Model):
     workspace = models.ForeignKey(
         "accounts.Workspace", on_delete=models.CASCADE, related_name="+", db_index=False
     )
+    # Led by the unique (integration, external_id) index (Meta), which also finds a channel's
+    # messages; an index of its own would be a second path the dedup lookup may take.
     integration = models.ForeignKey(
         "integrations.Integration",
         on_delete=models.PROTECT,
         null=True,
         blank=True,
         related_name="+",
+        db_index=False,
     )
     sender = models.CharField(max_length=10, choices=Sender.choices)
     # A private note between agents (sender agent): never delivered to the customer, and it
@@ -429,10 +432,13 @@ class Message(models.Model):
         ]
         constraints = [
             # Provider message ids are unique per channel account: the database, not a
-            # check-then-insert, is what makes a redelivered webhook a no-op.
+            # check-then-insert, is what makes a redelivered webhook a no-op. Unconditional
+            # (NULLs are distinct, so messages without an id never clash) so that the one index
+            # leading with the channel serves both the dedup lookup and "this channel's
+            # messages"; with a second one, stale statistics once sent the lookup through
+            # every message of the channel (docs/architecture.md).
             models.UniqueConstraint(
                 fields=("integration", "external_id"),
-                condition=Q(external_id__isnull=False),
                 name="message_external_id_unique_per_integration",
             ),
         ]

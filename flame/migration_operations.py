@@ -8,7 +8,7 @@ from django.contrib.postgres.operations import (
 )
 from django.db.migrations.operations import AddField, AddIndex, AlterField, RemoveIndex
 from django.db.migrations.operations.base import Operation
-from django.db.models import Index
+from django.db.models import Index, UniqueConstraint
 
 
 class PostgresOnly(Operation):
@@ -147,3 +147,91 @@ class DropFieldIndex(AlterField):
 
     def describe(self) -> str:
         return f"Drop the own index of {self.model_name}.{self.name}"
+
+
+class AlterUniqueConstraintConcurrently(Operation):
+    """Give the unique constraint ``constraint.name`` on the same columns a new condition (or
+    none), with writes let through on PostgreSQL.
+
+    Django's own ``RemoveConstraint`` and ``AddConstraint`` would build the new index under a
+    lock that holds off every INSERT for as long as the heap takes to scan (for the messages,
+    every customer message), and would leave the table without the constraint in between. On
+    PostgreSQL the replacement index is built concurrently under a temporary name while the old
+    one still guards, then the old one is dropped concurrently, and the new index becomes the
+    constraint (``ADD CONSTRAINT … USING INDEX``, a catalog change) or takes the old name. On
+    SQLite (the embedded default, small) the index is dropped and created again: SQLite's
+    ``AddConstraint`` rebuilds the table with every index of the model state, and the
+    PostgreSQL-only ones cannot be built there (see ``PostgresOnly``). Only in a migration with
+    ``atomic = False``.
+    """
+
+    reversible = True
+
+    def __init__(self, model_name: str, constraint: UniqueConstraint) -> None:
+        self.model_name = model_name
+        self.constraint = constraint
+
+    def deconstruct(self):
+        kwargs = {"model_name": self.model_name, "constraint": self.constraint}
+        return (self.__class__.__qualname__, [], kwargs)
+
+    def state_forwards(self, app_label, state) -> None:
+        state.remove_constraint(app_label, self.model_name.lower(), self.constraint.name)
+        state.add_constraint(app_label, self.model_name.lower(), self.constraint)
+
+    def database_forwards(self, app_label, schema_editor, from_state, to_state) -> None:
+        self._replace(app_label, schema_editor, from_state, to_state)
+
+    def database_backwards(self, app_label, schema_editor, from_state, to_state) -> None:
+        self._replace(app_label, schema_editor, from_state, to_state)
+
+    def _replace(self, app_label, schema_editor, from_state, to_state) -> None:
+        model = to_state.apps.get_model(app_label, self.model_name)
+        if not self.allow_migrate_model(schema_editor.connection.alias, model):
+            return
+        new = _named_constraint(model, self.constraint.name)
+        table = schema_editor.quote_name(model._meta.db_table)
+        name = schema_editor.quote_name(new.name)
+        if schema_editor.connection.vendor != "postgresql":
+            schema_editor.execute(f"DROP INDEX IF EXISTS {name}")
+            schema_editor.execute(_unique_index_sql(model, schema_editor, new, name))
+            return
+        building = schema_editor.quote_name(f"{new.name[:50]}_new")
+        schema_editor.execute(f"DROP INDEX CONCURRENTLY IF EXISTS {building}")  # a failed try's
+        schema_editor.execute(
+            _unique_index_sql(model, schema_editor, new, building, concurrently=True)
+        )
+        old = _named_constraint(from_state.apps.get_model(app_label, self.model_name), new.name)
+        if old.condition is None:
+            schema_editor.execute(f"ALTER TABLE {table} DROP CONSTRAINT {name}")
+        else:
+            schema_editor.execute(f"DROP INDEX CONCURRENTLY {name}")
+        if new.condition is None:
+            schema_editor.execute(
+                f"ALTER TABLE {table} ADD CONSTRAINT {name} UNIQUE USING INDEX {building}"
+            )
+        else:
+            schema_editor.execute(f"ALTER INDEX {building} RENAME TO {name}")
+
+    def describe(self) -> str:
+        return f"Alter the unique constraint {self.constraint.name} on {self.model_name}"
+
+    @property
+    def migration_name_fragment(self) -> str:
+        return f"alter_{self.model_name.lower()}_{self.constraint.name.lower()}"
+
+
+def _named_constraint(model, name: str) -> UniqueConstraint:
+    return next(c for c in model._meta.constraints if c.name == name)
+
+
+def _unique_index_sql(model, schema_editor, constraint, name: str, *, concurrently=False) -> str:
+    columns = ", ".join(
+        schema_editor.quote_name(model._meta.get_field(field).column) for field in constraint.fields
+    )
+    table = schema_editor.quote_name(model._meta.db_table)
+    where = ""
+    if constraint.condition is not None:
+        where = f" WHERE {constraint._get_condition_sql(model, schema_editor)}"
+    how = "CONCURRENTLY " if concurrently else ""
+    return f"CREATE UNIQUE INDEX {how}{name} ON {table} ({columns}){where}"

@@ -8,11 +8,15 @@ a composite index already leads with the column, and each foreign key must still
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from django.db import connection, models
 
 from conversations.models import Conversation, Event, Message
+from conversations.tests.factories import ConversationFactory
 from integrations.models import WebhookEvent
+from integrations.tests.factories import IntegrationFactory
 
 HOT = (Conversation, Message, Event, WebhookEvent)
 
@@ -44,12 +48,21 @@ def _foreign_key_columns(model) -> set[str]:
 
 
 def _composite_leaders(model) -> set[str]:
-    """Columns an unconditional index of more than one column leads with."""
-    return {
+    """Columns an unconditional index of more than one column leads with (a unique
+    constraint's included)."""
+    leaders = {
         _leader(model, index)
         for index in model._meta.indexes
         if len(index.fields or index.expressions) > 1
-    } - {None}
+    }
+    leaders |= {
+        model._meta.get_field(constraint.fields[0]).column
+        for constraint in model._meta.constraints
+        if isinstance(constraint, models.UniqueConstraint)
+        and constraint.condition is None
+        and len(constraint.fields) > 1
+    }
+    return leaders - {None}
 
 
 @pytest.mark.parametrize("model", HOT, ids=lambda model: model.__name__)
@@ -90,3 +103,47 @@ def test_the_database_has_the_indexes_the_models_declare(model):
 
     assert foreign_keys <= leading
     assert own & _composite_leaders(model) == set()
+
+
+def _indexes_in_plan(plan: dict) -> set[str]:
+    found = {plan["Index Name"]} if "Index Name" in plan else set()
+    for child in plan.get("Plans", []):
+        found |= _indexes_in_plan(child)
+    return found
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_the_dedup_lookup_probes_the_unique_index_whatever_the_statistics(workspace):
+    """Statistics taken while a channel had few messages once made PostgreSQL answer "which of
+    these ids are stored" from the channel's own index, reading every message of the channel.
+    The only index that leads with the channel is now the unique one."""
+    quiet = IntegrationFactory(workspace=workspace, platform="whatsapp")
+    busy = IntegrationFactory(workspace=workspace, platform="telegram")
+    _messages(busy, 3000, "old")
+    _messages(quiet, 5, "q")
+    with connection.cursor() as cursor:
+        cursor.execute(f"ANALYZE {Message._meta.db_table}")
+    _messages(quiet, 3000, "new")  # the statistics still say the channel is quiet
+
+    ids = [f"new-{n}" for n in range(0, 3000, 30)]
+    lookup = Message.objects.filter(integration=quiet, external_id__in=ids)
+    plan = json.loads(lookup.values_list("external_id", flat=True).explain(format="json"))
+
+    assert _indexes_in_plan(plan[0]["Plan"]) == {"message_external_id_unique_per_integration"}
+    assert lookup.count() == len(ids)
+
+
+def _messages(channel, count: int, prefix: str) -> None:
+    conversation = ConversationFactory(workspace=channel.workspace, integration=channel)
+    Message.objects.bulk_create(
+        Message(
+            conversation=conversation,
+            workspace=channel.workspace,
+            integration=channel,
+            sender=Message.Sender.USER,
+            content="hola",
+            external_id=f"{prefix}-{n}",
+        )
+        for n in range(count)
+    )
