@@ -278,3 +278,26 @@ def statement_verbs(captured, skip: tuple[str, ...] = ("SAVEPOINT", "RELEASE")) 
     ``executemany`` is logged as "N times: UPDATE …": one statement sent for N rows."""
     verbs = [re.sub(r"^\d+ times: ", "", query["sql"]).split()[0] for query in captured]
     return [verb for verb in verbs if verb not in skip]
+
+
+def migrate_to(targets: list[tuple[str, str]]):
+    """Migrate the test database to ``targets`` (forwards or back); the apps as they are there."""
+    from django.db.migrations.executor import MigrationExecutor
+
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate(targets)
+    return executor.loader.project_state(targets).apps
+
+
+@contextmanager
+def schema_at(targets: list[tuple[str, str]]) -> Iterator[Any]:
+    """The apps at ``targets`` for the block; afterwards every app back at its latest migration,
+    as the other tests expect (going back also unapplies the later migrations of every app that
+    depends on the targets)."""
+    from django.db.migrations.loader import MigrationLoader
+
+    try:
+        yield migrate_to(targets)
+    finally:
+        migrate_to(MigrationLoader(connection).graph.leaf_nodes())

@@ -6,9 +6,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
+
+from flame.testing import migrate_to, schema_at
 
 # PostgreSQL: going back to 0004 unapplies 0008, whose contact columns SQLite can only drop by
 # rebuilding the table, and a rebuild recreates every index of the migration state, the
@@ -19,21 +19,10 @@ BEFORE = [("conversations", "0004_last_message_sender")]
 AFTER = [("conversations", "0005_effective_priority_tags_waiting_folded_search")]
 
 
-def _migrate(targets):
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(targets)
-    return executor.loader.project_state(targets).apps
-
-
 @pytest.fixture
 def old_apps():
-    apps = _migrate(BEFORE)
-    yield apps
-    # Leave the schema as the other tests expect it: every app at its latest migration (going
-    # back to 0004 also unapplied the later migrations of every app that depends on it).
-    executor = MigrationExecutor(connection)
-    _migrate(executor.loader.graph.leaf_nodes())
+    with schema_at(BEFORE) as apps:
+        yield apps
 
 
 def test_existing_conversations_get_the_new_rules(old_apps):
@@ -77,7 +66,7 @@ def test_existing_conversations_get_the_new_rules(old_apps):
     message(closed, "user", 10)
 
     # when
-    new_apps = _migrate(AFTER)
+    new_apps = migrate_to(AFTER)
 
     # then
     Conversation = new_apps.get_model("conversations", "Conversation")

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 from django.db import IntegrityError, connection, transaction
-from django.db.migrations.executor import MigrationExecutor
+
+from flame.testing import migrate_to, schema_at
 
 # PostgreSQL: the concurrent path is the one a deployment takes, and going back unapplies later
 # migrations that SQLite could only undo by rebuilding tables (see test_migration_0005).
@@ -14,13 +15,6 @@ pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 BEFORE = [("conversations", "0010_drop_covered_indexes")]
 AFTER = [("conversations", "0011_message_integration_led_by_unique")]
 UNIQUE = "message_external_id_unique_per_integration"
-
-
-def _migrate(targets):
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(targets)
-    return executor.loader.project_state(targets).apps
 
 
 def _message_indexes() -> dict[str, str]:
@@ -42,10 +36,8 @@ def _unique_constraints() -> set[str]:
 
 @pytest.fixture
 def old_apps():
-    apps = _migrate(BEFORE)
-    yield apps
-    executor = MigrationExecutor(connection)
-    _migrate(executor.loader.graph.leaf_nodes())
+    with schema_at(BEFORE) as apps:
+        yield apps
 
 
 def _stored_messages(apps):
@@ -82,7 +74,7 @@ def test_forwards_keeps_the_rows_and_the_guarantee(old_apps):
     message(None)
     message(None)
 
-    new_apps = _migrate(AFTER)
+    new_apps = migrate_to(AFTER)
 
     indexes = _message_indexes()
     assert UNIQUE in _unique_constraints()
@@ -95,9 +87,9 @@ def test_forwards_keeps_the_rows_and_the_guarantee(old_apps):
 
 
 def test_backwards_restores_the_partial_index_and_the_channel_index(old_apps):
-    _migrate(AFTER)
+    migrate_to(AFTER)
 
-    _migrate(BEFORE)
+    migrate_to(BEFORE)
 
     indexes = _message_indexes()
     assert UNIQUE not in _unique_constraints()
