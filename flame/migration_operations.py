@@ -190,28 +190,13 @@ class AlterUniqueConstraintConcurrently(Operation):
         if not self.allow_migrate_model(schema_editor.connection.alias, model):
             return
         new = _named_constraint(model, self.constraint.name)
-        table = schema_editor.quote_name(model._meta.db_table)
-        name = schema_editor.quote_name(new.name)
         if schema_editor.connection.vendor != "postgresql":
+            name = schema_editor.quote_name(new.name)
             schema_editor.execute(f"DROP INDEX IF EXISTS {name}")
             schema_editor.execute(_unique_index_sql(model, schema_editor, new, name))
             return
-        building = schema_editor.quote_name(f"{new.name[:50]}_new")
-        schema_editor.execute(f"DROP INDEX CONCURRENTLY IF EXISTS {building}")  # a failed try's
-        schema_editor.execute(
-            _unique_index_sql(model, schema_editor, new, building, concurrently=True)
-        )
         old = _named_constraint(from_state.apps.get_model(app_label, self.model_name), new.name)
-        if old.condition is None:
-            schema_editor.execute(f"ALTER TABLE {table} DROP CONSTRAINT {name}")
-        else:
-            schema_editor.execute(f"DROP INDEX CONCURRENTLY {name}")
-        if new.condition is None:
-            schema_editor.execute(
-                f"ALTER TABLE {table} ADD CONSTRAINT {name} UNIQUE USING INDEX {building}"
-            )
-        else:
-            schema_editor.execute(f"ALTER INDEX {building} RENAME TO {name}")
+        _replace_concurrently(schema_editor, model, old, new)
 
     def describe(self) -> str:
         return f"Alter the unique constraint {self.constraint.name} on {self.model_name}"
@@ -221,8 +206,40 @@ class AlterUniqueConstraintConcurrently(Operation):
         return f"alter_{self.model_name.lower()}_{self.constraint.name.lower()}"
 
 
+def _replace_concurrently(schema_editor, model, old, new) -> None:
+    """PostgreSQL: build, drop, attach. Each step can be run again after a run stopped there."""
+    table = schema_editor.quote_name(model._meta.db_table)
+    name = schema_editor.quote_name(new.name)
+    building = schema_editor.quote_name(f"{new.name[:50]}_new")
+    if not _valid_index(schema_editor, building):  # else a run that stopped later built it
+        schema_editor.execute(f"DROP INDEX CONCURRENTLY IF EXISTS {building}")  # invalid
+        schema_editor.execute(
+            _unique_index_sql(model, schema_editor, new, building, concurrently=True)
+        )
+    if old.condition is None:
+        schema_editor.execute(f"ALTER TABLE {table} DROP CONSTRAINT IF EXISTS {name}")
+    else:
+        schema_editor.execute(f"DROP INDEX CONCURRENTLY IF EXISTS {name}")
+    if new.condition is None:
+        schema_editor.execute(
+            f"ALTER TABLE {table} ADD CONSTRAINT {name} UNIQUE USING INDEX {building}"
+        )
+    else:
+        schema_editor.execute(f"ALTER INDEX {building} RENAME TO {name}")
+
+
 def _named_constraint(model, name: str) -> UniqueConstraint:
     return next(c for c in model._meta.constraints if c.name == name)
+
+
+def _valid_index(schema_editor, quoted_name: str) -> bool:
+    """Whether the index exists and is valid (a failed concurrent build leaves it invalid)."""
+    with schema_editor.connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT indisvalid FROM pg_index WHERE indexrelid = to_regclass(%s)", [quoted_name]
+        )
+        row = cursor.fetchone()
+    return bool(row and row[0])
 
 
 def _unique_index_sql(model, schema_editor, constraint, name: str, *, concurrently=False) -> str:

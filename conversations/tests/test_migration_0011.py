@@ -95,3 +95,21 @@ def test_backwards_restores_the_partial_index_and_the_channel_index(old_apps):
     assert UNIQUE not in _unique_constraints()
     assert indexes[UNIQUE].endswith("WHERE (external_id IS NOT NULL)")
     assert [name for name in indexes if name.startswith("conversations_message_integration_id")]
+
+
+def test_a_run_that_stopped_after_dropping_the_old_index_completes(old_apps):
+    """The new index was built and the old one dropped when the run stopped: running the
+    migration again keeps that index (the only guard left) and attaches it."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"CREATE UNIQUE INDEX {UNIQUE}_new "
+            "ON conversations_message (integration_id, external_id)"
+        )
+        cursor.execute(f"DROP INDEX {UNIQUE}")
+
+    migrate_to(AFTER)
+
+    indexes = _message_indexes()
+    assert UNIQUE in _unique_constraints()
+    assert "WHERE" not in indexes[UNIQUE]
+    assert not [name for name in indexes if name.endswith("_new")]
